@@ -1,0 +1,15 @@
+#!/bin/sh
+# Install every Debian 12 package that building, testing and the demo need.
+# Run as root. Safe to run again. Used by tests/run-all.sh, contrib/demo.sh
+# and .ci/run, so that a fresh machine needs nothing installed by hand.
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+# Postfix's package asks how to configure the system mailer: "No
+# configuration" leaves the system alone; the tests run private instances.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+apt-get update -q
+apt-get install -y -q --no-install-recommends \
+	build-essential autoconf automake autoconf-archive pkg-config \
+	libmilter-dev libssl-dev check libjson-c-dev zlib1g-dev \
+	postfix swaks openssl libnet-ssleay-perl libio-socket-ssl-perl \
+	python3 valgrind procps ca-certificates util-linux

@@ -1,0 +1,277 @@
+/*
+ * NAME
+ *	decide 3
+ * SUMMARY
+ *	combine the rules that match a recipient into one decision
+ * SYNOPSIS
+ *	#include "tp_policy.h"
+ *
+ *	int	tp_policy_decide(const struct tp_policy *policy,
+ *				 const struct tp_query *query,
+ *				 struct tp_decision *decision);
+ * DESCRIPTION
+ *	The rules that apply to a recipient are the most specific client
+ *	address rule, the most specific client name rule, the sender
+ *	rule and the recipient rule (an address rule beats its domain's
+ *	rule); the default rule only when none of those matched.
+ *
+ *	An exempt rule among them wins outright. Otherwise the strictest
+ *	level applies and every require rule must hold; of several failed
+ *	require rules, an enforcing one beats a testing one, then the
+ *	more severe action wins, then the earlier rule in the list above.
+ *	The decider's reply= text replaces the default text, never the
+ *	codes. A global dry run makes every rule a testing rule.
+ * DIAGNOSTICS
+ *	-1 when the client address is not an address: a lookup error is
+ *	never taken for "no rule", the caller tempfails.
+ */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "tp_names.h"
+#include "tp_policy_impl.h"
+
+/* find_domain - exact rule of type exact, else longest parent of type sub */
+
+static const struct tp_entry *
+find_domain(const struct tp_policy *p, int exact, int sub, const char *name)
+{
+	const struct tp_entry *e;
+	size_t	len = strlen(name);
+
+	if ((e = tp_policy_find(p, exact, name, len)) != NULL)
+		return (e);
+	for (const char *dot = strchr(name, '.'); dot != NULL; dot = strchr(dot + 1, '.'))
+		if ((e = tp_policy_find(p, sub, dot + 1, len - (size_t)(dot + 1 - name))) != NULL)
+			return (e);
+	return (NULL);
+}
+
+/* find_sender - the rule for the envelope sender */
+
+static const struct tp_entry *
+find_sender(const struct tp_policy *p, const char *sender)
+{
+	struct tp_address a;
+
+	if (sender == NULL || tp_address_parse(sender, &a) < 0)
+		return (NULL);
+	if (a.null)
+		return (tp_policy_find(p, TP_KEY_NULL_SENDER, "", 0));
+	if (!a.has_domain)
+		return (NULL);
+	return (find_domain(p, TP_KEY_SENDER, TP_KEY_SENDER_SUB, a.domain));
+}
+
+/* find_rcpt - the rule for one recipient: its address, else its domain */
+
+static const struct tp_entry *
+find_rcpt(const struct tp_policy *p, const char *rcpt)
+{
+	char	key[TP_LOCAL_MAX + 1 + TP_DOMAIN_MAX + 1];
+	const struct tp_entry *e;
+	struct tp_address a;
+
+	if (rcpt == NULL || tp_address_parse(rcpt, &a) < 0 || !a.has_domain)
+		return (NULL);
+	if (a.local[0] != 0) {
+		int	n = snprintf(key, sizeof(key), "%s@%s", a.local, a.domain);
+
+		if ((e = tp_policy_find(p, TP_KEY_RCPT_ADDR, key, (size_t)n)) != NULL)
+			return (e);
+	}
+	return (find_domain(p, TP_KEY_RCPT, TP_KEY_RCPT_SUB, a.domain));
+}
+
+/* find_client_name - the rule for the verified client host name */
+
+static const struct tp_entry *
+find_client_name(const struct tp_policy *p, const char *host)
+{
+	char	name[TP_DOMAIN_MAX + 1];
+	const char *why;
+
+	if (host == NULL
+	    || tp_domain_normalize(host, strlen(host), name, &why) < 0)
+		return (NULL);
+	return (find_domain(p, TP_KEY_NAME, TP_KEY_NAME_SUB, name));
+}
+
+/* add_rule - note a matching rule */
+
+static void
+add_rule(struct tp_decision *d, const struct tp_entry *e)
+{
+	if (e != NULL)
+		d->rules[d->nrules++] = &e->rule;
+}
+
+/* collect - every rule that applies to this recipient; -1 on bad input */
+
+static int
+collect(const struct tp_policy *p, const struct tp_query *q,
+	struct tp_decision *d)
+{
+	if (q->client_addr != NULL && *q->client_addr != 0) {
+		struct tp_ip ip;
+
+		if (tp_ip_parse(q->client_addr, &ip) < 0) {
+			snprintf(d->reason, sizeof(d->reason),
+				 "client address is not an IP address");
+			return (-1);
+		}
+		add_rule(d, tp_policy_find_ip(p, &ip));
+	}
+	add_rule(d, find_client_name(p, q->client_name));
+	add_rule(d, find_sender(p, q->sender));
+	add_rule(d, find_rcpt(p, q->rcpt));
+	if (d->nrules == 0 && p->default_index != 0)
+		add_rule(d, &p->entries[p->default_index - 1]);
+	return (0);
+}
+
+/* beats - does failed rule a decide over failed rule b? */
+
+static int
+beats(const struct tp_rule *a, const struct tp_rule *b, int dry_run)
+{
+	int	a_enforce = !dry_run && !a->testing;
+	int	b_enforce = !dry_run && !b->testing;
+
+	if (a_enforce != b_enforce)
+		return (a_enforce);
+	return (a->action > b->action);
+}
+
+/* set_reply - SMTP codes and text for a failed require rule */
+
+static void
+set_reply(struct tp_decision *d, unsigned unmet)
+{
+	int	no_tls = (unmet & TP_REQ_TLS) != 0;
+	int	temp = d->action == TP_ACTION_TEMPFAIL;
+
+	d->reply_code = no_tls ? (temp ? "450" : "530") : (temp ? "451" : "550");
+	d->reply_xcode = no_tls ? (temp ? "4.7.0" : "5.7.0") : (temp ? "4.7.1" : "5.7.1");
+	if (d->decider->reply != NULL)
+		snprintf(d->reply_text, sizeof(d->reply_text), "%s", d->decider->reply);
+	else if (no_tls)
+		snprintf(d->reply_text, sizeof(d->reply_text),
+			 "Must issue a STARTTLS command first: %.400s", d->reason);
+	else
+		snprintf(d->reply_text, sizeof(d->reply_text), "%s", d->reason);
+}
+
+/* evaluate - check the rules of the effective level against the TLS state */
+
+static void
+evaluate(const struct tp_query *q, struct tp_decision *d)
+{
+	size_t	decider = d->nrules;
+	size_t	first = d->nrules;
+
+	for (size_t i = 0; i < d->nrules; i++) {
+		const struct tp_rule *r = d->rules[i];
+
+		if (r->level < TP_LEVEL_PREFER)
+			continue;
+		d->rule_unmet[i] = tp_rule_unmet(r, q->tls);
+		d->unmet |= d->rule_unmet[i];
+		if (r->level != d->level)
+			continue;
+		if (first == d->nrules)
+			first = i;
+		if (d->rule_unmet[i] != 0 && (decider == d->nrules
+				|| beats(r, d->rules[decider], q->dry_run)))
+			decider = i;
+	}
+	if (decider == d->nrules) {
+		d->result = TP_RESULT_PASS;
+		d->decider = d->rules[first];
+		snprintf(d->reason, sizeof(d->reason), "TLS requirements met");
+		return;
+	}
+	d->decider = d->rules[decider];
+	tp_rule_reason(d->decider, d->rule_unmet[decider], q, d->reason, sizeof(d->reason));
+	if (d->level == TP_LEVEL_PREFER) {
+		d->result = TP_RESULT_UNMET;
+		return;
+	}
+	d->result = TP_RESULT_FAIL;
+	d->action = (enum tp_action)d->decider->action;
+	d->testing = q->dry_run || d->decider->testing;
+	set_reply(d, d->rule_unmet[decider]);
+}
+
+/* tp_policy_decide - the decision for one recipient */
+
+int
+tp_policy_decide(const struct tp_policy *p, const struct tp_query *q,
+		 struct tp_decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	if (collect(p, q, d) < 0)
+		return (-1);
+	for (size_t i = 0; i < d->nrules; i++) {
+		if (d->rules[i]->level == TP_LEVEL_EXEMPT) {
+			d->level = TP_LEVEL_EXEMPT;
+			d->result = TP_RESULT_EXEMPT;
+			d->decider = d->rules[i];
+			snprintf(d->reason, sizeof(d->reason), "exempt by %s",
+				 d->decider->selector);
+			return (0);
+		}
+		if (d->rules[i]->level > d->level)
+			d->level = (enum tp_level)d->rules[i]->level;
+	}
+	if (d->level == TP_LEVEL_SKIP) {
+		d->result = TP_RESULT_SKIP;
+		d->decider = d->nrules ? d->rules[0] : NULL;
+		snprintf(d->reason, sizeof(d->reason), "%s",
+			 d->nrules ? "policy says skip" : "no rule matched and no default rule");
+		return (0);
+	}
+	evaluate(q, d);
+	return (0);
+}
+
+/* tp_level_name - policy keyword of a level */
+
+const char *
+tp_level_name(enum tp_level level)
+{
+	static const char *const names[] = {"skip", "prefer", "require", "exempt"};
+
+	return (level <= TP_LEVEL_EXEMPT ? names[level] : "?");
+}
+
+/* tp_action_name - policy keyword of an action */
+
+const char *
+tp_action_name(enum tp_action action)
+{
+	static const char *const names[] = {"tag", "quarantine", "tempfail", "reject"};
+
+	return (action <= TP_ACTION_REJECT ? names[action] : "?");
+}
+
+/* tp_result_name - name of a result, for logs and the audit trail */
+
+const char *
+tp_result_name(enum tp_result result)
+{
+	static const char *const names[] = {"pass", "fail", "unmet-prefer", "skip", "exempt"};
+
+	return (result <= TP_RESULT_EXEMPT ? names[result] : "?");
+}
+
+/* tp_kind_name - name of a selector kind */
+
+const char *
+tp_kind_name(enum tp_kind kind)
+{
+	static const char *const names[] = {"default", "sender", "rcpt", "client-address", "client-name"};
+
+	return (kind <= TP_KIND_CLIENT_NAME ? names[kind] : "?");
+}

@@ -1,0 +1,662 @@
+/*
+ * NAME
+ *	parse 3
+ * SUMMARY
+ *	policy file parser
+ * DESCRIPTION
+ *	One rule per line: SELECTOR LEVEL [ATTRIBUTE=VALUE ...]. A "#"
+ *	at the start of a field starts a comment; a value may be double
+ *	quoted to hold white space, with \" and \\ inside quotes.
+ *
+ *	Every line is checked and every error reported, as
+ *	"FILE:LINE: selector: what is wrong"; the caller refuses the
+ *	file if any was. The parser never trusts the file: lines are
+ *	length-capped, NUL bytes and invalid UTF-8 are errors, and no
+ *	value reaches the policy unchecked.
+ *
+ *	tp_policy_parse() returns -1 only when memory runs out or the
+ *	file cannot be read; syntax errors go to errs.
+ */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "tp_names.h"
+#include "tp_policy_impl.h"
+
+#define MAX_FIELDS	16
+#define REPLY_MAX	200		/* leaves room for codes in a 512-byte line */
+#define CERT_NAME_MAX	255
+
+/* Where we are, for error messages. */
+struct where {
+	struct tp_errors *errs;
+	const char *file;
+	unsigned long line;
+	const char *selector;		/* first field, once known */
+};
+
+#define ERR(w, ...) parse_error((w), __VA_ARGS__)
+
+/* parse_error - report one error on the current line */
+
+__attribute__((format(printf, 2, 3)))
+static void
+parse_error(struct where *w, const char *fmt,...)
+{
+	char	text[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (w->selector)
+		tp_errors_add(w->errs, w->file, w->line, "%.300s: %s", w->selector, text);
+	else
+		tp_errors_add(w->errs, w->file, w->line, "%s", text);
+}
+
+/* split_fields - split a line into fields, unquoting values in place */
+
+static int
+split_fields(struct where *w, char *line, char **fields)
+{
+	char   *in = line;
+	int	n = 0;
+
+	for (;;) {
+		char   *out;
+		int	quoted = 0;
+
+		while (*in == ' ' || *in == '\t')
+			in++;
+		if (*in == 0 || *in == '#')
+			return (n);
+		if (n == MAX_FIELDS) {
+			ERR(w, "more than %d fields on one line", MAX_FIELDS);
+			return (-1);
+		}
+		fields[n++] = out = in;
+		for (; *in != 0 && (quoted || (*in != ' ' && *in != '\t')); in++) {
+			if (*in == '"')
+				quoted = !quoted;
+			else if (quoted && *in == '\\' && (in[1] == '"' || in[1] == '\\'))
+				*out++ = *++in;
+			else
+				*out++ = *in;
+		}
+		if (quoted) {
+			ERR(w, "unterminated double quote");
+			return (-1);
+		}
+		if (*in != 0)
+			in++;
+		*out = 0;
+	}
+}
+
+/* set_name_key - entry key from a canonical selector and key offset */
+
+static void
+set_name_key(struct tp_entry *e, int type, const char *selector, size_t off)
+{
+	e->ktype = (uint8_t)type;
+	e->key.name = selector + off;
+	e->klen = (uint16_t)strlen(selector + off);
+}
+
+/* local_part_ok - a plain dot-atom local part (RFC 5322 atext and dots) */
+
+static int
+local_part_ok(const char *s, size_t len)
+{
+	static const char specials[] = "!#$%&'*+-/=?^_`{|}~.";
+
+	if (len == 0 || len > TP_LOCAL_MAX)
+		return (0);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+		      || (c >= '0' && c <= '9') || c >= 0x80
+		      || (c != 0 && strchr(specials, c) != NULL)))
+			return (0);
+	}
+	return (1);
+}
+
+/* canonical_domain - "PREFIX[.]domain" into buf; 0 or -1 with an error */
+
+static int
+canonical_domain(struct where *w, const char *prefix, const char *value,
+		 char *buf, size_t *keyoff, int *subtree)
+{
+	char	name[TP_DOMAIN_MAX + 1];
+	const char *why;
+
+	*subtree = value[0] == '.';
+	if (*subtree)
+		value++;
+	if (tp_domain_normalize(value, strlen(value), name, &why) < 0) {
+		ERR(w, "%s", why);
+		return (-1);
+	}
+	*keyoff = strlen(prefix) + (size_t)*subtree;
+	snprintf(buf, TP_LINE_MAX, "%s%s%s", prefix, *subtree ? "." : "", name);
+	return (0);
+}
+
+/* parse_sender - sender:DOMAIN, sender:.DOMAIN, sender:<> */
+
+static int
+parse_sender(struct where *w, const char *value, char *buf, struct tp_entry *e)
+{
+	size_t	off;
+	int	sub;
+
+	e->rule.kind = TP_KIND_SENDER;
+	if (strcmp(value, "<>") == 0) {
+		strcpy(buf, "sender:<>");
+		e->ktype = TP_KEY_NULL_SENDER;
+		return (0);
+	}
+	if (strchr(value, '@') != NULL) {
+		ERR(w, "sender: takes a domain, not an address");
+		return (-1);
+	}
+	if (canonical_domain(w, "sender:", value, buf, &off, &sub) < 0)
+		return (-1);
+	e->ktype = sub ? TP_KEY_SENDER_SUB : TP_KEY_SENDER;
+	return ((int)off);
+}
+
+/* parse_rcpt - rcpt:DOMAIN, rcpt:.DOMAIN, rcpt:LOCAL@DOMAIN */
+
+static int
+parse_rcpt(struct where *w, const char *value, char *buf, struct tp_entry *e)
+{
+	const char *at = strrchr(value, '@');
+	char	name[TP_DOMAIN_MAX + 1];
+	const char *why;
+	size_t	off;
+	int	sub;
+
+	e->rule.kind = TP_KIND_RCPT;
+	if (at == NULL) {
+		if (canonical_domain(w, "rcpt:", value, buf, &off, &sub) < 0)
+			return (-1);
+		e->ktype = sub ? TP_KEY_RCPT_SUB : TP_KEY_RCPT;
+		return ((int)off);
+	}
+	if (!local_part_ok(value, (size_t)(at - value))) {
+		ERR(w, "invalid local part (expected 1 to 64 characters of a plain address)");
+		return (-1);
+	}
+	if (tp_domain_normalize(at + 1, strlen(at + 1), name, &why) < 0) {
+		ERR(w, "%s", why);
+		return (-1);
+	}
+	snprintf(buf, TP_LINE_MAX, "rcpt:%.*s@%s", (int)(at - value), value, name);
+	for (char *p = buf; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	e->ktype = TP_KEY_RCPT_ADDR;
+	return ((int)strlen("rcpt:"));
+}
+
+/* looks_like_address - digits and dots, or any colon or slash */
+
+static int
+looks_like_address(const char *value)
+{
+	return (value[strspn(value, "0123456789.")] == 0
+		|| strpbrk(value, ":/") != NULL);
+}
+
+/* parse_client - client:ADDRESS[/PREFIX], client:HOST, client:.DOMAIN */
+
+static int
+parse_client(struct where *w, const char *value, char *buf, struct tp_entry *e)
+{
+	char	text[TP_IP_TEXT_MAX];
+	const char *why;
+	unsigned plen;
+	size_t	off;
+	int	sub;
+
+	if (!looks_like_address(value)) {
+		e->rule.kind = TP_KIND_CLIENT_NAME;
+		if (canonical_domain(w, "client:", value, buf, &off, &sub) < 0)
+			return (-1);
+		e->ktype = sub ? TP_KEY_NAME_SUB : TP_KEY_NAME;
+		return ((int)off);
+	}
+	e->rule.kind = TP_KIND_CLIENT_ADDR;
+	if (tp_prefix_parse(value, &e->key.ip, &plen, &why) < 0) {
+		ERR(w, "%s", why);
+		return (-1);
+	}
+	e->ktype = TP_KEY_IP;
+	e->plen = (uint8_t)plen;
+	tp_ip_format(&e->key.ip, text, sizeof(text));
+	if (plen == (e->key.ip.family == 4 ? 32u : 128u))
+		snprintf(buf, TP_LINE_MAX, "client:%s", text);
+	else
+		snprintf(buf, TP_LINE_MAX, "client:%s/%u", text, plen);
+	return (0);
+}
+
+/* parse_selector - fill kind and key; returns key offset in buf or -1 */
+
+static int
+parse_selector(struct where *w, const char *sel, char *buf, struct tp_entry *e)
+{
+	static const struct {
+		const char *prefix;
+		int	(*parse) (struct where *, const char *, char *, struct tp_entry *);
+	}	forms[] = {
+		{"sender:", parse_sender},
+		{"rcpt:", parse_rcpt},
+		{"client:", parse_client},
+	};
+
+	if (strcasecmp(sel, "default") == 0) {
+		e->rule.kind = TP_KIND_DEFAULT;
+		e->ktype = TP_KEY_DEFAULT;
+		strcpy(buf, "default");
+		return (0);
+	}
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		size_t	len = strlen(forms[i].prefix);
+
+		if (strncasecmp(sel, forms[i].prefix, len) != 0)
+			continue;
+		if (sel[len] == 0) {
+			ERR(w, "nothing after \"%s\"", forms[i].prefix);
+			return (-1);
+		}
+		return (forms[i].parse(w, sel + len, buf, e));
+	}
+	ERR(w, "unknown selector (expected sender:, rcpt:, client: or default)");
+	return (-1);
+}
+
+/* parse_level - require, prefer, skip, exempt */
+
+static int
+parse_level(struct where *w, const char *text, struct tp_rule *r)
+{
+	for (int l = TP_LEVEL_SKIP; l <= TP_LEVEL_EXEMPT; l++)
+		if (strcasecmp(text, tp_level_name((enum tp_level)l)) == 0) {
+			r->level = (uint8_t)l;
+			return (0);
+		}
+	ERR(w, "unknown level \"%.64s\" (expected require, prefer, skip or exempt)", text);
+	return (-1);
+}
+
+/* text_ok - a non-empty value of printable ASCII or UTF-8, no controls */
+
+static int
+text_ok(const char *s, size_t max, int ascii_only)
+{
+	size_t	len = strlen(s);
+
+	if (len == 0 || len > max)
+		return (0);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f || (ascii_only && c >= 0x80))
+			return (0);
+	}
+	return (1);
+}
+
+/* parse_word - index of value in a NULL-terminated list, or -1 */
+
+static int
+parse_word(const char *value, const char *const *words)
+{
+	for (int i = 0; words[i] != NULL; i++)
+		if (strcasecmp(value, words[i]) == 0)
+			return (i);
+	return (-1);
+}
+
+/* set_version - min_version=TLSv1.2 */
+
+static int
+set_version(struct where *w, struct tp_policy *p, const char *v, struct tp_rule *r)
+{
+	enum tp_tls_version ver = tp_tls_version_parse(v);
+
+	(void)p;
+	if (ver < TP_TLS_V1_0) {
+		ERR(w, "min_version: unknown TLS version \"%.64s\" (expected TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3)", v);
+		return (-1);
+	}
+	r->min_version = (uint8_t)ver;
+	return (0);
+}
+
+/* set_bits - min_bits=N */
+
+static int
+set_bits(struct where *w, struct tp_policy *p, const char *v, struct tp_rule *r)
+{
+	char   *end;
+	unsigned long n;
+
+	(void)p;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (v[0] < '0' || v[0] > '9' || *end != 0 || errno != 0 || n < 1 || n > 4096) {
+		ERR(w, "min_bits: \"%.64s\" is not a number from 1 to 4096", v);
+		return (-1);
+	}
+	r->min_bits = (uint16_t)n;
+	return (0);
+}
+
+/* set_verify - verify=yes|no */
+
+static int
+set_verify(struct where *w, struct tp_policy *p, const char *v, struct tp_rule *r)
+{
+	static const char *const words[] = {"no", "yes", NULL};
+	int	i = parse_word(v, words);
+
+	(void)p;
+	if (i < 0) {
+		ERR(w, "verify: expected yes or no, not \"%.64s\"", v);
+		return (-1);
+	}
+	r->verify = (uint8_t)i;
+	return (0);
+}
+
+/* set_cert_name - cert_subject=NAME, cert_issuer=NAME */
+
+static int
+set_cert_name(struct where *w, struct tp_policy *p, const char *attr,
+	      const char *v, const char **slot)
+{
+	if (!text_ok(v, CERT_NAME_MAX, 0)) {
+		ERR(w, "%s: expected a certificate common name of 1 to %d printable characters",
+		    attr, CERT_NAME_MAX);
+		return (-1);
+	}
+	if ((*slot = tp_policy_strdup(p, v, strlen(v))) == NULL)
+		return (-2);
+	return (0);
+}
+
+static int
+set_subject(struct where *w, struct tp_policy *p, const char *v, struct tp_rule *r)
+{
+	return (set_cert_name(w, p, "cert_subject", v, &r->cert_subject));
+}
+
+static int
+set_issuer(struct where *w, struct tp_policy *p, const char *v, struct tp_rule *r)
+{
+	return (set_cert_name(w, p, "cert_issuer", v, &r->cert_issuer));
+}
+
+/* set_action - action=reject|tempfail|quarantine|tag */
+
+static int
+set_action(struct where *w, struct tp_policy *p, const char *v, struct tp_rule *r)
+{
+	(void)p;
+	for (int a = TP_ACTION_TAG; a <= TP_ACTION_REJECT; a++)
+		if (strcasecmp(v, tp_action_name((enum tp_action)a)) == 0) {
+			r->action = (uint8_t)a;
+			return (0);
+		}
+	ERR(w, "action: expected reject, tempfail, quarantine or tag, not \"%.64s\"", v);
+	return (-1);
+}
+
+/* set_mode - mode=enforce|testing */
+
+static int
+set_mode(struct where *w, struct tp_policy *p, const char *v, struct tp_rule *r)
+{
+	static const char *const words[] = {"enforce", "testing", NULL};
+	int	i = parse_word(v, words);
+
+	(void)p;
+	if (i < 0) {
+		ERR(w, "mode: expected enforce or testing, not \"%.64s\"", v);
+		return (-1);
+	}
+	r->testing = (uint8_t)i;
+	return (0);
+}
+
+/* set_reply - reply="TEXT" */
+
+static int
+set_reply(struct where *w, struct tp_policy *p, const char *v, struct tp_rule *r)
+{
+	if (!text_ok(v, REPLY_MAX, 1)) {
+		ERR(w, "reply: expected 1 to %d characters of printable ASCII", REPLY_MAX);
+		return (-1);
+	}
+	if ((r->reply = tp_policy_strdup(p, v, strlen(v))) == NULL)
+		return (-2);
+	return (0);
+}
+
+static const struct attribute {
+	const char *name;
+	int	(*set) (struct where *, struct tp_policy *, const char *, struct tp_rule *);
+}	attributes[] = {
+	{"min_version", set_version},
+	{"min_bits", set_bits},
+	{"verify", set_verify},
+	{"cert_subject", set_subject},
+	{"cert_issuer", set_issuer},
+	{"action", set_action},
+	{"mode", set_mode},
+	{"reply", set_reply},
+};
+
+#define NATTRIBUTES (sizeof(attributes) / sizeof(attributes[0]))
+#define ATTR_BIT_VERIFY	(1u << 2)	/* index of "verify" above */
+
+/* parse_attributes - ATTRIBUTE=VALUE fields; -2 when out of memory */
+
+static int
+parse_attributes(struct where *w, struct tp_policy *p, char **fields, int n,
+		 struct tp_rule *r, unsigned *seenp)
+{
+	unsigned seen = 0;
+	int	status = 0;
+
+	for (int i = 0; i < n; i++) {
+		char   *eq = strchr(fields[i], '=');
+		size_t	a;
+
+		if (eq == NULL || eq == fields[i]) {
+			ERR(w, "expected ATTRIBUTE=VALUE, not \"%.64s\"", fields[i]);
+			status = -1;
+			continue;
+		}
+		*eq = 0;
+		for (a = 0; a < NATTRIBUTES; a++)
+			if (strcasecmp(fields[i], attributes[a].name) == 0)
+				break;
+		if (a == NATTRIBUTES) {
+			ERR(w, "unknown attribute \"%.64s\" (expected min_version, min_bits, verify, cert_subject, cert_issuer, action, mode or reply)", fields[i]);
+			status = -1;
+		} else if (seen & (1u << a)) {
+			ERR(w, "attribute %s given twice", attributes[a].name);
+			status = -1;
+		} else {
+			int	rc = attributes[a].set(w, p, eq + 1, r);
+
+			seen |= 1u << a;
+			if (rc == -2)
+				return (-2);
+			if (rc < 0)
+				status = -1;
+		}
+	}
+	*seenp = seen;
+	return (status);
+}
+
+/* check_consistency - combinations of kind, level and attributes */
+
+static int
+check_consistency(struct where *w, struct tp_rule *r, int nattrs, int verify_no)
+{
+	int	status = 0;
+
+	if (r->level == TP_LEVEL_EXEMPT
+	    && (r->kind == TP_KIND_SENDER || r->kind == TP_KIND_DEFAULT)) {
+		ERR(w, "exempt is allowed only on client: and rcpt: rules (a sender address is not proof of anything)");
+		status = -1;
+	}
+	if (nattrs > 0 && (r->level == TP_LEVEL_SKIP || r->level == TP_LEVEL_EXEMPT)) {
+		ERR(w, "attributes are not allowed on %s rules", tp_level_name(r->level));
+		status = -1;
+	}
+	if (verify_no && (r->cert_subject || r->cert_issuer)) {
+		ERR(w, "verify=no contradicts cert_subject/cert_issuer, which need a verified certificate");
+		status = -1;
+	}
+	if (r->cert_subject || r->cert_issuer)
+		r->verify = 1;
+	return (status);
+}
+
+/* parse_rule - one non-empty line; -2 when out of memory */
+
+static int
+parse_rule(struct where *w, struct tp_policy *p, char **fields, int n)
+{
+	char	buf[TP_LINE_MAX];
+	struct tp_entry e;
+	const struct tp_entry *dup;
+	unsigned seen = 0;
+	int	verify_no;
+	int	keyoff;
+	int	status = 0;
+	int	rc;
+
+	memset(&e, 0, sizeof(e));
+	e.rule.file = p->file;
+	e.rule.line = (uint32_t)w->line;
+	e.rule.action = TP_ACTION_REJECT;
+	w->selector = fields[0];
+	if ((keyoff = parse_selector(w, fields[0], buf, &e)) < 0)
+		status = -1;
+	if (n < 2) {
+		ERR(w, "missing level (expected require, prefer, skip or exempt)");
+		return (-1);
+	}
+	if (parse_level(w, fields[1], &e.rule) < 0)
+		status = -1;
+	if ((rc = parse_attributes(w, p, fields + 2, n - 2, &e.rule, &seen)) == -2)
+		return (-2);
+	if (rc < 0)
+		status = -1;
+	verify_no = (seen & ATTR_BIT_VERIFY) && !e.rule.verify;
+	if (check_consistency(w, &e.rule, n - 2, verify_no) < 0 || status < 0)
+		return (-1);
+	if ((e.rule.selector = tp_policy_strdup(p, buf, strlen(buf))) == NULL)
+		return (-2);
+	if (e.ktype != TP_KEY_IP && e.ktype != TP_KEY_DEFAULT
+	    && e.ktype != TP_KEY_NULL_SENDER)
+		set_name_key(&e, e.ktype, e.rule.selector, (size_t)keyoff);
+	if ((rc = tp_policy_add(p, &e, &dup)) < 0)
+		return (-2);
+	if (rc == 1) {
+		ERR(w, "selector defined twice (first as %s at line %lu)",
+		    dup->rule.selector, (unsigned long)dup->rule.line);
+		return (-1);
+	}
+	return (0);
+}
+
+/* read_line - one line into buf; its full length even if it did not fit */
+
+static int
+read_line(FILE *fp, char *buf, size_t size, size_t *lenp)
+{
+	size_t	len = 0;
+	int	c;
+
+	while ((c = getc_unlocked(fp)) != EOF && c != '\n') {
+		if (len < size - 1)
+			buf[len] = (char)c;
+		len++;
+	}
+	if (c == EOF && len == 0)
+		return (-1);
+	buf[len < size - 1 ? len : size - 1] = 0;
+	*lenp = len;
+	return (0);
+}
+
+/* check_line - length, NUL bytes and encoding of a raw line */
+
+static int
+check_line(struct where *w, char *line, size_t len)
+{
+	if (len > TP_LINE_MAX - 1) {
+		ERR(w, "line longer than %d bytes", TP_LINE_MAX - 1);
+		return (-1);
+	}
+	if (len > 0 && line[len - 1] == '\r')
+		line[--len] = 0;
+	if (memchr(line, 0, len) != NULL) {
+		ERR(w, "NUL byte in line");
+		return (-1);
+	}
+	if (!tp_utf8_valid(line, len)) {
+		ERR(w, "line is not valid UTF-8");
+		return (-1);
+	}
+	return (0);
+}
+
+/* tp_policy_parse - read every rule of a policy file */
+
+int
+tp_policy_parse(struct tp_policy *p, FILE *fp, struct tp_errors *errs)
+{
+	struct where w = {errs, p->file, 0, NULL};
+	char	line[TP_LINE_MAX + 1];
+	size_t	len;
+	int	status = 0;
+
+	while (read_line(fp, line, sizeof(line), &len) == 0) {
+		char   *fields[MAX_FIELDS];
+		int	n;
+
+		w.line++;
+		w.selector = NULL;
+		if (check_line(&w, line, len) < 0)
+			continue;
+		if ((n = split_fields(&w, line, fields)) <= 0)
+			continue;
+		if (parse_rule(&w, p, fields, n) == -2) {
+			tp_errors_add(errs, p->file, w.line, "out of memory");
+			status = -1;
+			break;
+		}
+	}
+	if (status == 0 && ferror(fp)) {
+		tp_errors_add(errs, p->file, 0, "read error: %s", strerror(errno));
+		status = -1;
+	}
+	return (status);
+}

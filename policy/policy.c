@@ -1,0 +1,366 @@
+/*
+ * NAME
+ *	policy 3
+ * SUMMARY
+ *	policy object: load, reference counting, rule index
+ * DESCRIPTION
+ *	See tp_policy.h for the interface and tp_policy_impl.h for the
+ *	layout. The index is built while the file is parsed, so that a
+ *	selector defined twice is found at once, in file order.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tp_policy_impl.h"
+
+#define ARENA_CHUNK	(1024 * 1024)
+
+struct tp_arena_chunk {
+	struct tp_arena_chunk *next;
+	size_t	used;
+	size_t	size;
+	char	data[];
+};
+
+/* tp_policy_new - an empty policy with one reference */
+
+struct tp_policy *
+tp_policy_new(const char *file)
+{
+	struct tp_policy *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return (NULL);
+	atomic_init(&p->refs, 1);
+	p->mask = 1023;
+	if ((p->file = strdup(file)) == NULL
+	    || (p->slots = calloc(p->mask + 1, sizeof(*p->slots))) == NULL) {
+		tp_policy_free(p);
+		return (NULL);
+	}
+	return (p);
+}
+
+/* tp_policy_free - free a policy regardless of its references */
+
+void
+tp_policy_free(struct tp_policy *p)
+{
+	struct tp_arena_chunk *c;
+	struct tp_arena_chunk *next;
+
+	if (p == NULL)
+		return;
+	for (c = p->arena; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	free(p->slots);
+	free(p->entries);
+	free(p->file);
+	free(p);
+}
+
+/* tp_policy_ref - take a reference */
+
+struct tp_policy *
+tp_policy_ref(struct tp_policy *p)
+{
+	atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+	return (p);
+}
+
+/* tp_policy_unref - drop a reference; the last one frees */
+
+void
+tp_policy_unref(struct tp_policy *p)
+{
+	if (p != NULL
+	    && atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1)
+		tp_policy_free(p);
+}
+
+/* tp_policy_strdup - copy len bytes into the policy's arena, NUL-terminated */
+
+char   *
+tp_policy_strdup(struct tp_policy *p, const char *s, size_t len)
+{
+	struct tp_arena_chunk *c = p->arena;
+	char   *out;
+
+	if (c == NULL || c->size - c->used < len + 1) {
+		size_t	size = len + 1 > ARENA_CHUNK ? len + 1 : ARENA_CHUNK;
+
+		if ((c = malloc(sizeof(*c) + size)) == NULL)
+			return (NULL);
+		c->next = p->arena;
+		c->used = 0;
+		c->size = size;
+		p->arena = c;
+	}
+	out = c->data + c->used;
+	memcpy(out, s, len);
+	out[len] = 0;
+	c->used += len + 1;
+	return (out);
+}
+
+/* key_hash - 32-bit hash of a typed key (FNV-1a, then a murmur finalizer) */
+
+static uint32_t
+key_hash(int type, const void *key, size_t len)
+{
+	const unsigned char *s = key;
+	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)type;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= s[i];
+		h *= 0x100000001b3ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return ((uint32_t)h);
+}
+
+/* ip_key - the bytes that identify an address prefix */
+
+static size_t
+ip_key(const struct tp_ip *ip, unsigned plen, unsigned char *buf)
+{
+	size_t	size = ip->family == 4 ? 4 : 16;
+
+	buf[0] = ip->family;
+	buf[1] = (unsigned char)plen;
+	memcpy(buf + 2, ip->bytes, size);
+	return (size + 2);
+}
+
+/* entry_hash - hash of an entry's key */
+
+static uint32_t
+entry_hash(const struct tp_entry *e)
+{
+	unsigned char buf[18];
+
+	if (e->ktype == TP_KEY_IP)
+		return (key_hash(TP_KEY_IP, buf, ip_key(&e->key.ip, e->plen, buf)));
+	return (key_hash(e->ktype, e->key.name, e->klen));
+}
+
+/* entry_matches - does this entry have this key? */
+
+static int
+entry_matches(const struct tp_entry *e, int type, const void *key, size_t len)
+{
+	unsigned char buf[18];
+
+	if (e->ktype != type)
+		return (0);
+	if (type == TP_KEY_IP)
+		return (ip_key(&e->key.ip, e->plen, buf) == len
+			&& memcmp(buf, key, len) == 0);
+	return (e->klen == len && memcmp(e->key.name, key, len) == 0);
+}
+
+/* find_slot - index of the entry with this key, or -1 */
+
+static long
+find_slot(const struct tp_policy *p, int type, const void *key, size_t len)
+{
+	uint32_t h = key_hash(type, key, len);
+
+	for (size_t i = h & p->mask;; i = (i + 1) & p->mask) {
+		uint64_t slot = p->slots[i];
+
+		if (slot == 0)
+			return (-1);
+		if ((uint32_t)(slot >> 32) == h) {
+			size_t	idx = (size_t)(uint32_t)slot - 1;
+
+			if (entry_matches(&p->entries[idx], type, key, len))
+				return ((long)idx);
+		}
+	}
+}
+
+/* place - put an index into the table (it is known to be absent) */
+
+static void
+place(uint64_t *slots, size_t mask, uint32_t h, size_t idx)
+{
+	size_t	i;
+
+	for (i = h & mask; slots[i] != 0; i = (i + 1) & mask)
+		 /* void */ ;
+	slots[i] = ((uint64_t)h << 32) | (uint64_t)(idx + 1);
+}
+
+/* grow_table - double the table so that it stays at most half full */
+
+static int
+grow_table(struct tp_policy *p)
+{
+	size_t	mask = p->mask * 2 + 1;
+	uint64_t *slots = calloc(mask + 1, sizeof(*slots));
+
+	if (slots == NULL)
+		return (-1);
+	for (size_t i = 0; i <= p->mask; i++)
+		if (p->slots[i] != 0)
+			place(slots, mask, (uint32_t)(p->slots[i] >> 32),
+			      (size_t)(uint32_t)p->slots[i] - 1);
+	free(p->slots);
+	p->slots = slots;
+	p->mask = mask;
+	return (0);
+}
+
+/* note_prefix - remember that rules of this prefix length exist */
+
+static void
+note_prefix(struct tp_policy *p, const struct tp_entry *e)
+{
+	if (e->key.ip.family == 4)
+		p->v4_lens |= 1ULL << e->plen;
+	else
+		p->v6_lens[e->plen / 64] |= 1ULL << (e->plen % 64);
+}
+
+/* tp_policy_add - add a rule; 1 and *dup if its selector exists, -1 ENOMEM */
+
+int
+tp_policy_add(struct tp_policy *p, const struct tp_entry *e,
+	      const struct tp_entry **dup)
+{
+	unsigned char buf[18];
+	long	found;
+
+	if (e->ktype == TP_KEY_DEFAULT) {
+		if (p->default_index != 0) {
+			*dup = &p->entries[p->default_index - 1];
+			return (1);
+		}
+	} else {
+		found = e->ktype == TP_KEY_IP ?
+		    find_slot(p, TP_KEY_IP, buf, ip_key(&e->key.ip, e->plen, buf)) :
+		    find_slot(p, e->ktype, e->key.name, e->klen);
+		if (found >= 0) {
+			*dup = &p->entries[found];
+			return (1);
+		}
+	}
+	if (p->nentries == p->cap) {
+		size_t	cap = p->cap ? p->cap * 2 : 64;
+		struct tp_entry *grown = realloc(p->entries, cap * sizeof(*grown));
+
+		if (grown == NULL)
+			return (-1);
+		p->entries = grown;
+		p->cap = cap;
+	}
+	if (e->ktype != TP_KEY_DEFAULT && 2 * (p->nentries + 1) > p->mask + 1
+	    && grow_table(p) < 0)
+		return (-1);
+	p->entries[p->nentries] = *e;
+	if (e->ktype == TP_KEY_DEFAULT) {
+		p->default_index = p->nentries + 1;
+	} else {
+		place(p->slots, p->mask, entry_hash(e), p->nentries);
+		if (e->ktype == TP_KEY_IP)
+			note_prefix(p, e);
+	}
+	p->nentries++;
+	return (0);
+}
+
+/* tp_policy_find - the rule with this typed name key, or NULL */
+
+const struct tp_entry *
+tp_policy_find(const struct tp_policy *p, int type, const char *key, size_t len)
+{
+	long	idx = find_slot(p, type, key, len);
+
+	return (idx < 0 ? NULL : &p->entries[idx]);
+}
+
+/* has_length - is some rule of this family this prefix length? */
+
+static int
+has_length(const struct tp_policy *p, int family, unsigned plen)
+{
+	if (family == 4)
+		return ((p->v4_lens >> plen) & 1);
+	return ((p->v6_lens[plen / 64] >> (plen % 64)) & 1);
+}
+
+/* tp_policy_find_ip - the client address rule with the longest prefix */
+
+const struct tp_entry *
+tp_policy_find_ip(const struct tp_policy *p, const struct tp_ip *ip)
+{
+	unsigned char buf[18];
+	unsigned max = ip->family == 4 ? 32 : 128;
+
+	for (unsigned plen = max + 1; plen-- > 0;) {
+		struct tp_ip masked;
+		long	idx;
+
+		if (!has_length(p, ip->family, plen))
+			continue;
+		masked = *ip;
+		tp_ip_mask(&masked, plen);
+		idx = find_slot(p, TP_KEY_IP, buf, ip_key(&masked, plen, buf));
+		if (idx >= 0)
+			return (&p->entries[idx]);
+	}
+	return (NULL);
+}
+
+/* tp_policy_load - parse a policy file; NULL and errors if it has any */
+
+struct tp_policy *
+tp_policy_load(const char *path, struct tp_errors *errs)
+{
+	struct tp_policy *p;
+	size_t	before = errs->count;
+	FILE   *fp;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		tp_errors_add(errs, path, 0, "cannot open: %s", strerror(errno));
+		return (NULL);
+	}
+	if ((p = tp_policy_new(path)) == NULL) {
+		tp_errors_add(errs, path, 0, "out of memory");
+	} else if (tp_policy_parse(p, fp, errs) < 0 || errs->count > before) {
+		tp_policy_free(p);
+		p = NULL;
+	}
+	fclose(fp);
+	return (p);
+}
+
+/* tp_policy_file - the file a policy was loaded from */
+
+const char *
+tp_policy_file(const struct tp_policy *p)
+{
+	return (p->file);
+}
+
+/* tp_policy_summarize - count rules by kind */
+
+void
+tp_policy_summarize(const struct tp_policy *p, struct tp_policy_summary *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->rules = p->nentries;
+	for (size_t i = 0; i < p->nentries; i++)
+		s->by_kind[p->entries[i].rule.kind]++;
+	s->has_default = p->default_index != 0;
+	s->default_level = s->has_default ?
+	    (enum tp_level)p->entries[p->default_index - 1].rule.level
+	    : TP_LEVEL_SKIP;
+}

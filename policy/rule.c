@@ -1,0 +1,218 @@
+/*
+ * NAME
+ *	rule 3
+ * SUMMARY
+ *	one rule against one TLS state: what is unmet, and why in words
+ * SYNOPSIS
+ *	#include "tp_policy.h"
+ *
+ *	unsigned tp_rule_unmet(const struct tp_rule *rule,
+ *			       const struct tp_tls_state *tls);
+ *	void	tp_rule_reason(const struct tp_rule *rule, unsigned unmet,
+ *			       const struct tp_query *query,
+ *			       char *buf, size_t len);
+ *	void	tp_rule_format(const struct tp_rule *rule,
+ *			       char *buf, size_t len);
+ * DESCRIPTION
+ *	tp_rule_unmet() returns the TP_REQ_* bits of the rule that the
+ *	session does not meet. A plaintext session (tls NULL or how
+ *	NONE) meets none of them, TP_REQ_TLS included.
+ *
+ *	tp_rule_reason() says in one line why the first unmet requirement
+ *	failed, naming what was required, for whom, and what was seen:
+ *	"TLSv1.3 required for mail from bank.example, got TLSv1.2". The
+ *	text goes into SMTP replies, so every string that came from the
+ *	network is reduced to printable ASCII and capped.
+ *
+ *	tp_rule_format() writes the rule back as policy text (canonical
+ *	selector, level, attributes), for explain and logs.
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "tp_names.h"
+#include "tp_policy.h"
+
+#define SEEN_MAX	64		/* bytes of a network string we quote */
+
+/* tp_rule_unmet - requirements of a rule that a TLS state does not meet */
+
+unsigned
+tp_rule_unmet(const struct tp_rule *r, const struct tp_tls_state *tls)
+{
+	unsigned want = TP_REQ_TLS;
+	unsigned unmet = 0;
+	int	verified;
+
+	if (r->min_version)
+		want |= TP_REQ_VERSION;
+	if (r->min_bits)
+		want |= TP_REQ_BITS;
+	if (r->verify)
+		want |= TP_REQ_VERIFY;
+	if (r->cert_subject)
+		want |= TP_REQ_SUBJECT;
+	if (r->cert_issuer)
+		want |= TP_REQ_ISSUER;
+	if (tls == NULL || tls->how == TP_TLS_HOW_NONE)
+		return (want);
+	verified = tls->verify == TP_VERIFY_OK;
+	if (r->min_version && tls->version_id < r->min_version)
+		unmet |= TP_REQ_VERSION;
+	if (r->min_bits && (tls->bits < 0 || tls->bits < r->min_bits))
+		unmet |= TP_REQ_BITS;
+	if (r->verify && !verified)
+		unmet |= TP_REQ_VERIFY;
+	if (r->cert_subject && (!verified || tls->cert_subject == NULL
+			    || strcasecmp(tls->cert_subject, r->cert_subject) != 0))
+		unmet |= TP_REQ_SUBJECT;
+	if (r->cert_issuer && (!verified || tls->cert_issuer == NULL
+			      || strcasecmp(tls->cert_issuer, r->cert_issuer) != 0))
+		unmet |= TP_REQ_ISSUER;
+	return (unmet);
+}
+
+/* printable - a network string as safe reply text: ASCII, no %, capped */
+
+static const char *
+printable(const char *in, char *out, size_t size)
+{
+	size_t	o = 0;
+
+	if (in == NULL)
+		return ("none");
+	for (; *in != 0 && o + 4 < size; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		out[o++] = (c < 0x20 || c >= 0x7f || c == '%' || c == '"') ? '?' : (char)c;
+	}
+	if (*in != 0) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = 0;
+	return (out);
+}
+
+/* whom - "mail from bank.example", "client 192.0.2.1", ... */
+
+static void
+whom(const struct tp_rule *r, const struct tp_query *q, char *buf, size_t len)
+{
+	char	seen[SEEN_MAX + 4];
+	struct tp_address a;
+
+	switch (r->kind) {
+	case TP_KIND_SENDER:
+		if (q->sender == NULL || tp_address_parse(q->sender, &a) < 0 || a.null)
+			snprintf(buf, len, "mail from <>");
+		else
+			snprintf(buf, len, "mail from %s",
+				 a.has_domain ? a.domain : printable(q->sender, seen, sizeof(seen)));
+		break;
+	case TP_KIND_RCPT:
+		if (q->rcpt == NULL || tp_address_parse(q->rcpt, &a) < 0)
+			snprintf(buf, len, "this recipient");
+		else if (strchr(r->selector, '@') != NULL)
+			snprintf(buf, len, "mail to %s@%s", printable(a.local, seen, sizeof(seen)), a.domain);
+		else
+			snprintf(buf, len, "mail to %s", a.domain);
+		break;
+	case TP_KIND_CLIENT_ADDR:
+		snprintf(buf, len, "client %s", printable(q->client_addr, seen, sizeof(seen)));
+		break;
+	case TP_KIND_CLIENT_NAME:
+		snprintf(buf, len, "client %s", printable(q->client_name, seen, sizeof(seen)));
+		break;
+	default:
+		snprintf(buf, len, "all mail");
+		break;
+	}
+}
+
+/* tp_rule_reason - why the first unmet requirement of a rule failed */
+
+void
+tp_rule_reason(const struct tp_rule *r, unsigned unmet,
+	       const struct tp_query *q, char *buf, size_t len)
+{
+	const struct tp_tls_state *tls = q->tls;
+	char	who[TP_DOMAIN_MAX + TP_LOCAL_MAX + 32];
+	char	seen[SEEN_MAX + 4];
+
+	whom(r, q, who, sizeof(who));
+	if (unmet & TP_REQ_TLS) {
+		snprintf(buf, len, "TLS required for %s", who);
+	} else if (unmet & TP_REQ_VERSION) {
+		snprintf(buf, len, "%s required for %s, got %s",
+			 tp_tls_version_name(r->min_version), who,
+			 printable(tls->version, seen, sizeof(seen)));
+	} else if (unmet & TP_REQ_BITS) {
+		if (tls->bits < 0)
+			snprintf(buf, len, "%u-bit cipher required for %s, got unknown strength",
+				 r->min_bits, who);
+		else
+			snprintf(buf, len, "%u-bit cipher required for %s, got %d-bit%s%s",
+				 r->min_bits, who, tls->bits, tls->cipher ? " " : "",
+				 tls->cipher ? printable(tls->cipher, seen, sizeof(seen)) : "");
+	} else if (unmet & TP_REQ_VERIFY) {
+		snprintf(buf, len, "verified client certificate required for %s, got %s",
+			 who, tls->verify == TP_VERIFY_NONE ? "none" : "an unverified one");
+	} else if (unmet & (TP_REQ_SUBJECT | TP_REQ_ISSUER)) {
+		int	subj = (unmet & TP_REQ_SUBJECT) != 0;
+
+		snprintf(buf, len, "client certificate %s \"%s\" required for %s, got \"%s\"",
+			 subj ? "subject" : "issuer",
+			 subj ? r->cert_subject : r->cert_issuer, who,
+			 printable(subj ? tls->cert_subject : tls->cert_issuer, seen, sizeof(seen)));
+	} else {
+		snprintf(buf, len, "requirements met for %s", who);
+	}
+}
+
+/* append - add formatted text at *off, never past len */
+
+__attribute__((format(printf, 4, 5)))
+static void
+append(char *buf, size_t len, size_t *off, const char *fmt,...)
+{
+	va_list ap;
+	int	n;
+
+	if (*off >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, len - *off, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*off = *off + (size_t)n < len ? *off + (size_t)n : len;
+}
+
+/* tp_rule_format - a rule back as policy text */
+
+void
+tp_rule_format(const struct tp_rule *r, char *buf, size_t len)
+{
+	size_t	off = 0;
+
+	append(buf, len, &off, "%s %s", r->selector, tp_level_name(r->level));
+	if (r->min_version)
+		append(buf, len, &off, " min_version=%s", tp_tls_version_name(r->min_version));
+	if (r->min_bits)
+		append(buf, len, &off, " min_bits=%u", r->min_bits);
+	if (r->verify && !r->cert_subject && !r->cert_issuer)
+		append(buf, len, &off, " verify=yes");
+	if (r->cert_subject)
+		append(buf, len, &off, " cert_subject=\"%s\"", r->cert_subject);
+	if (r->cert_issuer)
+		append(buf, len, &off, " cert_issuer=\"%s\"", r->cert_issuer);
+	if (r->level == TP_LEVEL_REQUIRE && r->action != TP_ACTION_REJECT)
+		append(buf, len, &off, " action=%s", tp_action_name(r->action));
+	if (r->testing)
+		append(buf, len, &off, " mode=testing");
+	if (r->reply)
+		append(buf, len, &off, " reply=\"%s\"", r->reply);
+}

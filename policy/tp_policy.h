@@ -1,0 +1,177 @@
+#ifndef TP_POLICY_H
+#define TP_POLICY_H
+
+/*
+ * NAME
+ *	tp_policy 3h
+ * SUMMARY
+ *	TLS policy engine: load a policy file, decide per recipient
+ * SYNOPSIS
+ *	#include "tp_policy.h"
+ *
+ *	struct tp_policy *tp_policy_load(const char *path,
+ *					 struct tp_errors *errs);
+ *	struct tp_policy *tp_policy_ref(struct tp_policy *policy);
+ *	void	tp_policy_unref(struct tp_policy *policy);
+ *
+ *	int	tp_policy_decide(const struct tp_policy *policy,
+ *				 const struct tp_query *query,
+ *				 struct tp_decision *decision);
+ * DESCRIPTION
+ *	This is the whole interface that the milter and tlspolicyctl use.
+ *	The engine knows nothing of libmilter: callers translate what the
+ *	MTA said into a struct tp_query (see tp_tls.h for the TLS part)
+ *	and turn the struct tp_decision into an SMTP reply, a header and
+ *	log records.
+ *
+ *	tp_policy_load() parses a policy file. A file with any error is
+ *	refused as a whole: the result is NULL and every error is in errs
+ *	as "FILE:LINE: what is wrong". A loaded policy is immutable, so
+ *	any number of threads may call tp_policy_decide() on it at once.
+ *
+ *	tp_policy_ref() and tp_policy_unref() count references so that
+ *	a reload can replace a policy while connections still use the
+ *	old one; the last unref frees it. Both are thread-safe.
+ *
+ *	tp_policy_decide() combines the rules that match one recipient
+ *	with the session's TLS state. All strings in the decision point
+ *	into the policy or into the decision itself: the decision is
+ *	valid as long as the caller holds its reference to the policy.
+ * DIAGNOSTICS
+ *	tp_policy_decide() returns 0 on success and -1 when the query
+ *	cannot be decided (e.g. a client address that is not an address);
+ *	decision->reason then says why, and the caller must tempfail.
+ * MEMORY
+ *	The caller owns errs (tp_errors_init/tp_errors_free) and the
+ *	decision (a plain struct, nothing to free).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tp_tls.h"
+#include "tp_errors.h"
+
+/* Levels, in order of strictness; exempt overrides everything. */
+enum tp_level {
+	TP_LEVEL_SKIP,
+	TP_LEVEL_PREFER,
+	TP_LEVEL_REQUIRE,
+	TP_LEVEL_EXEMPT,
+};
+
+/* Actions of a failed require, least severe first. */
+enum tp_action {
+	TP_ACTION_TAG,
+	TP_ACTION_QUARANTINE,
+	TP_ACTION_TEMPFAIL,
+	TP_ACTION_REJECT,
+};
+
+/* Selector kinds. */
+enum tp_kind {
+	TP_KIND_DEFAULT,
+	TP_KIND_SENDER,		/* sender:DOMAIN, sender:.DOMAIN, sender:<> */
+	TP_KIND_RCPT,		/* rcpt:DOMAIN, rcpt:.DOMAIN, rcpt:LOCAL@DOMAIN */
+	TP_KIND_CLIENT_ADDR,	/* client:IP[/PREFIX] */
+	TP_KIND_CLIENT_NAME,	/* client:HOST, client:.DOMAIN */
+};
+
+/* What a recipient's decision came to. */
+enum tp_result {
+	TP_RESULT_PASS,		/* every requirement held */
+	TP_RESULT_FAIL,		/* a require rule failed: see action, testing */
+	TP_RESULT_UNMET,	/* a prefer rule was not met; never blocks */
+	TP_RESULT_SKIP,		/* nothing to check */
+	TP_RESULT_EXEMPT,	/* an exempt rule matched */
+};
+
+/* The requirements a rule can make, as bits (unmet ones are reported). */
+#define TP_REQ_TLS		(1u << 0)	/* any TLS at all */
+#define TP_REQ_VERSION		(1u << 1)
+#define TP_REQ_BITS		(1u << 2)
+#define TP_REQ_VERIFY		(1u << 3)
+#define TP_REQ_SUBJECT		(1u << 4)
+#define TP_REQ_ISSUER		(1u << 5)
+
+/* One rule as written in the policy file. Immutable after load. */
+struct tp_rule {
+	const char *selector;		/* as written, e.g. "sender:.bank.example" */
+	const char *file;		/* policy file name (shared) */
+	uint32_t line;			/* line number in file */
+	uint8_t kind;			/* enum tp_kind */
+	uint8_t level;			/* enum tp_level */
+	uint8_t action;			/* enum tp_action */
+	uint8_t min_version;		/* enum tp_tls_version; 0: no minimum */
+	uint8_t testing;		/* mode=testing */
+	uint8_t verify;			/* verify=yes (or implied by cert_*) */
+	uint16_t min_bits;		/* 0: no minimum */
+	const char *cert_subject;	/* NULL: not required */
+	const char *cert_issuer;	/* NULL: not required */
+	const char *reply;		/* NULL: default reply text */
+};
+
+/* One recipient to decide, with the session it arrived in. */
+struct tp_query {
+	const char *client_addr;	/* IPv4/IPv6 text, NULL if unknown */
+	const char *client_name;	/* verified host name, NULL if none */
+	const char *sender;		/* MAIL FROM address; "" or "<>": null */
+	const char *rcpt;		/* RCPT TO address */
+	const struct tp_tls_state *tls;	/* NULL: plaintext */
+	bool dry_run;			/* treat every rule as mode=testing */
+};
+
+#define TP_DECISION_MAX_RULES	5	/* addr, name, sender, rcpt, default */
+#define TP_REASON_MAX		512
+
+/* The answer for one recipient. */
+struct tp_decision {
+	enum tp_result result;
+	enum tp_level level;		/* effective (strictest) level */
+	enum tp_action action;		/* with TP_RESULT_FAIL: what to do */
+	bool testing;			/* FAIL in testing mode: would have acted */
+	unsigned unmet;			/* TP_REQ_* bits not met by any rule */
+	const struct tp_rule *rules[TP_DECISION_MAX_RULES];
+	unsigned rule_unmet[TP_DECISION_MAX_RULES];	/* TP_REQ_* per rule */
+	size_t nrules;			/* every rule that took part */
+	const struct tp_rule *decider;	/* rule that decided; NULL: none */
+	const char *reply_code;		/* "530", "550", "450", "451" or NULL */
+	const char *reply_xcode;	/* "5.7.0" etc. or NULL */
+	char reason[TP_REASON_MAX];	/* plain text: why, for logs and reply */
+	char reply_text[TP_REASON_MAX];	/* text after the codes */
+};
+
+struct tp_policy;
+
+extern struct tp_policy *tp_policy_load(const char *, struct tp_errors *);
+extern struct tp_policy *tp_policy_ref(struct tp_policy *);
+extern void tp_policy_unref(struct tp_policy *);
+extern int tp_policy_decide(const struct tp_policy *, const struct tp_query *,
+			    struct tp_decision *);
+
+/* Summary for "tlspolicyctl check" and for the daemon's start-up log. */
+struct tp_policy_summary {
+	size_t rules;
+	size_t by_kind[TP_KIND_CLIENT_NAME + 1];
+	enum tp_level default_level;
+	bool has_default;
+};
+extern void tp_policy_summarize(const struct tp_policy *,
+				struct tp_policy_summary *);
+extern const char *tp_policy_file(const struct tp_policy *);
+
+/* One rule on its own: what it did not get, why, what it says. */
+extern unsigned tp_rule_unmet(const struct tp_rule *,
+			      const struct tp_tls_state *);
+extern void tp_rule_reason(const struct tp_rule *, unsigned,
+			   const struct tp_query *, char *, size_t);
+extern void tp_rule_format(const struct tp_rule *, char *, size_t);
+
+/* Names, for output and logs. */
+extern const char *tp_level_name(enum tp_level);
+extern const char *tp_action_name(enum tp_action);
+extern const char *tp_result_name(enum tp_result);
+extern const char *tp_kind_name(enum tp_kind);
+
+#endif

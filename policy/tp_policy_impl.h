@@ -1,0 +1,81 @@
+#ifndef TP_POLICY_IMPL_H
+#define TP_POLICY_IMPL_H
+
+/*
+ * NAME
+ *	tp_policy_impl 3h
+ * SUMMARY
+ *	inside the policy engine: rule index, string arena
+ * SYNOPSIS
+ *	#include "tp_policy_impl.h"
+ * DESCRIPTION
+ *	Only policy.c, parse.c and decide.c include this. A policy is an
+ *	array of entries (a rule plus its lookup key), an open-addressing
+ *	hash table from key to entry index, and an arena that owns every
+ *	string. Lookups never allocate, so their cost does not depend on
+ *	the number of rules: one probe per domain label, one per prefix
+ *	length in use for client addresses.
+ *
+ *	Keys of domain rules are the canonical name, which is the tail of
+ *	the rule's canonical selector, so they cost no extra memory.
+ */
+
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "tp_ipaddr.h"
+#include "tp_policy.h"
+
+/* Key types: one namespace per selector form. */
+#define TP_KEY_SENDER		'S'	/* sender:DOMAIN */
+#define TP_KEY_SENDER_SUB	's'	/* sender:.DOMAIN, key DOMAIN */
+#define TP_KEY_NULL_SENDER	'N'	/* sender:<> */
+#define TP_KEY_RCPT		'R'	/* rcpt:DOMAIN */
+#define TP_KEY_RCPT_SUB		'r'	/* rcpt:.DOMAIN */
+#define TP_KEY_RCPT_ADDR	'A'	/* rcpt:LOCAL@DOMAIN */
+#define TP_KEY_NAME		'H'	/* client:HOST */
+#define TP_KEY_NAME_SUB		'h'	/* client:.DOMAIN */
+#define TP_KEY_IP		'I'	/* client:ADDRESS/PREFIX */
+#define TP_KEY_DEFAULT		'D'	/* default */
+
+#define TP_LINE_MAX		4096	/* bytes in one policy line */
+
+struct tp_entry {
+	struct tp_rule rule;		/* what the caller sees */
+	uint8_t	ktype;			/* TP_KEY_* */
+	uint8_t	plen;			/* TP_KEY_IP: prefix length */
+	uint16_t klen;			/* name keys: length of key.name */
+	union {
+		const char *name;	/* canonical name, inside selector */
+		struct tp_ip ip;	/* TP_KEY_IP: masked address */
+	}	key;
+};
+
+struct tp_arena_chunk;
+
+struct tp_policy {
+	atomic_uint refs;		/* tp_policy_ref/unref */
+	char   *file;			/* path given to tp_policy_load */
+	struct tp_entry *entries;	/* in file order */
+	size_t	nentries;
+	size_t	cap;			/* allocated entries */
+	uint64_t *slots;		/* hash << 32 | (index + 1); 0: empty */
+	size_t	mask;			/* slots - 1, a power of two minus 1 */
+	uint64_t v4_lens;		/* bit N: some client rule is /N */
+	uint64_t v6_lens[3];		/* same, bits 0..128 */
+	size_t	default_index;		/* + 1; 0: no default rule */
+	struct tp_arena_chunk *arena;	/* owns every string */
+};
+
+extern struct tp_policy *tp_policy_new(const char *);
+extern void tp_policy_free(struct tp_policy *);
+extern char *tp_policy_strdup(struct tp_policy *, const char *, size_t);
+extern int tp_policy_add(struct tp_policy *, const struct tp_entry *,
+			 const struct tp_entry **);
+extern const struct tp_entry *tp_policy_find(const struct tp_policy *, int,
+					     const char *, size_t);
+extern const struct tp_entry *tp_policy_find_ip(const struct tp_policy *,
+						const struct tp_ip *);
+extern int tp_policy_parse(struct tp_policy *, FILE *, struct tp_errors *);
+
+#endif

@@ -1,0 +1,153 @@
+/*
+ * NAME
+ *	check_names 1
+ * SUMMARY
+ *	unit tests: domain names, envelope addresses, UTF-8
+ */
+
+#include <string.h>
+
+#include "check_suites.h"
+#include "tp_names.h"
+
+static const struct {
+	const char *in;
+	const char *want;		/* NULL: must be refused */
+} domain_cases[] = {
+	{"Example.ORG", "example.org"},
+	{"example.org.", "example.org"},
+	{"a-b_c.example", "a-b_c.example"},
+	{"b\xc3\xbc" "cher.example", "b\xc3\xbc" "cher.example"},	/* UTF-8 kept as written */
+	{"", NULL},
+	{".", NULL},
+	{"a..b", NULL},
+	{".example", NULL},
+	{"exa mple.org", NULL},
+	{"exa\"mple.org", NULL},
+	{"exa\nmple.org", NULL},
+	{"b\xfc" "cher.example", NULL},	/* Latin-1, not UTF-8 */
+	{"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.org", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.org"},
+	{"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.org", NULL},	/* 64-byte label */
+};
+
+START_TEST(test_domain_normalize)
+{
+	char	out[TP_DOMAIN_MAX + 1];
+	const char *why = NULL;
+	ssize_t	n = tp_domain_normalize(domain_cases[_i].in, strlen(domain_cases[_i].in), out, &why);
+
+	if (domain_cases[_i].want == NULL) {
+		ck_assert_msg(n < 0, "\"%s\": got \"%s\", want an error", domain_cases[_i].in, out);
+		ck_assert_ptr_nonnull(why);
+	} else {
+		ck_assert_msg(n >= 0, "\"%s\": got error %s", domain_cases[_i].in, why);
+		ck_assert_str_eq(out, domain_cases[_i].want);
+	}
+}
+END_TEST
+
+START_TEST(test_domain_too_long)
+{
+	char	in[400];
+	char	out[TP_DOMAIN_MAX + 1];
+	const char *why;
+
+	/* 254 bytes of "a.a.a..." is one byte over the limit. */
+	for (int i = 0; i < 254; i++)
+		in[i] = i % 2 ? '.' : 'a';
+	in[253] = 'a';
+	ck_assert_int_lt(tp_domain_normalize(in, 254, out, &why), 0);
+	ck_assert_int_eq(tp_domain_normalize(in, 253, out, &why), 253);
+}
+END_TEST
+
+static const struct {
+	const char *in;
+	int	want_null;
+	int	want_has_domain;
+	const char *want_local;
+	const char *want_domain;
+} address_cases[] = {
+	{"<alice@Bank.Example>", 0, 1, "alice", "bank.example"},
+	{"alice@bank.example", 0, 1, "alice", "bank.example"},
+	{"  <Bob@bank.example.>  ", 0, 1, "bob", "bank.example"},
+	{"<>", 1, 0, "", ""},
+	{"", 1, 0, "", ""},
+	{"<@relay.example,@b.example:carol@c.example>", 0, 1, "carol", "c.example"},
+	{"<\"odd@local\"@d.example>", 0, 1, "\"odd@local\"", "d.example"},
+	{"<postmaster>", 0, 0, "postmaster", ""},
+	{"<user@[192.0.2.1]>", 0, 0, "user", ""},
+	{"<user@bad..domain>", 0, 0, "user", ""},
+	{"<user@exa\r\nmple.org>", 0, 0, "user", ""},
+	{"<user@>", 0, 0, "user", ""},
+};
+
+START_TEST(test_address_parse)
+{
+	struct tp_address a;
+
+	ck_assert_int_eq(tp_address_parse(address_cases[_i].in, &a), 0);
+	ck_assert_msg(a.null == address_cases[_i].want_null, "\"%s\": got null %d",
+		      address_cases[_i].in, a.null);
+	ck_assert_msg(a.has_domain == address_cases[_i].want_has_domain,
+		      "\"%s\": got has_domain %d", address_cases[_i].in, a.has_domain);
+	ck_assert_str_eq(a.local, address_cases[_i].want_local);
+	ck_assert_str_eq(a.domain, address_cases[_i].want_domain);
+}
+END_TEST
+
+START_TEST(test_address_hostile)
+{
+	static char huge[20000];
+	char	local[200];
+	struct tp_address a;
+
+	memset(huge, 'a', sizeof(huge) - 1);
+	ck_assert_int_eq(tp_address_parse(huge, &a), -1);
+	/* A 100-byte local part is too long to keep, but the domain counts. */
+	memset(local, 'x', 100);
+	strcpy(local + 100, "@example.org");
+	ck_assert_int_eq(tp_address_parse(local, &a), 0);
+	ck_assert_str_eq(a.local, "");
+	ck_assert_str_eq(a.domain, "example.org");
+}
+END_TEST
+
+static const struct {
+	const char *in;
+	size_t	len;
+	int	want;
+} utf8_cases[] = {
+	{"plain", 5, 1},
+	{"\xc3\xa9", 2, 1},
+	{"\xe2\x82\xac", 3, 1},
+	{"\xf0\x9f\x98\x80", 4, 1},
+	{"\xc0\xaf", 2, 0},		/* overlong */
+	{"\xe0\x80\xaf", 3, 0},		/* overlong */
+	{"\xed\xa0\x80", 3, 0},		/* surrogate */
+	{"\xf4\x90\x80\x80", 4, 0},	/* above U+10FFFF */
+	{"\xc3", 1, 0},			/* truncated */
+	{"\x80", 1, 0},			/* lone continuation */
+	{"\xff", 1, 0},
+};
+
+START_TEST(test_utf8)
+{
+	ck_assert_int_eq(tp_utf8_valid(utf8_cases[_i].in, utf8_cases[_i].len), utf8_cases[_i].want);
+}
+END_TEST
+
+Suite  *
+names_suite(void)
+{
+	Suite  *s = suite_create("names");
+	TCase  *tc = tcase_create("names");
+
+	tcase_add_loop_test(tc, test_domain_normalize, 0, sizeof(domain_cases) / sizeof(domain_cases[0]));
+	tcase_add_test(tc, test_domain_too_long);
+	tcase_add_loop_test(tc, test_address_parse, 0, sizeof(address_cases) / sizeof(address_cases[0]));
+	tcase_add_test(tc, test_address_hostile);
+	tcase_add_loop_test(tc, test_utf8, 0, sizeof(utf8_cases) / sizeof(utf8_cases[0]));
+	suite_add_tcase(s, tc);
+	return (s);
+}

@@ -1,0 +1,26 @@
+/*
+ * NAME
+ *	check_suites 3h
+ * SUMMARY
+ *	one Check suite per policy/ module
+ * DESCRIPTION
+ *	check_main.c runs them all. Tests that need a fixture find it
+ *	with test_data(), under $srcdir/tests/data, so that make
+ *	distcheck (read-only source tree) works.
+ */
+#ifndef CHECK_SUITES_H
+#define CHECK_SUITES_H
+
+#include <check.h>
+
+extern Suite *names_suite(void);
+extern Suite *ipaddr_suite(void);
+extern Suite *tls_suite(void);
+extern Suite *errors_suite(void);
+extern Suite *parse_suite(void);
+extern Suite *decide_suite(void);
+
+extern const char *test_data(const char *name);
+extern const char *test_tmpfile(const char *content, size_t len);
+
+#endif

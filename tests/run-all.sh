@@ -1,0 +1,52 @@
+#!/bin/sh
+# The whole test suite, from a fresh clone on Debian 12, as root:
+#   1. install the packages (contrib/install-deps.sh; skip with NO_INSTALL=1)
+#   2. build with -Werror and run "make check" (unit tests, tlspolicyctl,
+#      end-to-end tests against a real Postfix)
+#   3. rebuild with AddressSanitizer + UBSan and run the unit tests again
+#   4. run the unit tests under valgrind
+#   5. "make distcheck"
+# Build trees go to _build-*/ in the source tree. Exit status 0 when all passed.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+jobs=$(nproc 2>/dev/null || echo 2)
+
+step() { printf '\n==== %s\n' "$*"; }
+
+if [ "${NO_INSTALL:-0}" != 1 ]; then
+	step "installing packages"
+	sh contrib/install-deps.sh
+fi
+
+step "autogen"
+./autogen.sh
+
+step "build with -Werror, make check"
+rm -rf _build-check && mkdir _build-check && cd _build-check
+../configure --enable-werror --enable-tests >/dev/null
+make -j"$jobs"
+make -j"$jobs" check || { cat tests/*.log; exit 1; }
+cd "$top"
+
+step "AddressSanitizer + UBSan: unit tests"
+rm -rf _build-asan && mkdir _build-asan && cd _build-asan
+../configure --enable-werror --enable-tests --enable-sanitizers >/dev/null
+make -j"$jobs" tests/check_tlspolicy policy/tlspolicyctl
+CK_FORK=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	srcdir=.. ./tests/check_tlspolicy
+srcdir=.. top_builddir=. sh ../tests/test-tlspolicyctl.sh
+cd "$top"
+
+step "valgrind: unit tests"
+CK_FORK=no srcdir=. valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
+	--errors-for-leak-kinds=definite,indirect --error-exitcode=9 \
+	./_build-check/tests/check_tlspolicy
+
+step "make distcheck"
+cd _build-check
+make -j"$jobs" distcheck >distcheck.out 2>&1 || { tail -50 distcheck.out; exit 1; }
+tail -4 distcheck.out
+cd "$top"
+step "all tests passed"

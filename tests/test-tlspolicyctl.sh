@@ -1,0 +1,80 @@
+#!/bin/sh
+# End-to-end test of the tlspolicyctl command line: exit codes, the check
+# summary, every error of a bad file, and explain's verdicts and replies.
+# Run by "make check" (srcdir and top_builddir come from the Makefile).
+set -u
+srcdir=${srcdir:-.}
+top_builddir=${top_builddir:-.}
+ctl="$top_builddir/policy/tlspolicyctl"
+good="$srcdir/tests/data/good.policy"
+bad="$srcdir/tests/data/bad.policy"
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+passed=0
+failed=0
+
+# expect WANT_STATUS PATTERN... -- COMMAND...: status and every pattern in output
+expect() {
+	want=$1; shift
+	patterns=
+	while [ "$1" != "--" ]; do patterns="$patterns
+$1"; shift; done
+	shift
+	"$@" >"$out" 2>&1
+	got=$?
+	ok=1
+	[ "$got" -eq "$want" ] || { echo "FAIL: exit $got, want $want: $*"; ok=0; }
+	printf '%s\n' "$patterns" | while IFS= read -r p; do
+		[ -z "$p" ] && continue
+		grep -qF -- "$p" "$out" || { echo "FAIL: no \"$p\" in output of: $*"; exit 1; }
+	done || ok=0
+	if [ $ok -eq 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); sed 's/^/    | /' "$out"; fi
+}
+
+expect 0 "OK: 19 rules (sender 7, rcpt 4, client address 5, client name 2); default level prefer" -- \
+	"$ctl" check -f "$good"
+expect 2 "$bad:3: sender:bank.example: unknown level \"requir\"" \
+	"$bad:4: sender:.bank.example: min_version: unknown TLS version \"TLSv1.4\"" \
+	"$bad:5: client:192.0.2.1/24: address has bits set after the prefix length" \
+	"$bad:6: sender:new.example: exempt is allowed only on client: and rcpt:" \
+	"$bad:7: rcpt:legal.example.org: attributes are not allowed on skip rules" \
+	"$bad: 5 errors; policy refused" -- \
+	"$ctl" check -f "$bad"
+expect 2 "cannot open: No such file or directory" -- "$ctl" check -f /nonexistent/policy
+expect 1 "530 5.7.0 Must issue a STARTTLS command first: TLS required for mail from bank.example" \
+	"good.policy:5  sender:bank.example require min_version=TLSv1.2" \
+	"milter does   reject" -- \
+	"$ctl" explain -f "$good" --client 203.0.113.5 --sender a@bank.example --rcpt b@example.com
+expect 0 "result        pass" "TLSv1.3 via implicit" -- \
+	"$ctl" explain -f "$good" --client 203.0.113.5 --sender a@bank.example --rcpt b@example.com \
+	--tls-version TLSv1.3 --cipher TLS_AES_256_GCM_SHA384 --bits 256 --implicit
+expect 1 "FAIL  256-bit cipher required for mail to legal.example.org, got 128-bit" \
+	"SMTP reply    550 5.7.1 TLSv1.2 required for mail from bank.example, got TLSv1.1" \
+	"result        exempt" -- \
+	"$ctl" explain -f "$good" --client 203.0.113.5 --sender a@bank.example \
+	--rcpt b@legal.example.org --rcpt postmaster@example.org \
+	--tls-version TLSv1.1 --bits 128
+expect 0 "accept (testing mode: would have reject)" "(not sent) 530 5.7.0" -- \
+	"$ctl" explain -f "$good" --client 203.0.113.5 --sender a@bank.example --rcpt b@c.example --dry-run
+expect 0 "result        pass" "verify ok, subject mx.partner.example" -- \
+	"$ctl" explain -f "$good" --client 192.0.2.9 --sender a@x.example --rcpt b@c.example \
+	--tls-version TLSv1.3 --cert-subject mx.partner.example --cert-issuer "Partner CA"
+expect 1 "got an unverified one" -- \
+	"$ctl" explain -f "$good" --client 192.0.2.9 --sender a@x.example --rcpt b@c.example \
+	--tls-version TLSv1.3 --cert-subject mx.partner.example --verify FAIL
+expect 1 "client address is not an IP address" "tempfail" -- \
+	"$ctl" explain -f "$good" --client bogus --sender a@x.example --rcpt b@c.example
+expect 2 "policy refused" -- "$ctl" explain -f "$bad" --client 192.0.2.1 --sender a@x.example --rcpt b@c.example
+expect 0 "Usage: tlspolicyctl COMMAND" "Exit status:" -- "$ctl" --help
+expect 0 "Usage: tlspolicyctl COMMAND" -- "$ctl" explain --help
+expect 64 "missing command" -- "$ctl"
+expect 64 "unknown command" -- "$ctl" frobnicate
+expect 64 "explain needs --client, --sender and at least one --rcpt" -- "$ctl" explain -f "$good" --client 192.0.2.1
+expect 64 "TLS options need --tls-version" -- \
+	"$ctl" explain -f "$good" --client 192.0.2.1 --sender a@b.example --rcpt c@d.example --bits 128
+expect 64 "--bits takes a number" -- \
+	"$ctl" explain -f "$good" --client 192.0.2.1 --sender a@b.example --rcpt c@d.example --tls-version TLSv1.2 --bits lots
+expect 64 "check takes only -f POLICY" -- "$ctl" check -f "$good" --sender a@b.example
+
+echo "tlspolicyctl: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
