@@ -26,76 +26,119 @@
  *	never taken for "no rule", the caller tempfails.
  */
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "tp_names.h"
 #include "tp_policy_impl.h"
 
-/* find_domain - exact rule of type exact, else longest parent of type sub */
+/* Selector kinds in the order their rules are listed in a decision. */
+enum { GROUP_ADDR, GROUP_NAME, GROUP_SENDER, GROUP_RCPT, GROUPS };
 
-static const struct tp_entry *
-find_domain(const struct tp_policy *p, int exact, int sub, const char *name)
-{
-	const struct tp_entry *e;
-	size_t	len = strlen(name);
+#define PROBES_MAX	600	/* 129 prefix lengths + 3 names of <= 127 labels */
 
-	if ((e = tp_policy_find(p, exact, name, len)) != NULL)
-		return (e);
-	for (const char *dot = strchr(name, '.'); dot != NULL; dot = strchr(dot + 1, '.'))
-		if ((e = tp_policy_find(p, sub, dot + 1, len - (size_t)(dot + 1 - name))) != NULL)
-			return (e);
-	return (NULL);
-}
-
-/* find_sender - the rule for the envelope sender */
-
-static const struct tp_entry *
-find_sender(const struct tp_policy *p, const char *sender)
-{
-	struct tp_address a;
-
-	if (sender == NULL || tp_address_parse(sender, &a) < 0)
-		return (NULL);
-	if (a.null)
-		return (tp_policy_find(p, TP_KEY_NULL_SENDER, "", 0));
-	if (!a.has_domain)
-		return (NULL);
-	return (find_domain(p, TP_KEY_SENDER, TP_KEY_SENDER_SUB, a.domain));
-}
-
-/* find_rcpt - the rule for one recipient: its address, else its domain */
-
-static const struct tp_entry *
-find_rcpt(const struct tp_policy *p, const char *rcpt)
-{
-	char	key[TP_LOCAL_MAX + 1 + TP_DOMAIN_MAX + 1];
-	const struct tp_entry *e;
-	struct tp_address a;
-
-	if (rcpt == NULL || tp_address_parse(rcpt, &a) < 0 || !a.has_domain)
-		return (NULL);
-	if (a.local[0] != 0) {
-		int	n = snprintf(key, sizeof(key), "%s@%s", a.local, a.domain);
-
-		if ((e = tp_policy_find(p, TP_KEY_RCPT_ADDR, key, (size_t)n)) != NULL)
-			return (e);
-	}
-	return (find_domain(p, TP_KEY_RCPT, TP_KEY_RCPT_SUB, a.domain));
-}
-
-/* find_client_name - the rule for the verified client host name */
-
-static const struct tp_entry *
-find_client_name(const struct tp_policy *p, const char *host)
-{
+/* All lookups one recipient needs, resolved as one batch. */
+struct lookup {
+	struct tp_probe probes[PROBES_MAX];
+	size_t	n;
+	size_t	start[GROUPS + 1];	/* group g: probes [start[g], start[g+1]) */
+	struct tp_address sender;	/* keys point into these */
+	struct tp_address rcpt;
 	char	name[TP_DOMAIN_MAX + 1];
+	char	rcpt_key[TP_LOCAL_MAX + 1 + TP_DOMAIN_MAX + 1];
+};
+
+/* add_probe - look for a name key of this type */
+
+static void
+add_probe(struct lookup *l, int type, const char *key, size_t len)
+{
+	struct tp_probe *pr = &l->probes[l->n++];
+
+	pr->type = (uint8_t)type;
+	pr->key = key;
+	pr->len = (uint16_t)len;
+}
+
+/* add_domain - the exact rule, then parents that some subtree rule could be */
+
+static void
+add_domain(struct lookup *l, const struct tp_policy *p, int exact, int sub,
+	   const char *name)
+{
+	size_t	len = strlen(name);
+	unsigned labels = tp_label_count(name, len);
+
+	if (tp_policy_may_have(p, exact, labels))
+		add_probe(l, exact, name, len);
+	for (const char *dot = strchr(name, '.'); dot != NULL; dot = strchr(dot + 1, '.'))
+		if (tp_policy_may_have(p, sub, --labels))
+			add_probe(l, sub, dot + 1, len - (size_t)(dot + 1 - name));
+}
+
+/* add_client_addr - one probe per prefix length in use, longest first */
+
+static int
+add_client_addr(struct lookup *l, const struct tp_policy *p, const char *addr)
+{
+	struct tp_ip ip;
+	int	plen;
+
+	if (addr == NULL || *addr == 0)
+		return (0);
+	if (tp_ip_parse(addr, &ip) < 0)
+		return (-1);
+	plen = ip.family == 4 ? 33 : 129;
+	while ((plen = tp_policy_prefix_below(p, ip.family, plen)) >= 0)
+		tp_probe_ip(&l->probes[l->n++], &ip, (unsigned)plen);
+	return (0);
+}
+
+/* add_client_name - the verified client host name */
+
+static void
+add_client_name(struct lookup *l, const struct tp_policy *p, const char *host)
+{
 	const char *why;
 
-	if (host == NULL
-	    || tp_domain_normalize(host, strlen(host), name, &why) < 0)
-		return (NULL);
-	return (find_domain(p, TP_KEY_NAME, TP_KEY_NAME_SUB, name));
+	if (host != NULL && tp_domain_normalize(host, strlen(host), l->name, &why) >= 0)
+		add_domain(l, p, TP_KEY_NAME, TP_KEY_NAME_SUB, l->name);
+}
+
+/* add_sender - the envelope sender: <> or its domain */
+
+static void
+add_sender(struct lookup *l, const struct tp_policy *p, const char *sender)
+{
+	if (sender == NULL || tp_address_parse(sender, &l->sender) < 0)
+		return;
+	if (l->sender.null)
+		add_probe(l, TP_KEY_NULL_SENDER, "", 0);
+	else if (l->sender.has_domain)
+		add_domain(l, p, TP_KEY_SENDER, TP_KEY_SENDER_SUB, l->sender.domain);
+}
+
+/* add_rcpt - one recipient: its address, then its domain */
+
+static void
+add_rcpt(struct lookup *l, const struct tp_policy *p, const char *rcpt)
+{
+	struct tp_address *a = &l->rcpt;
+
+	if (rcpt == NULL || tp_address_parse(rcpt, a) < 0 || !a->has_domain)
+		return;
+	if (a->local[0] != 0 && tp_policy_may_have(p, TP_KEY_RCPT_ADDR,
+			       tp_label_count(a->domain, strlen(a->domain)))) {
+		size_t	llen = strlen(a->local);
+		size_t	dlen = strlen(a->domain);
+
+		memcpy(l->rcpt_key, a->local, llen);
+		l->rcpt_key[llen] = '@';
+		memcpy(l->rcpt_key + llen + 1, a->domain, dlen);
+		add_probe(l, TP_KEY_RCPT_ADDR, l->rcpt_key, llen + 1 + dlen);
+	}
+	add_domain(l, p, TP_KEY_RCPT, TP_KEY_RCPT_SUB, a->domain);
 }
 
 /* add_rule - note a matching rule */
@@ -103,8 +146,7 @@ find_client_name(const struct tp_policy *p, const char *host)
 static void
 add_rule(struct tp_decision *d, const struct tp_entry *e)
 {
-	if (e != NULL)
-		d->rules[d->nrules++] = &e->rule;
+	d->rules[d->nrules++] = &e->rule;
 }
 
 /* collect - every rule that applies to this recipient; -1 on bad input */
@@ -113,19 +155,29 @@ static int
 collect(const struct tp_policy *p, const struct tp_query *q,
 	struct tp_decision *d)
 {
-	if (q->client_addr != NULL && *q->client_addr != 0) {
-		struct tp_ip ip;
+	struct lookup l;
 
-		if (tp_ip_parse(q->client_addr, &ip) < 0) {
-			snprintf(d->reason, sizeof(d->reason),
-				 "client address is not an IP address");
-			return (-1);
-		}
-		add_rule(d, tp_policy_find_ip(p, &ip));
+	l.n = 0;
+	l.start[GROUP_ADDR] = 0;
+	if (add_client_addr(&l, p, q->client_addr) < 0) {
+		strcpy(d->reason, "client address is not an IP address");
+		return (-1);
 	}
-	add_rule(d, find_client_name(p, q->client_name));
-	add_rule(d, find_sender(p, q->sender));
-	add_rule(d, find_rcpt(p, q->rcpt));
+	l.start[GROUP_NAME] = l.n;
+	add_client_name(&l, p, q->client_name);
+	l.start[GROUP_SENDER] = l.n;
+	add_sender(&l, p, q->sender);
+	l.start[GROUP_RCPT] = l.n;
+	add_rcpt(&l, p, q->rcpt);
+	l.start[GROUPS] = l.n;
+	tp_policy_probe(p, l.probes, l.n);
+	/* In each group the probes run from most to least specific. */
+	for (int g = 0; g < GROUPS; g++)
+		for (size_t i = l.start[g]; i < l.start[g + 1]; i++)
+			if (l.probes[i].idx >= 0) {
+				add_rule(d, &p->entries[l.probes[i].idx]);
+				break;
+			}
 	if (d->nrules == 0 && p->default_index != 0)
 		add_rule(d, &p->entries[p->default_index - 1]);
 	return (0);
@@ -189,7 +241,7 @@ evaluate(const struct tp_query *q, struct tp_decision *d)
 	if (decider == d->nrules) {
 		d->result = TP_RESULT_PASS;
 		d->decider = d->rules[first];
-		snprintf(d->reason, sizeof(d->reason), "TLS requirements met");
+		strcpy(d->reason, "TLS requirements met");
 		return;
 	}
 	d->decider = d->rules[decider];
@@ -210,7 +262,9 @@ int
 tp_policy_decide(const struct tp_policy *p, const struct tp_query *q,
 		 struct tp_decision *d)
 {
-	memset(d, 0, sizeof(*d));
+	/* The text buffers are last and are set as needed: skip clearing them. */
+	memset(d, 0, offsetof(struct tp_decision, reason));
+	d->reason[0] = d->reply_text[0] = 0;
 	if (collect(p, q, d) < 0)
 		return (-1);
 	for (size_t i = 0; i < d->nrules; i++) {

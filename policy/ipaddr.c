@@ -66,15 +66,13 @@ void
 tp_ip_mask(struct tp_ip *ip, unsigned plen)
 {
 	unsigned size = ip->family == 4 ? 4 : 16;
+	unsigned full = plen / 8;
 
-	for (unsigned i = 0; i < size; i++) {
-		if (plen >= 8 * (i + 1))
-			continue;
-		if (plen <= 8 * i)
-			ip->bytes[i] = 0;
-		else
-			ip->bytes[i] &= (uint8_t)(0xff << (8 - (plen - 8 * i)));
-	}
+	if (full >= size)
+		return;
+	if (plen % 8)
+		ip->bytes[full++] &= (uint8_t)(0xff << (8 - plen % 8));
+	memset(ip->bytes + full, 0, size - full);
 }
 
 /* tp_prefix_parse - ADDRESS[/PREFIX] of a client: rule */

@@ -107,22 +107,36 @@ tp_policy_strdup(struct tp_policy *p, const char *s, size_t len)
 	return (out);
 }
 
-/* key_hash - 32-bit hash of a typed key (FNV-1a, then a murmur finalizer) */
+/* mix - fold a 128-bit product: fast, well-spread (wyhash's core step) */
+
+static inline uint64_t
+mix(uint64_t a, uint64_t b)
+{
+	__uint128_t r = (__uint128_t)a * b;
+
+	return ((uint64_t)r ^ (uint64_t)(r >> 64));
+}
+
+/*
+ * key_hash - 32-bit hash of a typed key, eight bytes at a time. Lookups
+ * hash a key per domain label, so this is on every decision's path.
+ */
 
 static uint32_t
 key_hash(int type, const void *key, size_t len)
 {
 	const unsigned char *s = key;
-	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)type;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)type << 56) ^ len;
+	uint64_t w;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= s[i];
-		h *= 0x100000001b3ULL;
+	for (; len >= 8; s += 8, len -= 8) {
+		memcpy(&w, s, 8);
+		h = mix(h ^ w, 0xa0761d6478bd642fULL);
 	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return ((uint32_t)h);
+	w = 0;
+	memcpy(&w, s, len);
+	h = mix(h ^ w, 0xe7037ed1a0b428dbULL);
+	return ((uint32_t)(h ^ (h >> 32)));
 }
 
 /* ip_key - the bytes that identify an address prefix */
@@ -218,6 +232,40 @@ grow_table(struct tp_policy *p)
 	return (0);
 }
 
+/* tp_label_count - number of labels of a canonical name */
+
+unsigned
+tp_label_count(const char *name, size_t len)
+{
+	const char *end = name + len;
+	unsigned n = 1;
+
+	while ((name = memchr(name, '.', (size_t)(end - name))) != NULL) {
+		name++;
+		n++;
+	}
+	return (n);
+}
+
+/* note_labels - remember that rules of this type have this many labels */
+
+static void
+note_labels(struct tp_policy *p, const struct tp_entry *e)
+{
+	const char *name = e->key.name;
+	size_t	len = e->klen;
+
+	if (e->ktype == TP_KEY_RCPT_ADDR) {
+		const char *at = memchr(name, '@', len);
+
+		len -= (size_t)(at + 1 - name);
+		name = at + 1;
+	}
+	unsigned n = tp_label_count(name, len);
+
+	p->labels[e->ktype & 0x7f] |= 1u << (n < TP_LABELS_CAP ? n : TP_LABELS_CAP);
+}
+
 /* note_prefix - remember that rules of this prefix length exist */
 
 static void
@@ -271,52 +319,97 @@ tp_policy_add(struct tp_policy *p, const struct tp_entry *e,
 		place(p->slots, p->mask, entry_hash(e), p->nentries);
 		if (e->ktype == TP_KEY_IP)
 			note_prefix(p, e);
+		else if (e->ktype != TP_KEY_NULL_SENDER)
+			note_labels(p, e);
 	}
 	p->nentries++;
 	return (0);
 }
 
-/* tp_policy_find - the rule with this typed name key, or NULL */
+/* tp_policy_prefix_below - longest prefix length in use < limit, or -1 */
 
-const struct tp_entry *
-tp_policy_find(const struct tp_policy *p, int type, const char *key, size_t len)
+int
+tp_policy_prefix_below(const struct tp_policy *p, int family, int limit)
 {
-	long	idx = find_slot(p, type, key, len);
+	const uint64_t *words = family == 4 ? &p->v4_lens : p->v6_lens;
 
-	return (idx < 0 ? NULL : &p->entries[idx]);
-}
+	for (int w = (limit - 1) / 64; w >= 0 && limit > 0; w--) {
+		uint64_t bits = words[w];
+		int	top = limit - 64 * w;
 
-/* has_length - is some rule of this family this prefix length? */
-
-static int
-has_length(const struct tp_policy *p, int family, unsigned plen)
-{
-	if (family == 4)
-		return ((p->v4_lens >> plen) & 1);
-	return ((p->v6_lens[plen / 64] >> (plen % 64)) & 1);
-}
-
-/* tp_policy_find_ip - the client address rule with the longest prefix */
-
-const struct tp_entry *
-tp_policy_find_ip(const struct tp_policy *p, const struct tp_ip *ip)
-{
-	unsigned char buf[18];
-	unsigned max = ip->family == 4 ? 32 : 128;
-
-	for (unsigned plen = max + 1; plen-- > 0;) {
-		struct tp_ip masked;
-		long	idx;
-
-		if (!has_length(p, ip->family, plen))
-			continue;
-		masked = *ip;
-		tp_ip_mask(&masked, plen);
-		idx = find_slot(p, TP_KEY_IP, buf, ip_key(&masked, plen, buf));
-		if (idx >= 0)
-			return (&p->entries[idx]);
+		if (top < 64)
+			bits &= (1ULL << top) - 1;
+		if (bits != 0)
+			return (64 * w + 63 - __builtin_clzll(bits));
+		limit = 64 * w;
 	}
-	return (NULL);
+	return (-1);
+}
+
+/* tp_probe_ip - set up a probe for an address prefix */
+
+void
+tp_probe_ip(struct tp_probe *pr, const struct tp_ip *ip, unsigned plen)
+{
+	struct tp_ip masked = *ip;
+
+	tp_ip_mask(&masked, plen);
+	pr->type = TP_KEY_IP;
+	pr->len = (uint16_t)ip_key(&masked, plen, pr->kbuf);
+	pr->key = pr->kbuf;
+}
+
+/* first_candidate - from slot i on, the first slot of this hash, or -1 */
+
+static long
+first_candidate(const struct tp_policy *p, size_t i, uint32_t h, size_t *at)
+{
+	for (;; i = (i + 1) & p->mask) {
+		uint64_t slot = p->slots[i];
+
+		if (slot == 0)
+			return (-1);
+		if ((uint32_t)(slot >> 32) == h) {
+			*at = i;
+			return ((long)(uint32_t)slot - 1);
+		}
+	}
+}
+
+/*
+ * tp_policy_probe - resolve a batch of lookups; probes[i].idx is the
+ * matching entry's index or -1. A decision needs up to a dozen lookups
+ * in a table far larger than the cache: done one after another, each
+ * waits for its own cache misses. Here each phase first touches what
+ * the next phase needs for every probe, so that the misses overlap.
+ */
+
+void
+tp_policy_probe(const struct tp_policy *p, struct tp_probe *pr, size_t n)
+{
+	size_t	at = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		pr[i].hash = key_hash(pr[i].type, pr[i].key, pr[i].len);
+		__builtin_prefetch(&p->slots[pr[i].hash & p->mask]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		pr[i].idx = first_candidate(p, pr[i].hash & p->mask, pr[i].hash, &at);
+		pr[i].slot = (uint32_t)at;
+		if (pr[i].idx >= 0)
+			__builtin_prefetch(&p->entries[pr[i].idx]);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (pr[i].idx >= 0 && pr[i].type != TP_KEY_IP)
+			__builtin_prefetch(p->entries[pr[i].idx].key.name);
+	for (size_t i = 0; i < n; i++) {
+		/* A hash match is only a candidate: the key decides. */
+		while (pr[i].idx >= 0
+		       && !entry_matches(&p->entries[pr[i].idx], pr[i].type, pr[i].key, pr[i].len)) {
+			pr[i].idx = first_candidate(p, (pr[i].slot + 1) & p->mask, pr[i].hash, &at);
+			pr[i].slot = (uint32_t)at;
+		}
+	}
 }
 
 /* tp_policy_load - parse a policy file; NULL and errors if it has any */

@@ -17,7 +17,10 @@
  *	length in use for client addresses.
  *
  *	Keys of domain rules are the canonical name, which is the tail of
- *	the rule's canonical selector, so they cost no extra memory.
+ *	the rule's canonical selector, so they cost no extra memory. For
+ *	each key type the policy notes which label counts occur, so that
+ *	a lookup probes only the parents that some rule could match: most
+ *	of a decision's cost is cache misses on a large table.
  */
 
 #include <stdatomic.h>
@@ -39,6 +42,7 @@
 #define TP_KEY_DEFAULT		'D'	/* default */
 
 #define TP_LINE_MAX		4096	/* bytes in one policy line */
+#define TP_LABELS_CAP		31	/* label counts from here on share a bit */
 
 struct tp_entry {
 	struct tp_rule rule;		/* what the caller sees */
@@ -63,6 +67,7 @@ struct tp_policy {
 	size_t	mask;			/* slots - 1, a power of two minus 1 */
 	uint64_t v4_lens;		/* bit N: some client rule is /N */
 	uint64_t v6_lens[3];		/* same, bits 0..128 */
+	uint32_t labels[128];		/* [key type]: bit N: a key of N labels */
 	size_t	default_index;		/* + 1; 0: no default rule */
 	struct tp_arena_chunk *arena;	/* owns every string */
 };
@@ -72,10 +77,30 @@ extern void tp_policy_free(struct tp_policy *);
 extern char *tp_policy_strdup(struct tp_policy *, const char *, size_t);
 extern int tp_policy_add(struct tp_policy *, const struct tp_entry *,
 			 const struct tp_entry **);
-extern const struct tp_entry *tp_policy_find(const struct tp_policy *, int,
-					     const char *, size_t);
-extern const struct tp_entry *tp_policy_find_ip(const struct tp_policy *,
-						const struct tp_ip *);
+
+/* One lookup in a batch (tp_policy_probe). */
+struct tp_probe {
+	const void *key;		/* name, or kbuf for addresses */
+	uint16_t len;			/* bytes of key */
+	uint8_t	type;			/* TP_KEY_* */
+	uint8_t	kbuf[18];		/* address keys: family, length, bytes */
+	uint32_t hash;			/* set by tp_policy_probe */
+	uint32_t slot;			/* where the candidate was found */
+	long	idx;			/* result: entry index, or -1 */
+};
+
+extern void tp_policy_probe(const struct tp_policy *, struct tp_probe *, size_t);
+extern void tp_probe_ip(struct tp_probe *, const struct tp_ip *, unsigned);
+extern int tp_policy_prefix_below(const struct tp_policy *, int, int);
 extern int tp_policy_parse(struct tp_policy *, FILE *, struct tp_errors *);
+extern unsigned tp_label_count(const char *, size_t);
+
+/* tp_policy_may_have - could a key of this type with this many labels exist? */
+
+static inline int
+tp_policy_may_have(const struct tp_policy *p, int type, unsigned labels)
+{
+	return ((p->labels[type & 0x7f] >> (labels < TP_LABELS_CAP ? labels : TP_LABELS_CAP)) & 1);
+}
 
 #endif
