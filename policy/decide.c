@@ -310,6 +310,16 @@ tp_action_name(enum tp_action action)
 	return (action <= TP_ACTION_REJECT ? names[action] : "?");
 }
 
+/* tp_action_past - "would have ..." form of an action */
+
+const char *
+tp_action_past(enum tp_action action)
+{
+	static const char *const names[] = {"tagged", "quarantined", "tempfailed", "rejected"};
+
+	return (action <= TP_ACTION_REJECT ? names[action] : "?");
+}
+
 /* tp_result_name - name of a result, for logs and the audit trail */
 
 const char *

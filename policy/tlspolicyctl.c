@@ -168,10 +168,11 @@ outcome(const struct tp_decision *d, char *buf, size_t len)
 {
 	switch (d->result) {
 	case TP_RESULT_FAIL:
-		snprintf(buf, len, "%s%s", d->testing ? "accept (testing mode: would have " : "",
-			 tp_action_name(d->action));
 		if (d->testing)
-			strncat(buf, ")", len - strlen(buf) - 1);
+			snprintf(buf, len, "accept (testing mode: would have %s)",
+				 tp_action_past(d->action));
+		else
+			snprintf(buf, len, "%s", tp_action_name(d->action));
 		return (buf);
 	case TP_RESULT_UNMET:
 		return ("accept (prefer: unmet, recorded)");

@@ -40,6 +40,7 @@ expect 2 "$bad:3: sender:bank.example: unknown level \"requir\"" \
 	"$bad:7: rcpt:legal.example.org: attributes are not allowed on skip rules" \
 	"$bad: 5 errors; policy refused" -- \
 	"$ctl" check -f "$bad"
+expect 0 "OK: 16 rules" -- "$ctl" check -f "$srcdir/contrib/policy.example"
 expect 2 "cannot open: No such file or directory" -- "$ctl" check -f /nonexistent/policy
 expect 1 "530 5.7.0 Must issue a STARTTLS command first: TLS required for mail from bank.example" \
 	"good.policy:5  sender:bank.example require min_version=TLSv1.2" \
@@ -54,7 +55,7 @@ expect 1 "FAIL  256-bit cipher required for mail to legal.example.org, got 128-b
 	"$ctl" explain -f "$good" --client 203.0.113.5 --sender a@bank.example \
 	--rcpt b@legal.example.org --rcpt postmaster@example.org \
 	--tls-version TLSv1.1 --bits 128
-expect 0 "accept (testing mode: would have reject)" "(not sent) 530 5.7.0" -- \
+expect 0 "accept (testing mode: would have rejected)" "(not sent) 530 5.7.0" -- \
 	"$ctl" explain -f "$good" --client 203.0.113.5 --sender a@bank.example --rcpt b@c.example --dry-run
 expect 0 "result        pass" "verify ok, subject mx.partner.example" -- \
 	"$ctl" explain -f "$good" --client 192.0.2.9 --sender a@x.example --rcpt b@c.example \
