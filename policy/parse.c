@@ -573,8 +573,9 @@ parse_rule(struct where *w, struct tp_policy *p, char **fields, int n)
 		return (-1);
 	if ((e.rule.selector = tp_policy_strdup(p, buf, strlen(buf))) == NULL)
 		return (-2);
-	if (e.ktype != TP_KEY_IP && e.ktype != TP_KEY_DEFAULT
-	    && e.ktype != TP_KEY_NULL_SENDER)
+	if (e.ktype == TP_KEY_NULL_SENDER)
+		e.key.name = "";		/* the null sender's key is empty */
+	else if (e.ktype != TP_KEY_IP && e.ktype != TP_KEY_DEFAULT)
 		set_name_key(&e, e.ktype, e.rule.selector, (size_t)keyoff);
 	if ((rc = tp_policy_add(p, &e, &dup)) < 0)
 		return (-2);
