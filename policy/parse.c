@@ -24,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "tp_lines.h"
 #include "tp_names.h"
 #include "tp_policy_impl.h"
 
@@ -587,26 +588,6 @@ parse_rule(struct where *w, struct tp_policy *p, char **fields, int n)
 	return (0);
 }
 
-/* read_line - one line into buf; its full length even if it did not fit */
-
-static int
-read_line(FILE *fp, char *buf, size_t size, size_t *lenp)
-{
-	size_t	len = 0;
-	int	c;
-
-	while ((c = getc_unlocked(fp)) != EOF && c != '\n') {
-		if (len < size - 1)
-			buf[len] = (char)c;
-		len++;
-	}
-	if (c == EOF && len == 0)
-		return (-1);
-	buf[len < size - 1 ? len : size - 1] = 0;
-	*lenp = len;
-	return (0);
-}
-
 /* check_line - length, NUL bytes and encoding of a raw line */
 
 static int
@@ -639,7 +620,7 @@ tp_policy_parse(struct tp_policy *p, FILE *fp, struct tp_errors *errs)
 	size_t	len;
 	int	status = 0;
 
-	while (read_line(fp, line, sizeof(line), &len) == 0) {
+	while (tp_read_line(fp, line, sizeof(line), &len) == 0) {
 		char   *fields[MAX_FIELDS];
 		int	n;
 

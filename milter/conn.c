@@ -1,0 +1,242 @@
+/*
+ * NAME
+ *	conn 3
+ * SUMMARY
+ *	the state of one SMTP connection, as the milter sees it
+ * DESCRIPTION
+ *	A connection lives from the first callback to xxfi_close and is
+ *	owned by libmilter's private pointer; nothing here is shared with
+ *	other threads except the policy reference, which the connection
+ *	holds so that a reload never changes the rules under a session.
+ *
+ *	The TLS macros are read at every stage where they can change and
+ *	the latest kept: a client sends EHLO again after STARTTLS, and may
+ *	even send MAIL with no second EHLO. How TLS came about is decided
+ *	the first time TLS is seen: at connect, or at a first HELO, it was
+ *	there before any SMTP command (implicit TLS, port 465); after a
+ *	plaintext HELO it is STARTTLS. A listener named in implicit_tls
+ *	settles it where the MTA tells nothing (Sendmail's TLS handshake
+ *	comes after the connect callback).
+ *
+ *	tp_conn_message_end() logs every recipient decision of the
+ *	message once (Postfix may abort more than once) and resets the
+ *	message; strings copied from the MTA are capped.
+ * MEMORY
+ *	Every string is a malloc'd copy owned by the connection;
+ *	tp_conn_free() frees them all and drops the policy reference.
+ */
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "milter.h"
+
+#define MACRO_MAX	1024		/* bytes kept of one macro value */
+
+/* Indexes of tls_raw[], in the order of struct tp_tls_macros. */
+static const char *const tls_macro_names[8] = {
+	"{tls_version}", "{cipher}", "{cipher_bits}", "{verify}",
+	"{cert_subject}", "{cert_issuer}", "{cn_subject}", "{cn_issuer}",
+};
+
+static unsigned long start;		/* when the first connection came */
+
+/* note_start - remember when this daemon started taking connections */
+
+static void
+note_start(void)
+{
+	start = (unsigned long)time(NULL);
+}
+
+/* tp_conn_new - a connection with its own session id and a policy reference */
+
+struct tp_conn *
+tp_conn_new(void)
+{
+	static atomic_ulong counter;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	struct tp_conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return (NULL);
+	pthread_once(&once, note_start);
+	/* Unique per host: start time of this daemon and a counter. */
+	snprintf(c->session_id, sizeof(c->session_id), "%08lX%06lX",
+		 start & 0xffffffffUL, (atomic_fetch_add(&counter, 1) + 1) & 0xffffffUL);
+	c->policy = tp_current_policy(&c->generation);
+	return (c);
+}
+
+/* tp_conn_set - replace a string field with a capped copy; -1 if out of memory */
+
+int
+tp_conn_set(char **field, const char *value)
+{
+	char   *copy = NULL;
+
+	if (value != NULL && (copy = strndup(value, MACRO_MAX)) == NULL)
+		return (-1);
+	free(*field);
+	*field = copy;
+	return (0);
+}
+
+/* message_free - free what one message holds */
+
+static void
+message_free(struct tp_conn *c)
+{
+	for (size_t i = 0; i < c->nrcpts; i++) {
+		free(tp_unconst(c->rcpts[i].addr));
+		free(tp_unconst(c->rcpts[i].reason));
+		free(tp_unconst(c->rcpts[i].reply));
+	}
+	c->nrcpts = 0;
+	tp_conn_set(&c->queue_id, NULL);
+	tp_conn_set(&c->sender, NULL);
+	tp_conn_set(&c->auth, NULL);
+	c->forged_headers = 0;
+	c->message_open = false;
+}
+
+/* tp_conn_free - free a connection and drop its policy reference */
+
+void
+tp_conn_free(struct tp_conn *c)
+{
+	if (c == NULL)
+		return;
+	message_free(c);
+	free(c->rcpts);
+	free(c->client_addr);
+	free(c->client_name);
+	free(c->helo);
+	free(c->daemon_name);
+	free(c->daemon_port);
+	for (size_t i = 0; i < 8; i++)
+		free(c->tls_raw[i]);
+	tp_policy_unref(c->policy);
+	free(c);
+}
+
+/*
+ * tp_conn_tls_update - read the TLS macros at this stage. get(ctx, name)
+ * returns a macro's value or NULL. at_helo tells a HELO callback apart.
+ */
+
+void
+tp_conn_tls_update(struct tp_conn *c, const char *(*get) (void *, const char *),
+		   void *ctx, bool at_helo)
+{
+	const char *version = get(ctx, "{tls_version}");
+	bool	tls = version != NULL && *version != 0;
+
+	if (!tls) {
+		if (at_helo && c->tls_how == TP_TLS_HOW_NONE)
+			c->plain_helo_seen = true;
+		return;
+	}
+	for (size_t i = 0; i < 8; i++) {
+		const char *v = get(ctx, tls_macro_names[i]);
+
+		/* Keep what an earlier stage said if this one says nothing. */
+		if (v != NULL)
+			tp_conn_set(&c->tls_raw[i], v);
+	}
+	if (c->tls_how == TP_TLS_HOW_NONE)
+		c->tls_how = c->plain_helo_seen
+		    && !tp_listener_is_implicit(c->daemon_name, c->daemon_port)
+		    ? TP_TLS_HOW_STARTTLS : TP_TLS_HOW_IMPLICIT;
+}
+
+/* tp_conn_tls_state - the engine's view of the TLS state; raw filled too */
+
+void
+tp_conn_tls_state(struct tp_conn *c, struct tp_tls_state *tls,
+		  struct tp_tls_macros *raw)
+{
+	raw->version = c->tls_raw[0];
+	raw->cipher = c->tls_raw[1];
+	raw->bits = c->tls_raw[2];
+	raw->verify = c->tls_raw[3];
+	raw->cert_subject = c->tls_raw[4];
+	raw->cert_issuer = c->tls_raw[5];
+	raw->cn_subject = c->tls_raw[6];
+	raw->cn_issuer = c->tls_raw[7];
+	tp_tls_macros_normalize(raw, &c->tls_names);
+	tp_tls_state_from(raw, &c->tls_names, c->tls_how, tls);
+}
+
+/* tp_conn_add_rcpt - room for one more recipient decision, or NULL */
+
+struct tp_record_rcpt *
+tp_conn_add_rcpt(struct tp_conn *c)
+{
+	struct tp_record_rcpt *r;
+
+	if (c->nrcpts == c->rcpt_cap) {
+		size_t	cap = c->rcpt_cap ? c->rcpt_cap * 2 : 8;
+		struct tp_record_rcpt *grown;
+
+		if (cap > TP_RCPTS_MAX || (grown = realloc(c->rcpts, cap * sizeof(*grown))) == NULL)
+			return (NULL);
+		c->rcpts = grown;
+		c->rcpt_cap = cap;
+	}
+	r = &c->rcpts[c->nrcpts++];
+	memset(r, 0, sizeof(*r));
+	return (r);
+}
+
+/* tp_conn_record - a record of the current message, pointing into c */
+
+void
+tp_conn_record(const struct tp_conn *c, const struct tp_tls_state *tls,
+	       const char *outcome, struct tp_record *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->session_id = c->session_id;
+	rec->queue_id = c->queue_id;
+	rec->client_addr = c->client_addr;
+	rec->client_name = c->client_name;
+	rec->helo = c->helo;
+	rec->daemon_name = c->daemon_name;
+	rec->daemon_port = c->daemon_port;
+	rec->auth = c->auth;
+	rec->sender = c->sender;
+	rec->tls = tls;
+	rec->policy_file = c->policy ? tp_policy_file(c->policy) : NULL;
+	rec->policy_generation = c->generation;
+	rec->hostname = tp_config.hostname;
+	rec->outcome = outcome;
+	rec->rcpts = c->rcpts;
+	rec->nrcpts = c->nrcpts;
+}
+
+/* tp_conn_message_end - log every decision of the message once, then reset */
+
+void
+tp_conn_message_end(struct tp_conn *c, const char *outcome)
+{
+	struct tp_tls_state tls;
+	struct tp_tls_macros raw;
+	struct tp_record rec;
+	char	line[4096];
+
+	if (!c->message_open && c->nrcpts == 0)
+		return;
+	tp_conn_tls_state(c, &tls, &raw);
+	tp_conn_record(c, &tls, outcome, &rec);
+	for (size_t i = 0; i < c->nrcpts; i++) {
+		tp_record_syslog(&rec, i, line, sizeof(line));
+		tp_log(c->rcpts[i].refused || c->rcpts[i].error ? LOG_NOTICE : LOG_INFO, "%s", line);
+	}
+	message_free(c);
+}

@@ -1,0 +1,485 @@
+/*
+ * NAME
+ *	tlspolicy-milter 8
+ * SUMMARY
+ *	enforce per-domain TLS policy in Postfix and Sendmail
+ * SYNOPSIS
+ *	tlspolicy-milter [-c CONFIG] [-p SOCKET] [-f POLICY] [-u USER]
+ *		[-P PIDFILE] [-F] [-n] [--dry-run] [-V] [-h]
+ * DESCRIPTION
+ *	main() reads the configuration (defaults, then the config file,
+ *	then command-line flags, which share the config file's parser),
+ *	loads the policy (refusing to start on any error), opens the
+ *	milter socket, drops privileges, and hands over to libmilter.
+ *	See tlspolicy-milter(8) and usage() for every option.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "config.h"
+#include "milter.h"
+#include "tp_conf.h"
+
+#define DEFAULT_CONFIG	TP_SYSCONFDIR "/tlspolicy/tlspolicy-milter.conf"
+#define DEFAULT_POLICY	TP_SYSCONFDIR "/tlspolicy/policy.conf"
+#define DEFAULT_SOCKET	"inet:8895@127.0.0.1"
+#define DEFAULT_PIDFILE	TP_RUNSTATEDIR "/tlspolicy/tlspolicy-milter.pid"
+#define EXIT_CONFIG	78		/* EX_CONFIG */
+#define EXIT_USAGE	64		/* EX_USAGE */
+#define EXIT_OS		71		/* EX_OSERR */
+
+extern struct smfiDesc tp_milter_desc;
+
+struct tp_config tp_config;
+
+#define KEY(name, type, field, max) {name, type, offsetof(struct tp_config, field), max}
+static const struct tp_conf_key config_keys[] = {
+	KEY("socket", TP_CONF_STRING, socket, 0),
+	KEY("policy", TP_CONF_STRING, policy, 0),
+	KEY("user", TP_CONF_STRING, user, 0),
+	KEY("pidfile", TP_CONF_STRING, pidfile, 0),
+	KEY("foreground", TP_CONF_BOOL, foreground, 0),
+	KEY("dry_run", TP_CONF_BOOL, dry_run, 0),
+	KEY("header", TP_CONF_BOOL, add_header, 0),
+	KEY("header_name", TP_CONF_STRING, header_name, 0),
+	KEY("implicit_tls", TP_CONF_STRING, implicit_tls, 0),
+	KEY("syslog_facility", TP_CONF_STRING, syslog_facility, 0),
+	KEY("hostname", TP_CONF_STRING, hostname, 0),
+	KEY("timeout", TP_CONF_UINT, timeout, 3600),
+	KEY("socket_group", TP_CONF_STRING, socket_group, 0),
+	{NULL, 0, 0, 0},
+};
+
+static int log_stderr;
+
+/* tp_log - one log line to syslog (and stderr in the foreground) */
+
+void
+tp_log(int pri, const char *fmt,...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsyslog(pri, fmt, ap);
+	va_end(ap);
+	if (log_stderr) {
+		va_start(ap, fmt);
+		flockfile(stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+		funlockfile(stderr);
+		va_end(ap);
+	}
+}
+
+/* tp_listener_is_implicit - is this listener named in implicit_tls? */
+
+bool
+tp_listener_is_implicit(const char *name, const char *port)
+{
+	const char *list = tp_config.implicit_tls;
+
+	while (list != NULL && *list) {
+		size_t	len;
+
+		list += strspn(list, ", \t");
+		len = strcspn(list, ", \t");
+		if (len > 0 && ((name && strlen(name) == len && strncasecmp(list, name, len) == 0)
+			|| (port && strlen(port) == len && strncmp(list, port, len) == 0)))
+			return (true);
+		list += len;
+	}
+	return (false);
+}
+
+/* usage - the manual in brief */
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+"Usage: tlspolicy-milter [OPTIONS]\n"
+"\n"
+"Milter for Postfix and Sendmail that enforces per-domain TLS policy.\n"
+"\n"
+"Options (each has a key in the config file, shown in brackets):\n"
+"  -c, --config FILE     config file of \"key = value\" lines\n"
+"                        (default %s; a missing default file is fine)\n"
+"  -p, --socket SPEC     milter socket: inet:PORT@HOST, inet6:PORT@HOST or\n"
+"                        unix:/PATH [socket] (default %s)\n"
+"  -f, --policy FILE     policy file [policy] (default %s)\n"
+"  -u, --user USER       run as USER once the socket is open [user]\n"
+"  -P, --pidfile FILE    write the process id here [pidfile]\n"
+"                        (default, when not in the foreground: %s)\n"
+"  -F, --foreground      do not detach; log to stderr too [foreground]\n"
+"  -n, --check           check the configuration and the policy, then exit\n"
+"      --dry-run         treat every rule as mode=testing: decide and record,\n"
+"                        never refuse [dry_run]\n"
+"  -V, --version         print the version\n"
+"  -h, --help            this text\n"
+"\n"
+"Config file only:\n"
+"  header = yes|no       add the result header to accepted mail (default yes)\n"
+"  header_name = NAME    its name (default X-TLS-Policy); copies that arrive\n"
+"                        with a message are removed\n"
+"  implicit_tls = LIST   listener names ({daemon_name}) or ports that take TLS\n"
+"                        from connect (e.g. smtps, 465), for MTAs that do not\n"
+"                        tell (Sendmail)\n"
+"  tp_config.socket_group = GROUP  group of a unix socket, e.g. the MTA's (mode 0660)\n"
+"  syslog_facility = F   mail (default), daemon, local0 ... local7\n"
+"  hostname = NAME       name in the result header (default: this host's)\n"
+"  timeout = SECONDS     how long libmilter waits for the MTA (default 600)\n"
+"\n"
+"Signals: SIGUSR1 reloads the policy (a bad file keeps the old policy);\n"
+"SIGTERM, SIGHUP and SIGINT stop gracefully.\n"
+"Exit status: 0 normal stop or -n success; 64 usage; 78 bad configuration\n"
+"or policy; 71 cannot start (socket, user, fork).\n",
+		DEFAULT_CONFIG, DEFAULT_SOCKET, DEFAULT_POLICY, DEFAULT_PIDFILE);
+}
+
+/* set_defaults - every string malloc'd, as tp_conf_free expects */
+
+static int
+set_defaults(void)
+{
+	char	host[256];
+
+	memset(&tp_config, 0, sizeof(tp_config));
+	if (gethostname(host, sizeof(host)) != 0)
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = 0;
+	tp_config.add_header = 1;
+	tp_config.timeout = 600;
+	return ((tp_config.socket = strdup(DEFAULT_SOCKET)) == NULL
+		|| (tp_config.policy = strdup(DEFAULT_POLICY)) == NULL
+		|| (tp_config.header_name = strdup("X-TLS-Policy")) == NULL
+		|| (tp_config.syslog_facility = strdup("mail")) == NULL
+		|| (tp_config.hostname = strdup(host)) == NULL ? -1 : 0);
+}
+
+static const struct option options[] = {
+	{"config", required_argument, NULL, 'c'},
+	{"socket", required_argument, NULL, 'p'},
+	{"policy", required_argument, NULL, 'f'},
+	{"user", required_argument, NULL, 'u'},
+	{"pidfile", required_argument, NULL, 'P'},
+	{"foreground", no_argument, NULL, 'F'},
+	{"check", no_argument, NULL, 'n'},
+	{"dry-run", no_argument, NULL, 'D'},
+	{"version", no_argument, NULL, 'V'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+/* config_key_of - the config key a flag sets, or NULL */
+
+static const char *
+config_key_of(int opt)
+{
+	switch (opt) {
+	case 'p': return ("socket");
+	case 'f': return ("policy");
+	case 'u': return ("user");
+	case 'P': return ("pidfile");
+	case 'F': return ("foreground");
+	case 'D': return ("dry_run");
+	}
+	return (NULL);
+}
+
+/* load_config - defaults, the config file, then the flags; exit on error */
+
+static void
+load_config(int argc, char **argv, int *check_only)
+{
+	const char *file = DEFAULT_CONFIG;
+	int	explicit = 0;
+	struct tp_errors errs;
+	const char *why;
+	int	c;
+
+	if (set_defaults() < 0) {
+		fprintf(stderr, "tlspolicy-milter: out of memory\n");
+		exit(EXIT_OS);
+	}
+	/* First pass: only -c, -h, -V, -n, so that flags override the file. */
+	while ((c = getopt_long(argc, argv, "c:p:f:u:P:FnVh", options, NULL)) != -1) {
+		if (c == 'c')
+			file = optarg, explicit = 1;
+		else if (c == 'h')
+			usage(stdout), exit(0);
+		else if (c == 'V')
+			printf("tlspolicy-milter %s\n", PACKAGE_VERSION), exit(0);
+		else if (c == 'n')
+			*check_only = 1;
+		else if (c == '?') {
+			fprintf(stderr, "Try 'tlspolicy-milter --help'.\n");
+			exit(EXIT_USAGE);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tlspolicy-milter: unexpected argument \"%s\"\n", argv[optind]);
+		exit(EXIT_USAGE);
+	}
+	tp_errors_init(&errs);
+	if ((explicit || access(file, F_OK) == 0)
+	    && tp_conf_load(file, config_keys, &tp_config, &errs) < 0) {
+		for (size_t i = 0; i < errs.kept; i++)
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		exit(EXIT_CONFIG);
+	}
+	tp_errors_free(&errs);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:p:f:u:P:FnVh", options, NULL)) != -1) {
+		const char *key = config_key_of(c);
+
+		if (key && tp_conf_set(config_keys, &tp_config, key,
+				       optarg ? optarg : "yes", &why) < 0) {
+			fprintf(stderr, "tlspolicy-milter: -%c: %s\n", c, why);
+			exit(EXIT_USAGE);
+		}
+	}
+	if (tp_config.header_name[0] == 0 || strpbrk(tp_config.header_name, ": \t\r\n") != NULL) {
+		fprintf(stderr, "tlspolicy-milter: header_name \"%s\" is not a header field name\n",
+			tp_config.header_name);
+		exit(EXIT_CONFIG);
+	}
+}
+
+/* facility_of - syslog facility by name, or -1 */
+
+static int
+facility_of(const char *name)
+{
+	static const struct {
+		const char *name;
+		int	facility;
+	}	names[] = {
+		{"mail", LOG_MAIL}, {"daemon", LOG_DAEMON}, {"user", LOG_USER},
+		{"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},
+		{"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},
+		{"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(name, names[i].name) == 0)
+			return (names[i].facility);
+	return (-1);
+}
+
+/* set_nodelay - TCP_NODELAY on libmilter's listening socket */
+
+static void
+set_nodelay(void)
+{
+	int	maxfd = (int)sysconf(_SC_OPEN_MAX);
+
+	/*
+	 * A reply that follows a header change is a second small write;
+	 * with Nagle it waits for the MTA's delayed ACK (~40 ms a message).
+	 * libmilter does not expose its socket: find it; accepted sockets
+	 * inherit the option.
+	 */
+	for (int fd = 0; fd < maxfd && fd < 4096; fd++) {
+		int	listening = 0, domain = 0, one = 1;
+		socklen_t len = sizeof(int);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening)
+			continue;
+		len = sizeof(int);
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0
+		    && (domain == AF_INET || domain == AF_INET6))
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
+}
+
+/* unix_socket_path - the path of a unix: or local: socket spec, or NULL */
+
+static const char *
+unix_socket_path(const char *spec)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return (spec + 5);
+	if (strncmp(spec, "local:", 6) == 0)
+		return (spec + 6);
+	if (spec[0] == '/')
+		return (spec);
+	return (NULL);
+}
+
+/* open_socket - bind the milter socket as configured */
+
+static int
+open_socket(const struct passwd *pw)
+{
+	const char *path = unix_socket_path(tp_config.socket);
+	mode_t	old = umask(0117);		/* unix socket: 0660 */
+	int	rc = smfi_opensocket(true);
+
+	umask(old);
+	if (rc != MI_SUCCESS) {
+		fprintf(stderr, "tlspolicy-milter: cannot open socket %s\n", tp_config.socket);
+		return (-1);
+	}
+	set_nodelay();
+	if (path != NULL) {
+		gid_t	gid = pw ? pw->pw_gid : (gid_t)-1;
+
+		if (tp_config.socket_group != NULL) {
+			struct group *gr = getgrnam(tp_config.socket_group);
+
+			if (gr == NULL) {
+				fprintf(stderr, "tlspolicy-milter: unknown socket_group %s\n", tp_config.socket_group);
+				return (-1);
+			}
+			gid = gr->gr_gid;
+		}
+		if (chown(path, pw ? pw->pw_uid : (uid_t)-1, gid) != 0) {
+			fprintf(stderr, "tlspolicy-milter: chown %s: %s\n", path, strerror(errno));
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/* drop_privileges - become the configured user for good */
+
+static int
+drop_privileges(const struct passwd *pw)
+{
+	if (pw == NULL)
+		return (0);
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0
+	    || setuid(pw->pw_uid) != 0) {
+		fprintf(stderr, "tlspolicy-milter: cannot become %s: %s\n", pw->pw_name, strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+/* daemonize - detach from the terminal */
+
+static int
+daemonize(void)
+{
+	pid_t	pid = fork();
+	int	fd;
+
+	if (pid < 0)
+		return (-1);
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0 || chdir("/") != 0)
+		return (-1);
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, 0), dup2(fd, 1), dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	return (0);
+}
+
+/* write_pidfile - the process id, never through a symlink */
+
+static int
+write_pidfile(const char *path)
+{
+	char	buf[32];
+	int	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+
+	if (fd < 0 || write(fd, buf, (size_t)len) != len) {
+		tp_log(LOG_ERR, "cannot write pid file %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return (-1);
+	}
+	close(fd);
+	return (0);
+}
+
+/* block_signals - SIGUSR1 is for the reload thread only: block it everywhere */
+
+static void
+block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct passwd *pw = NULL;
+	int	check_only = 0;
+	int	facility;
+	const char *pidfile;
+	int	rc;
+
+	load_config(argc, argv, &check_only);
+	if ((facility = facility_of(tp_config.syslog_facility)) < 0) {
+		fprintf(stderr, "tlspolicy-milter: unknown syslog_facility %s\n", tp_config.syslog_facility);
+		return (EXIT_CONFIG);
+	}
+	log_stderr = tp_config.foreground || check_only;
+	openlog("tlspolicy-milter", LOG_PID | LOG_NDELAY, facility);
+	block_signals();
+	if (tp_policy_start(tp_config.policy) < 0)
+		return (EXIT_CONFIG);
+	if (tp_config.user && (pw = getpwnam(tp_config.user)) == NULL) {
+		fprintf(stderr, "tlspolicy-milter: unknown user %s\n", tp_config.user);
+		return (EXIT_CONFIG);
+	}
+	if (check_only) {
+		printf("tlspolicy-milter: configuration and policy OK\n");
+		return (0);
+	}
+	if (smfi_setconn(tp_config.socket) != MI_SUCCESS
+	    || smfi_settimeout((int)tp_config.timeout) != MI_SUCCESS
+	    || smfi_register(tp_milter_desc) != MI_SUCCESS) {
+		fprintf(stderr, "tlspolicy-milter: libmilter refused the configuration (socket %s)\n",
+			tp_config.socket);
+		return (EXIT_CONFIG);
+	}
+	if (open_socket(pw) < 0)
+		return (EXIT_OS);
+	if (!tp_config.foreground && daemonize() < 0)
+		return (EXIT_OS);
+	pidfile = tp_config.pidfile ? tp_config.pidfile : tp_config.foreground ? NULL : DEFAULT_PIDFILE;
+	if (pidfile && write_pidfile(pidfile) < 0)
+		return (EXIT_OS);
+	if (drop_privileges(pw) < 0 || tp_reload_thread_start() < 0)
+		return (EXIT_OS);
+	tp_log(LOG_INFO, "tlspolicy-milter %s listening on %s%s", PACKAGE_VERSION,
+	       tp_config.socket, tp_config.dry_run ? " (dry run: nothing is refused)" : "");
+	rc = smfi_main();
+	tp_log(LOG_INFO, "stopping");
+	if (pidfile)
+		unlink(pidfile);
+	tp_policy_stop();
+	tp_conf_free(config_keys, &tp_config);
+	return (rc == MI_SUCCESS ? 0 : EXIT_OS);
+}

@@ -1,0 +1,30 @@
+/*
+ * NAME
+ *	lines 3
+ * SUMMARY
+ *	read one line of a file that may be hostile
+ * DESCRIPTION
+ *	See tp_lines.h.
+ */
+
+#include "tp_lines.h"
+
+/* tp_read_line - one line into buf; its full length even if it did not fit */
+
+int
+tp_read_line(FILE *fp, char *buf, size_t size, size_t *lenp)
+{
+	size_t	len = 0;
+	int	c;
+
+	while ((c = getc_unlocked(fp)) != EOF && c != '\n') {
+		if (len < size - 1)
+			buf[len] = (char)c;
+		len++;
+	}
+	if (c == EOF && len == 0)
+		return (-1);
+	buf[len < size - 1 ? len : size - 1] = 0;
+	*lenp = len;
+	return (0);
+}

@@ -1,0 +1,129 @@
+/*
+ * NAME
+ *	macros 3
+ * SUMMARY
+ *	one TLS state from Postfix's or Sendmail's milter macros
+ * DESCRIPTION
+ *	See tp_macros.h.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "tp_escape.h"
+#include "tp_macros.h"
+
+/* present - a macro value that says something */
+
+static int
+present(const char *v)
+{
+	return (v != NULL && *v != 0);
+}
+
+/* common_name - the CN of a DN like "/O=Org/CN=Name" or "CN=Name,O=Org" */
+
+static void
+common_name(const char *dn, char *out, size_t size)
+{
+	const char *cn = NULL;
+	size_t	len;
+
+	/* Take the last CN=, as the most specific, in either DN style. */
+	for (const char *p = dn; (p = strstr(p, "CN=")) != NULL; p += 3)
+		if (p == dn || p[-1] == '/' || p[-1] == ',' || p[-1] == ' ')
+			cn = p + 3;
+	if (cn == NULL) {
+		out[0] = 0;
+		return;
+	}
+	len = strcspn(cn, "/,");
+	if (len >= size)
+		len = size - 1;
+	memcpy(out, cn, len);
+	out[len] = 0;
+}
+
+/* one_name - decoded common name from a CN macro, else from a DN macro */
+
+static void
+one_name(const char *cn, const char *dn, char *out, size_t size)
+{
+	char	decoded[TP_CERT_NAME_MAX * 2];
+
+	out[0] = 0;
+	if (present(cn)) {
+		tp_xtext_decode(cn, out, size);
+	} else if (present(dn)) {
+		tp_xtext_decode(dn, decoded, sizeof(decoded));
+		/* Postfix sends the bare CN; Sendmail a DN (with "CN="). */
+		if (strstr(decoded, "CN=") != NULL)
+			common_name(decoded, out, size);
+		else
+			strncpy(out, decoded, size - 1), out[size - 1] = 0;
+	}
+}
+
+/* tp_tls_macros_normalize - decoded common names */
+
+void
+tp_tls_macros_normalize(const struct tp_tls_macros *raw, struct tp_tls_names *names)
+{
+	one_name(raw->cn_subject, raw->cert_subject, names->subject, sizeof(names->subject));
+	one_name(raw->cn_issuer, raw->cert_issuer, names->issuer, sizeof(names->issuer));
+}
+
+/* parse_bits - {cipher_bits}, or -1 */
+
+static int
+parse_bits(const char *text)
+{
+	char   *end;
+	long	n;
+
+	if (!present(text))
+		return (-1);
+	n = strtol(text, &end, 10);
+	return (*end == 0 && n >= 0 && n <= 65535 ? (int)n : -1);
+}
+
+/* tp_tls_state_from - the engine's view of the session's TLS */
+
+void
+tp_tls_state_from(const struct tp_tls_macros *raw, const struct tp_tls_names *names,
+		  enum tp_tls_how how, struct tp_tls_state *tls)
+{
+	memset(tls, 0, sizeof(*tls));
+	tls->how = how;
+	if (how == TP_TLS_HOW_NONE)
+		return;
+	tls->version = raw->version;
+	tls->version_id = tp_tls_version_parse(raw->version);
+	tls->cipher = present(raw->cipher) ? raw->cipher : NULL;
+	tls->bits = parse_bits(raw->bits);
+	tls->verify_raw = raw->verify;
+	tls->cert_subject = names->subject[0] ? names->subject : NULL;
+	tls->cert_issuer = names->issuer[0] ? names->issuer : NULL;
+	if (raw->verify != NULL)
+		tls->verify = tp_verify_parse(raw->verify);
+	else
+		tls->verify = tls->cert_subject ? TP_VERIFY_OK : TP_VERIFY_NONE;
+	/* Names of a certificate nobody verified prove nothing. */
+	if (tls->verify != TP_VERIFY_OK && tls->verify != TP_VERIFY_FAIL) {
+		tls->cert_subject = NULL;
+		tls->cert_issuer = NULL;
+	}
+}
+
+/* tp_client_name_verified - the name host name rules may match, or NULL */
+
+const char *
+tp_client_name_verified(const char *name, const char *resolve)
+{
+	if (!present(name) || name[0] == '[' || strcasecmp(name, "unknown") == 0)
+		return (NULL);
+	if (resolve != NULL && strcasecmp(resolve, "OK") != 0)
+		return (NULL);
+	return (name);
+}

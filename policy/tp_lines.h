@@ -1,0 +1,26 @@
+#ifndef TP_LINES_H
+#define TP_LINES_H
+
+/*
+ * NAME
+ *	tp_lines 3h
+ * SUMMARY
+ *	read one line of a file that may be hostile
+ * SYNOPSIS
+ *	#include "tp_lines.h"
+ *
+ *	int	tp_read_line(FILE *fp, char *buf, size_t size, size_t *len);
+ * DESCRIPTION
+ *	Reads up to the next newline (dropped) into buf, keeping at most
+ *	size - 1 bytes and NUL-terminating them. *len is the line's full
+ *	length even when it did not fit, and counts NUL bytes, so that the
+ *	caller can report an over-long line or a NUL byte (memchr over
+ *	min(*len, size - 1) bytes) instead of misreading either. Memory use
+ *	is bounded whatever the file holds. Returns -1 at end of file.
+ */
+
+#include <stdio.h>
+
+extern int tp_read_line(FILE *, char *, size_t, size_t *);
+
+#endif
