@@ -12,29 +12,40 @@
 #     pf_wait_queue_empty 20
 #     f=$(pf_sink_file_for "$PF_LAST_ID") && grep '^Received:' "$f"
 #
-# Requirements: root, Debian/Ubuntu postfix package (/etc/postfix must stay,
-# `postfix check` uses /etc/postfix/postfix-files), swaks with
-# libnet-ssleay-perl + libio-socket-ssl-perl, openssl, python3, script(1)
-# (util-linux).  Safe under `set -u`; never calls `exit`; does not enable
-# `set -e` (but works with it if the caller checks return codes with `||`).
+# Requirements: root, bash >= 4.4, Debian/Ubuntu postfix package (/etc/postfix
+# must stay: `postfix check` uses /etc/postfix/postfix-files), swaks with
+# libnet-ssleay-perl + libio-socket-ssl-perl, openssl, python3 (>= 3.7),
+# script(1) (util-linux).  No iproute2/procps needed (/proc is read directly).
+#
+# Shell behaviour: safe under `set -u`; never calls `exit`; every public
+# function runs with errexit off (`local -; set +e`), so a caller's `set -e`
+# only reacts to the function's return status -- use `f || rc=$?` for the
+# client wrappers, whose non-zero status is often the expected result.
+# Nothing is left as a child of the caller's shell (smtp-sink is started from
+# a subshell and reparented), so a bare `wait` in a test does not hang.
+# Recommended in tests:  trap pf_stop EXIT; trap 'exit 130' INT TERM
+# (bash does not run the EXIT trap on a fatal signal without the second trap).
 #
 # WORKDIR
-#   The caller creates it.  pf_setup chmods WORKDIR and every parent directory
-#   that lacks o+x so that the `postfix` user can traverse the path (Postfix
-#   daemons and smtp-sink run as postfix).  /tmp (1777) and /var/tmp work fine
-#   for Postfix (measured); the smoke test uses `mktemp -d /var/tmp/...` +
-#   chmod 755 (never /tmp-specific trouble for Postfix; Sendmail is the one
-#   that refuses world-writable parents, see MTA-NOTES).  Layout:
+#   The caller creates it.  pf_setup chmods WORKDIR to 755 and adds o+x to
+#   every parent directory that lacks it, so that the `postfix` user can
+#   traverse the path (Postfix daemons and smtp-sink run as postfix;
+#   `mktemp -d` gives 700).  Both /tmp/... and /var/tmp/... work for Postfix
+#   (measured; the world-writable-parent trouble in MTA-NOTES is Sendmail's).
+#   The smoke test uses `mktemp -d /var/tmp/tlspolicy-e2e-smoke.XXXXXX`.
+#   Layout:
 #     WORKDIR/etc/{main.cf,master.cf}   config_directory (postfix -c)
 #     WORKDIR/queue/                    queue_directory
 #     WORKDIR/data/                     data_directory
-#     WORKDIR/tls/                      CA, server and client certs (PEM)
-#     WORKDIR/log/maillog               Postfix log (via postlogd)
+#     WORKDIR/tls/                      CA, server and client certs (PEM); kept
+#                                       and reused if pf_setup runs again
+#     WORKDIR/log/maillog               Postfix log (maillog_file via postlogd)
 #     WORKDIR/sink/                     one file per message received by smtp-sink
-#     WORKDIR/run/                      pids, sink stderr, postfix start output
+#     WORKDIR/run/                      pids, smtp-sink output, postfix output
 #     WORKDIR/transcripts/              client transcripts (one file per call)
-#   pf_setup refuses a WORKDIR that already contains etc/main.cf of a running
-#   instance; otherwise it (re)creates the subdirectories above.
+#   pf_setup refuses to run while a Postfix master for WORKDIR is alive;
+#   otherwise it wipes and recreates etc, queue, data, sink and log, and
+#   picks new ports.
 #
 # MILTER_SOCKET
 #   Postfix syntax: inet:127.0.0.1:PORT or unix:/path (the socket must be
@@ -79,10 +90,12 @@
 #   PF_LAST_QUEUEID     Postfix queue id from "250 ... queued as X", or ""
 #
 # Variables read
-#   PF_EXTRA_MAIN_CF   lines appended to main.cf by pf_start (so set it after
-#                      pf_setup, before pf_start); later lines override earlier
-#                      ones in main.cf.  Or use pf_postconf "name = value" at any
-#                      time (then `pf_reload` if Postfix is running).
+#   PF_EXTRA_MAIN_CF   main.cf lines ("name = value", comments, continuation
+#                      lines) applied by pf_start (set it after pf_setup, before
+#                      pf_start): the generated definitions of the same names are
+#                      removed (postconf -X) and the lines appended in a marked
+#                      block, which is replaced at every pf_start.  For changes
+#                      while running use pf_postconf "name = value" + pf_reload.
 #   PF_PYTHON          python interpreter (default python3)
 #   PF_SWAKS           swaks command (default swaks)
 #   PF_START_TIMEOUT   seconds to wait for listeners in pf_start (default 20)
@@ -99,7 +112,8 @@
 #                                    /proc/net/tcp: no probe connection, so no
 #                                    "lost connection"/SSL_accept log noise).
 #                                    Non-zero + diagnostics on stderr on failure.
-#   pf_stop                          stop Postfix (postfix stop, then SIGKILL of
+#   pf_stop                          stop Postfix (SIGTERM to master = what
+#                                    `postfix stop` does, then SIGKILL of
 #                                    leftovers) and smtp-sink. Idempotent, safe in
 #                                    an EXIT trap, always returns 0.
 #   pf_reload                        postfix reload (after pf_postconf)
@@ -134,6 +148,17 @@
 #                                    PATTERN; 1 if none, 2 if several (first printed)
 #   pf_wait_sink PATTERN [TIMEOUT=20] [COUNT=1]
 #                                    wait until COUNT sink messages match PATTERN
+#     Sink files (smtp-sink -d 'SINKDIR/%Y%m%d%H%M%S.' -> SINKDIR/20261122204412.3d172b67,
+#     owned by postfix): smtp-sink prepends X-Client-Addr, X-Client-Proto,
+#     X-Helo-Args, X-Mail-Args, X-Rcpt-Args (one per RCPT, with ORCPT=...) and
+#     its own 3-line Received header, then the message as Postfix relayed it
+#     (our Postfix's Received header with the TLS details and, for a trusted
+#     client cert, '(Client CN "client.e2e.test", Issuer "tlspolicy e2e CA"
+#     (verified OK))'), LF line ends, dot-unstuffed, plus one empty line.  The
+#     file is created at MAIL FROM and written while DATA streams in; it is
+#     closed at "." BEFORE smtp-sink answers 250, so once pf_wait_queue_empty
+#     returns every delivered file is complete (an aborted transaction's file
+#     is unlinked).  Counting during deliveries may see partial files.
 #   pf_swaks_plain    [OPTS] [--] [SWAKS ARGS...]   plaintext (no STARTTLS)
 #   pf_swaks_starttls [OPTS] [--] [SWAKS ARGS...]   swaks --tls (TLS required)
 #   pf_swaks_implicit [OPTS] [--] [SWAKS ARGS...]   swaks --tls-on-connect
@@ -153,11 +178,31 @@
 #       exit codes as swaks.
 #   pf_starttls_noehlo [OPTS] [--] [ARGS...]
 #       = pf_smtp_py starttls-noehlo: EHLO, STARTTLS, then MAIL FROM with NO
-#       second EHLO (neither swaks nor `openssl s_client -starttls smtp` can do
-#       that reliably; the python client reads every reply before sending).
+#       second EHLO.  swaks cannot do this (it always re-EHLOs).  Measured:
+#       `openssl s_client -starttls smtp -quiet -name HELO` sends one EHLO
+#       before STARTTLS and none after (log: ehlo=1 starttls=1 mail=1), but it
+#       only works with sleep-paced stdin and gives no per-step status; the
+#       python client reads every reply before sending the next command and
+#       exits with swaks-like codes.  Its transcript confirms the shape.
 #   pf_new_id                        print a fresh unique id
+#   Client transcripts: swaks' own format (" -> " cleartext, " ~> " in TLS,
+#   "<-"/"<~" replies, "<**" an error reply); the python client uses the same
+#   arrows; both files start with the exact command line ("=== ...") and end
+#   with "=== exit N".
+#   One instance per shell: the state lives in the PF_* globals.
 #   pf_fail MESSAGE                  print MESSAGE + log tail to stderr, return 1
 #   pf_diag                          print diagnostics (log tail, queue, sink)
+
+#
+# Observed with this setup (Postfix 3.7.11, swaks 20201014.0):
+#   - Milter down + milter_default_action=tempfail: the connect already fails,
+#     so smtpd answers STARTTLS with "454 4.3.0 Try again later" (swaks --tls
+#     exit 29, python client 29) and MAIL with "451 4.7.1 Service unavailable
+#     - try again later" in plaintext (swaks exit 23).
+#   - With smtpd_peername_lookup=no the client shows as unknown[127.0.0.1] in
+#     the log and in the milter's connect hostname / "_" macro (not localhost).
+#   - A fresh main.cf makes every postfix/postconf command sleep ~2 s (Postfix
+#     waits until the file is older than a second); the lib backdates it.
 
 # ---------------------------------------------------------------------------
 # internals
@@ -171,6 +216,7 @@ pf__say() { printf 'postfix-lib: %s\n' "$*" >&2; }
 
 # pf__alive PID: true if the process exists and is not a zombie.
 pf__alive() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     local pid=${1:-} st
     [ -n "$pid" ] || return 1
     [ -r "/proc/$pid/stat" ] || return 1
@@ -179,8 +225,15 @@ pf__alive() {
     return 0
 }
 
+# pf__is PID NAME: true if PID is alive and its command name is NAME (guards
+# against killing an unrelated process that reused a stale pid).
+pf__is() {
+    pf__alive "${1:-}" && [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]
+}
+
 # pf__children PID: pids whose parent is PID (one level).
 pf__children() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     local parent=$1 d ppid
     for d in /proc/[0-9]*; do
         ppid=$(awk '/^PPid:/ {print $2; exit}' "$d/status" 2>/dev/null) || continue
@@ -193,11 +246,13 @@ pf__children() {
 # not within the current second: a freshly written main.cf costs ~2 s at
 # every postfix/postconf start.  Backdate the config files after each write.
 pf__backdate_conf() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     touch -d "@$(($(date +%s) - 10))" "$PF_CONF_DIR/main.cf" "$PF_CONF_DIR/master.cf" 2>/dev/null
     return 0
 }
 
 pf__need_setup() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     if [ -z "${PF_WORKDIR:-}" ] || [ ! -f "${PF_CONF_DIR:-/nonexistent}/main.cf" ]; then
         pf__say "pf_setup has not been run"
         return 1
@@ -205,6 +260,7 @@ pf__need_setup() {
 }
 
 pf_new_id() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     PF__ID_SEQ=$((PF__ID_SEQ + 1))
     printf 'e2e%s%04d%05d' "$(date +%s%N | cut -c8-16)" "$PF__ID_SEQ" "$RANDOM"
 }
@@ -213,6 +269,7 @@ pf_new_id() {
 # ports
 
 pf_free_port() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     local port
     port=$("${PF_PYTHON:-python3}" - "$PF__USED_PORTS" <<'EOF'
 import random, socket, sys
@@ -239,6 +296,7 @@ EOF
 
 # pf__listening PORT: true if 127.0.0.1:PORT or *:PORT is in LISTEN state.
 pf__listening() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     local hex
     hex=$(printf '%04X' "$1")
     awk -v p=":$hex" 'NR > 1 && $4 == "0A" && ($2 == "0100007F" p || $2 == "00000000" p) {f=1} END {exit !f}' \
@@ -247,12 +305,14 @@ pf__listening() {
 
 # pf__unix_listening PATH: true if a listening unix socket is bound to PATH.
 pf__unix_listening() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     # /proc/net/unix: Num RefCount Protocol Flags Type St Inode Path; Flags
     # 00010000 = __SO_ACCEPTCON (listening)
     awk -v p="$1" 'NR > 1 && $NF == p && $4 == "00010000" {f=1} END {exit !f}' /proc/net/unix 2>/dev/null
 }
 
 pf_wait_listen() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     local target=${1:?pf_wait_listen PORT|unix:/path|inet:host:port [TIMEOUT]} timeout=${2:-10} i=0 n
     n=$((timeout * 10))
     while [ "$i" -lt "$n" ]; do
@@ -272,6 +332,7 @@ pf_wait_listen() {
 # setup
 
 pf__make_certs() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     local d=$1
     cat >"$d/openssl.cnf" <<'EOF'
 [ req ]
@@ -330,13 +391,18 @@ EOF
 }
 
 pf_setup() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     local w=${1:?usage: pf_setup WORKDIR MILTER_SOCKET} milter=${2-}
     if [ ! -d "$w" ]; then pf__say "WORKDIR $w does not exist (caller creates it)"; return 1; fi
     w=$(cd "$w" && pwd -P)
-    if [ -n "${PF_MASTER_PID:-}" ] && pf__alive "$PF_MASTER_PID"; then
-        pf__say "a Postfix instance started by this shell is still running; pf_stop first"
-        return 1
-    fi
+    local mpid
+    mpid=$(sed -n '1s/[^0-9]//gp' "$w/queue/pid/master.pid" 2>/dev/null)
+    for mpid in ${PF_MASTER_PID:-} $mpid; do
+        if pf__is "$mpid" master; then
+            pf__say "a Postfix master (pid $mpid) is still running for this WORKDIR or shell; pf_stop first"
+            return 1
+        fi
+    done
     if [ "$(id -u)" != 0 ]; then pf__say "must run as root"; return 1; fi
     id postfix >/dev/null 2>&1 || { pf__say "no postfix user: is postfix installed?"; return 1; }
     local t
@@ -363,7 +429,7 @@ pf_setup() {
     export PF_SERVER_CERT=$PF_TLS_DIR/server.pem PF_SERVER_KEY=$PF_TLS_DIR/server.key
     export PF_CLIENT_CERT=$PF_TLS_DIR/client.pem PF_CLIENT_KEY=$PF_TLS_DIR/client.key
     export PF_ROGUE_CERT=$PF_TLS_DIR/rogue.pem PF_ROGUE_KEY=$PF_TLS_DIR/rogue.key
-    PF_MASTER_PID= PF_SINK_PID=
+    PF_MASTER_PID='' PF_SINK_PID=''
 
     rm -rf "$PF_CONF_DIR" "$PF_QUEUE_DIR" "$PF_DATA_DIR" "$PF_SINK_DIR" "$w/log"
     mkdir -p "$PF_CONF_DIR" "$PF_QUEUE_DIR" "$PF_DATA_DIR" "$PF_TLS_DIR" "$w/log" \
@@ -525,6 +591,7 @@ EOF
 }
 
 pf_postconf() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     pf__need_setup || return 1
     postconf -c "$PF_CONF_DIR" -e "$@" || return 1
     pf__backdate_conf
@@ -534,12 +601,19 @@ pf_postconf() {
 # start / stop
 
 pf_start() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     pf__need_setup || return 1
     local timeout=${PF_START_TIMEOUT:-20} out rc
 
     if [ -n "${PF_EXTRA_MAIN_CF:-}" ]; then
         # Remove a previous block (pf_start after pf_stop), then append.
         sed -i '/^# --- PF_EXTRA_MAIN_CF begin/,/^# --- PF_EXTRA_MAIN_CF end/d' "$PF_CONF_DIR/main.cf"
+        # Drop the generated definitions of parameters it sets (no duplicates,
+        # no "multiple entries" warnings from postconf).
+        local -a names
+        mapfile -t names < <(printf '%s\n' "$PF_EXTRA_MAIN_CF" |
+            sed -n 's/^\([A-Za-z0-9_]\{1,\}\)[[:space:]]*=.*/\1/p' | sort -u)
+        [ "${#names[@]}" -eq 0 ] || postconf -c "$PF_CONF_DIR" -X "${names[@]}"
         {
             echo "# --- PF_EXTRA_MAIN_CF begin"
             printf '%s\n' "$PF_EXTRA_MAIN_CF"
@@ -550,12 +624,16 @@ pf_start() {
 
     # 1. smtp-sink first, so nothing is deferred.  -u postfix is mandatory as
     # root; the dump directory must be writable by postfix.
+    # Started from a subshell so that it is NOT a child of the caller's shell:
+    # otherwise a bare `wait` in a test script would block on it forever.
     if ! pf__alive "${PF_SINK_PID:-}"; then
-        smtp-sink -u postfix -4 -h sink.e2e.test -m 256 \
-            -d "$PF_SINK_DIR/%Y%m%d%H%M%S." \
-            "127.0.0.1:$PF_PORT_SINK" 256 \
-            </dev/null >>"$PF_RUN_DIR/smtp-sink.log" 2>&1 &
-        PF_SINK_PID=$!
+        PF_SINK_PID=$(
+            smtp-sink -u postfix -4 -h sink.e2e.test -m 256 \
+                -d "$PF_SINK_DIR/%Y%m%d%H%M%S." \
+                "127.0.0.1:$PF_PORT_SINK" 256 \
+                </dev/null >>"$PF_RUN_DIR/smtp-sink.log" 2>&1 &
+            echo $!
+        )
         export PF_SINK_PID
         echo "$PF_SINK_PID" >"$PF_RUN_DIR/smtp-sink.pid"
     fi
@@ -590,17 +668,19 @@ pf_start() {
 }
 
 pf_reload() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     pf__need_setup || return 1
     script -qec "postfix -c '$PF_CONF_DIR' reload" /dev/null </dev/null >/dev/null 2>&1
 }
 
 pf_stop() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     # Must never fail and never abort an EXIT trap.
     local pid kids="" i k alive
     if [ -n "${PF_CONF_DIR:-}" ] && [ -f "${PF_QUEUE_DIR:-/nonexistent}/pid/master.pid" ]; then
         pid=$(sed -n '1s/[^0-9]//gp' "$PF_QUEUE_DIR/pid/master.pid" 2>/dev/null)
         [ -n "$pid" ] || pid=${PF_MASTER_PID:-}
-        if pf__alive "$pid"; then
+        if pf__is "$pid" master; then
             kids=$(pf__children "$pid")
             # postfix stop = kill master + wait up to 5 s; we poll ourselves.
             kill -TERM "$pid" 2>/dev/null
@@ -621,13 +701,14 @@ pf_stop() {
     fi
     PF_MASTER_PID=
     if [ -n "${PF_SINK_PID:-}" ]; then
-        if pf__alive "$PF_SINK_PID"; then
+        if pf__is "$PF_SINK_PID" smtp-sink; then
             kill -TERM "$PF_SINK_PID" 2>/dev/null
             i=0
             while pf__alive "$PF_SINK_PID" && [ "$i" -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
             pf__alive "$PF_SINK_PID" && kill -KILL "$PF_SINK_PID" 2>/dev/null
         fi
-        # Reap it if it is our child (PID 1 here does not reap); harmless otherwise.
+        # Not our child (see pf_start), so this normally returns 127 at once;
+        # kept in case a caller started the sink itself.
         wait "$PF_SINK_PID" 2>/dev/null
         PF_SINK_PID=
     fi
@@ -638,6 +719,7 @@ pf_stop() {
 # queue
 
 pf_queue_count() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     pf__need_setup || return 1
     local d n=0
     for d in incoming active deferred maildrop; do
@@ -648,21 +730,25 @@ pf_queue_count() {
 }
 
 pf_hold_count() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     pf__need_setup || return 1
     find "$PF_QUEUE_DIR/hold" -type f 2>/dev/null | wc -l
 }
 
 pf_queue_list() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     pf__need_setup || return 1
     postqueue -c "$PF_CONF_DIR" -p 2>&1
 }
 
 pf_queue_flush_hold() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     pf__need_setup || return 1
     postsuper -c "$PF_CONF_DIR" -d ALL hold >/dev/null 2>&1
 }
 
 pf_wait_queue_empty() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     pf__need_setup || return 1
     local timeout=${1:-20} i=0 zeros=0 n
     while [ "$i" -lt $((timeout * 10)) ]; do
@@ -687,21 +773,25 @@ pf_wait_queue_empty() {
 pf_log() { printf '%s\n' "${PF_LOG_FILE:-}"; }
 
 pf_log_offset() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     if [ -f "${PF_LOG_FILE:-/nonexistent}" ]; then stat -c %s "$PF_LOG_FILE"; else echo 0; fi
 }
 
 pf_log_since() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     local off=${1:-0}
     [ -f "${PF_LOG_FILE:-/nonexistent}" ] || return 0
     tail -c +"$((off + 1))" "$PF_LOG_FILE"
 }
 
 pf_log_grep() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     [ -f "${PF_LOG_FILE:-/nonexistent}" ] || return 1
     grep -E "$@" "$PF_LOG_FILE"
 }
 
 pf_log_wait() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     local pat=${1:?pf_log_wait PATTERN [TIMEOUT] [OFFSET]} timeout=${2:-10} off=${3:-0} i=0
     while [ "$i" -lt $((timeout * 10)) ]; do
         pf_log_since "$off" | grep -Eq -- "$pat" && return 0
@@ -714,6 +804,7 @@ pf_log_wait() {
 # pf_log_session QUEUEID [TIMEOUT]: log lines of the smtpd session that
 # received QUEUEID, from "connect from" to "disconnect from".
 pf_log_session() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     local qid=${1:?pf_log_session QUEUEID [TIMEOUT]} timeout=${2:-5} i=0 out
     while :; do
         out=$(awk -v q="$qid" '
@@ -745,11 +836,13 @@ pf_log_session() {
 # sink
 
 pf__sink_files() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     [ -d "${PF_SINK_DIR:-/nonexistent}" ] || return 0
     find "$PF_SINK_DIR" -type f -printf '%T@ %p\n' 2>/dev/null | sort -n | cut -d' ' -f2-
 }
 
 pf_sink_grep() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     local pat=${1:?pf_sink_grep PATTERN} f found=1
     while IFS= read -r f; do
         if grep -Eq -- "$pat" "$f" 2>/dev/null; then printf '%s\n' "$f"; found=0; fi
@@ -758,6 +851,7 @@ pf_sink_grep() {
 }
 
 pf_sink_count() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     if [ $# -gt 0 ]; then
         pf_sink_grep "$1" | wc -l
     else
@@ -766,10 +860,11 @@ pf_sink_count() {
 }
 
 pf_sink_file_for() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     local pat=${1:?pf_sink_file_for PATTERN} files n
     files=$(pf_sink_grep "$pat") || return 1
     n=$(printf '%s\n' "$files" | wc -l)
-    printf '%s\n' "$files" | head -n 1
+    printf '%s\n' "${files%%$'\n'*}"
     if [ "$n" -gt 1 ]; then
         pf__say "pf_sink_file_for: $n messages match '$pat'"
         return 2
@@ -778,6 +873,7 @@ pf_sink_file_for() {
 }
 
 pf_wait_sink() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     local pat=${1:?pf_wait_sink PATTERN [TIMEOUT] [COUNT]} timeout=${2:-20} want=${3:-1} i=0
     while [ "$i" -lt $((timeout * 10)) ]; do
         [ "$(pf_sink_count "$pat")" -ge "$want" ] && return 0
@@ -793,6 +889,7 @@ pf_wait_sink() {
 # pf__client_opts: parse wrapper options into PF__O_* and leave the rest in
 # PF__REST (array).
 pf__client_opts() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     PF__O_CERT=none PF__O_TLSV="" PF__O_ID="" PF__O_PORT=""
     PF__REST=()
     while [ $# -gt 0 ]; do
@@ -822,11 +919,13 @@ pf__client_opts() {
 }
 
 pf__transcript_path() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     PF__TRANSCRIPT_SEQ=$((PF__TRANSCRIPT_SEQ + 1))
-    printf '%s/%03d-%s-%s.log' "$PF_TRANSCRIPT_DIR" "$PF__TRANSCRIPT_SEQ" "$1" "$PF__O_ID"
+    printf '%s/%03d-%s-%s.log' "$PF_TRANSCRIPT_DIR" "$PF__TRANSCRIPT_SEQ" "$1" "${PF__O_ID//[^A-Za-z0-9._-]/_}"
 }
 
 pf__finish_client() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     PF_LAST_QUEUEID=$(sed -n 's/.*250 .*queued as \([0-9A-Za-z]*\).*/\1/p' "$PF_LAST_TRANSCRIPT" | tail -n 1)
     export PF_LAST_ID PF_LAST_TRANSCRIPT PF_LAST_RC PF_LAST_QUEUEID
     return "$PF_LAST_RC"
@@ -834,6 +933,7 @@ pf__finish_client() {
 
 # pf__swaks FLAVOUR DEFAULTPORT [swaks-mode-args] -- wrapper-args...
 pf__swaks() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     local flavour=$1 port=$2; shift 2
     local -a mode=()
     while [ $# -gt 0 ] && [ "$1" != "--" ]; do mode+=("$1"); shift; done
@@ -871,12 +971,13 @@ pf_swaks_starttls() { pf__swaks starttls "${PF_PORT_STARTTLS:-}" --tls -- "$@"; 
 pf_swaks_implicit() { pf__swaks implicit "${PF_PORT_IMPLICIT:-}" --tls-on-connect -- "$@"; }
 
 pf_smtp_py() {
-    local mode=${1:?pf_smtp_py MODE [OPTS] [--] [ARGS]}; shift
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    local pymode=${1:?pf_smtp_py MODE [OPTS] [--] [ARGS]}; shift
     pf__need_setup || return 1
     pf__client_opts "$@" || return 1
     local port=$PF_PORT_STARTTLS
-    [ "$mode" = implicit ] && port=$PF_PORT_IMPLICIT
-    local -a args=(--server 127.0.0.1 --port "${PF__O_PORT:-$port}" --mode "$mode"
+    [ "$pymode" = implicit ] && port=$PF_PORT_IMPLICIT
+    local -a args=(--server 127.0.0.1 --port "${PF__O_PORT:-$port}" --mode "$pymode"
         --id "$PF__O_ID" --ehlo "$PF_CLIENT_EHLO" --from "$PF_DEFAULT_FROM"
         --timeout "${PF_CLIENT_TIMEOUT:-20}")
     [ -n "$PF__O_CERTFILE" ] && args+=(--cert "$PF__O_CERTFILE" --key "$PF__O_KEYFILE")
@@ -886,7 +987,7 @@ pf_smtp_py() {
     for a in "${PF__REST[@]}"; do case $a in --to|--to=*) hasto=1 ;; esac; done
     [ "$hasto" = 1 ] || args+=(--to "$PF_DEFAULT_TO")
     PF_LAST_ID=$PF__O_ID
-    PF_LAST_TRANSCRIPT=$(pf__transcript_path "py-$mode")
+    PF_LAST_TRANSCRIPT=$(pf__transcript_path "py-$pymode")
     PF_LAST_RC=0
     {
         printf '=== smtp-client.py'; printf ' %q' "${args[@]}" "${PF__REST[@]}"; echo
@@ -902,6 +1003,7 @@ pf_starttls_noehlo() { pf_smtp_py starttls-noehlo "$@"; }
 # diagnostics
 
 pf_diag() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     {
         echo "===== postfix-lib diagnostics (WORKDIR=${PF_WORKDIR:-?})"
         if [ -f "${PF_RUN_DIR:-/nonexistent}/postfix-start.out" ]; then
@@ -927,6 +1029,7 @@ pf_diag() {
 }
 
 pf_fail() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
     printf 'FAIL: %s\n' "$*" >&2
     pf_diag
     return 1

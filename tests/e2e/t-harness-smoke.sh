@@ -31,6 +31,7 @@ else
 fi
 chmod 755 "$W"
 
+# shellcheck disable=SC2317  # invoked via trap
 cleanup() {
     pf_stop
     if [ "$STATUS" -eq 0 ] && [ -z "${E2E_KEEP:-}" ] && [ -z "${E2E_WORKDIR:-}" ]; then
