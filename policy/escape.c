@@ -13,47 +13,56 @@
 
 #include "tp_escape.h"
 
+/* escape_one - the escaped form of one byte into enc; its length */
+
+static size_t
+escape_one(unsigned char c, char *enc)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (c == '"' || c == '\\') {
+		enc[0] = '\\';
+		enc[1] = (char)c;
+		return (2);
+	}
+	if (c < 0x20 || c >= 0x7f) {
+		enc[0] = '\\';
+		enc[1] = 'x';
+		enc[2] = hex[c >> 4];
+		enc[3] = hex[c & 15];
+		return (4);
+	}
+	enc[0] = (char)c;
+	return (1);
+}
+
 /* tp_escape - printable ASCII, quotes and backslashes escaped, capped */
 
 const char *
 tp_escape(const char *in, char *out, size_t size)
 {
-	static const char hex[] = "0123456789abcdef";
+	char	enc[4];
+	size_t	total = 0;
+	size_t	room;
 	size_t	o = 0;
 
 	if (size == 0)
 		return (out);
+	for (const char *p = in; p != NULL && *p != 0; p++)
+		total += escape_one((unsigned char)*p, enc);
+	/* What does not fit whole is cut between escapes and marked "...". */
+	room = total <= size - 1 ? size - 1 : size - 1 >= 3 ? size - 4 : 0;
 	for (; in != NULL && *in != 0; in++) {
-		unsigned char c = (unsigned char)*in;
-		char	enc[4];
-		size_t	n;
+		size_t	n = escape_one((unsigned char)*in, enc);
 
-		if (c == '"' || c == '\\') {
-			enc[0] = '\\';
-			enc[1] = (char)c;
-			n = 2;
-		} else if (c < 0x20 || c >= 0x7f) {
-			enc[0] = '\\';
-			enc[1] = 'x';
-			enc[2] = hex[c >> 4];
-			enc[3] = hex[c & 15];
-			n = 4;
-		} else {
-			enc[0] = (char)c;
-			n = 1;
-		}
-		/* Keep room for "..." unless this is the last byte. */
-		if (o + n + (in[1] ? 3 : 0) > size - 1) {
-			if (size > 4) {
-				while (o + 3 > size - 1)
-					o--;
-				memcpy(out + o, "...", 3);
-				o += 3;
-			}
+		if (o + n > room)
 			break;
-		}
 		memcpy(out + o, enc, n);
 		o += n;
+	}
+	if (total > size - 1 && size - 1 >= 3) {
+		memcpy(out + o, "...", 3);
+		o += 3;
 	}
 	out[o] = 0;
 	return (out);

@@ -98,8 +98,8 @@ tp_record_syslog(const struct tp_record *rec, size_t i, char *buf, size_t size)
 	struct out o = {buf, size, 0};
 
 	buf[0] = 0;
-	put(&o, "session=%s queue_id=%s", rec->session_id,
-	    rec->queue_id ? rec->queue_id : "NOQUEUE");
+	put(&o, "session=%s", rec->session_id);
+	put_str(&o, "queue_id", rec->queue_id ? rec->queue_id : "NOQUEUE");
 	put_str(&o, "client", rec->client_addr);
 	put_str(&o, "client_name", rec->client_name);
 	put_str(&o, "helo", rec->helo);

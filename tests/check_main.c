@@ -60,6 +60,10 @@ main(void)
 	srunner_add_suite(sr, errors_suite());
 	srunner_add_suite(sr, parse_suite());
 	srunner_add_suite(sr, decide_suite());
+	srunner_add_suite(sr, escape_suite());
+	srunner_add_suite(sr, conf_suite());
+	srunner_add_suite(sr, macros_suite());
+	srunner_add_suite(sr, record_suite());
 	setvbuf(stdout, NULL, _IONBF, 0);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

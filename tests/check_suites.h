@@ -19,6 +19,10 @@ extern Suite *tls_suite(void);
 extern Suite *errors_suite(void);
 extern Suite *parse_suite(void);
 extern Suite *decide_suite(void);
+extern Suite *escape_suite(void);
+extern Suite *conf_suite(void);
+extern Suite *macros_suite(void);
+extern Suite *record_suite(void);
 
 extern const char *test_data(const char *name);
 extern const char *test_tmpfile(const char *content, size_t len);

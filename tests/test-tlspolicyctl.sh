@@ -40,7 +40,7 @@ expect 2 "$bad:3: sender:bank.example: unknown level \"requir\"" \
 	"$bad:7: rcpt:legal.example.org: attributes are not allowed on skip rules" \
 	"$bad: 5 errors; policy refused" -- \
 	"$ctl" check -f "$bad"
-expect 0 "OK: 16 rules" -- "$ctl" check -f "$srcdir/contrib/policy.example"
+expect 0 "OK: 15 rules" -- "$ctl" check -f "$srcdir/contrib/policy.example"
 expect 2 "cannot open: No such file or directory" -- "$ctl" check -f /nonexistent/policy
 expect 1 "530 5.7.0 Must issue a STARTTLS command first: TLS required for mail from bank.example" \
 	"good.policy:5  sender:bank.example require min_version=TLSv1.2" \

@@ -97,7 +97,7 @@ pf_swaks_implicit -- --from a@secure.e2e.test
 check "require sender, implicit TLS: delivered" delivered
 check "require sender, implicit TLS: header says implicit" header_has "via=implicit"
 check "require sender, implicit TLS: log record says implicit" \
-	milter_line_has "queue_id=$PF_LAST_QUEUEID" "via=implicit"
+	milter_line_has "queue_id=\"$PF_LAST_QUEUEID\"" "via=implicit"
 
 # ---- TLS version -------------------------------------------------------------
 pf_swaks_starttls --tls-version tlsv1_2 -- --from a@v13.e2e.test

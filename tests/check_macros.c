@@ -1,0 +1,138 @@
+/*
+ * NAME
+ *	check_macros 1
+ * SUMMARY
+ *	unit tests: Postfix's and Sendmail's TLS macros into one TLS state
+ */
+
+#include <string.h>
+
+#include "check_suites.h"
+#include "tp_macros.h"
+
+static const struct {
+	const char *name;
+	struct tp_tls_macros raw;
+	enum tp_verify want_verify;
+	const char *want_subject;	/* NULL: none */
+	const char *want_issuer;
+	int	want_bits;
+} cases[] = {
+	{"Postfix, no client certificate",
+	 {"TLSv1.3", "TLS_AES_256_GCM_SHA384", "256", NULL, NULL, NULL, NULL, NULL},
+	 TP_VERIFY_NONE, NULL, NULL, 256},
+	{"Postfix, trusted certificate: names and no {verify}",
+	 {"TLSv1.3", "TLS_AES_256_GCM_SHA384", "256", NULL, "client.acceptance.test", "Acceptance Test CA", NULL, NULL},
+	 TP_VERIFY_OK, "client.acceptance.test", "Acceptance Test CA", 256},
+	{"Sendmail, no certificate: empty names, verify NO",
+	 {"TLSv1.3", "TLS_AES_256_GCM_SHA384", "256", "NO", "", "", "", ""},
+	 TP_VERIFY_NONE, NULL, NULL, 256},
+	{"Sendmail, trusted: DN in xtext, CN macros",
+	 {"TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", "256", "OK",
+	  "/O=Acceptance/CN=client.acceptance.test", "/O=Acceptance/CN=Acceptance+20Test+20CA",
+	  "client.acceptance.test", "Acceptance+20Test+20CA"},
+	 TP_VERIFY_OK, "client.acceptance.test", "Acceptance Test CA", 256},
+	{"Sendmail, trusted, DN only",
+	 {"TLSv1.2", "X", "128", "OK", "/O=Acceptance/CN=client.acceptance.test",
+	  "/O=Acceptance/CN=Acceptance+20Test+20CA", NULL, NULL},
+	 TP_VERIFY_OK, "client.acceptance.test", "Acceptance Test CA", 128},
+	{"Sendmail, untrusted: names kept, not verified",
+	 {"TLSv1.3", "X", "256", "FAIL", "/CN=rogue", "/CN=rogue", "rogue", "rogue"},
+	 TP_VERIFY_FAIL, "rogue", "rogue", 256},
+	{"Sendmail, odd verify word: names dropped",
+	 {"TLSv1.3", "X", "256", "TEMP", "/CN=x", "/CN=y", "x", "y"},
+	 TP_VERIFY_UNKNOWN, NULL, NULL, 256},
+	{"garbage bits",
+	 {"TLSv1.3", "X", "lots", NULL, NULL, NULL, NULL, NULL},
+	 TP_VERIFY_NONE, NULL, NULL, -1},
+	{"negative bits",
+	 {"TLSv1.3", "X", "-5", NULL, NULL, NULL, NULL, NULL},
+	 TP_VERIFY_NONE, NULL, NULL, -1},
+};
+
+START_TEST(test_tls_from_macros)
+{
+	struct tp_tls_names names;
+	struct tp_tls_state tls;
+
+	tp_tls_macros_normalize(&cases[_i].raw, &names);
+	tp_tls_state_from(&cases[_i].raw, &names, TP_TLS_HOW_STARTTLS, &tls);
+	ck_assert_msg(tls.verify == cases[_i].want_verify, "%s: got verify %s", cases[_i].name,
+		      tp_verify_name(tls.verify));
+	if (cases[_i].want_subject)
+		ck_assert_str_eq(tls.cert_subject, cases[_i].want_subject);
+	else
+		ck_assert_msg(tls.cert_subject == NULL, "%s: got subject %s", cases[_i].name, tls.cert_subject);
+	if (cases[_i].want_issuer)
+		ck_assert_str_eq(tls.cert_issuer, cases[_i].want_issuer);
+	else
+		ck_assert_ptr_null(tls.cert_issuer);
+	ck_assert_int_eq(tls.bits, cases[_i].want_bits);
+}
+END_TEST
+
+START_TEST(test_plaintext)
+{
+	struct tp_tls_macros raw = {"TLSv1.3", "X", "256", NULL, "a", "b", NULL, NULL};
+	struct tp_tls_names names;
+	struct tp_tls_state tls;
+
+	tp_tls_macros_normalize(&raw, &names);
+	tp_tls_state_from(&raw, &names, TP_TLS_HOW_NONE, &tls);
+	ck_assert_int_eq(tls.how, TP_TLS_HOW_NONE);
+	ck_assert_ptr_null(tls.version);
+}
+END_TEST
+
+START_TEST(test_hostile_names)
+{
+	static char dn[5000];
+	struct tp_tls_macros raw = {"TLSv1.3", "X", "256", "OK", dn, dn, NULL, NULL};
+	struct tp_tls_names names;
+
+	memset(dn, 'A', sizeof(dn) - 1);
+	memcpy(dn, "/CN=", 4);
+	tp_tls_macros_normalize(&raw, &names);
+	ck_assert_uint_eq(strlen(names.subject), TP_CERT_NAME_MAX - 1);
+}
+END_TEST
+
+static const struct {
+	const char *name;
+	const char *resolve;
+	const char *want;
+} name_cases[] = {
+	{"mx.example.org", NULL, "mx.example.org"},	/* Postfix: verified */
+	{"unknown", NULL, NULL},			/* Postfix: not verified */
+	{"mx.example.org", "OK", "mx.example.org"},	/* Sendmail: resolved */
+	{"mx.example.org", "FAIL", NULL},		/* Sendmail: PTR only */
+	{"mx.example.org", "FORGED", NULL},
+	{"[192.0.2.1]", NULL, NULL},			/* Sendmail: no name */
+	{"", NULL, NULL},
+	{NULL, "OK", NULL},
+};
+
+START_TEST(test_client_name)
+{
+	const char *got = tp_client_name_verified(name_cases[_i].name, name_cases[_i].resolve);
+
+	if (name_cases[_i].want)
+		ck_assert_str_eq(got, name_cases[_i].want);
+	else
+		ck_assert_ptr_null(got);
+}
+END_TEST
+
+Suite  *
+macros_suite(void)
+{
+	Suite  *s = suite_create("macros");
+	TCase  *tc = tcase_create("macros");
+
+	tcase_add_loop_test(tc, test_tls_from_macros, 0, sizeof(cases) / sizeof(cases[0]));
+	tcase_add_test(tc, test_plaintext);
+	tcase_add_test(tc, test_hostile_names);
+	tcase_add_loop_test(tc, test_client_name, 0, sizeof(name_cases) / sizeof(name_cases[0]));
+	suite_add_tcase(s, tc);
+	return (s);
+}
