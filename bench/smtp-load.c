@@ -1,0 +1,566 @@
+/*
+ * NAME
+ *	smtp-load 1
+ * SUMMARY
+ *	SMTP load client: plaintext, STARTTLS or implicit TLS, one message per connection
+ * SYNOPSIS
+ *	smtp-load -p PORT [-s HOST] [-m plain|starttls|implicit] [-n N] [-c C]
+ *		[-H HEADERS] [-b BODYBYTES] [-r RCPTS] [-f FROM] [-t TO] [-e EHLO]
+ *		[-V 1.2|1.3] [-T SECONDS] [-q]
+ * DESCRIPTION
+ *	Sends N messages over C concurrent connections, one message per
+ *	connection (connect, banner, EHLO, [STARTTLS, EHLO], MAIL, RCPT...,
+ *	DATA, message, ".", QUIT), reading every reply before the next
+ *	command (no PIPELINING), and prints one line:
+ *
+ *	  mode=starttls n=5000 c=20 ok=5000 errors=0 seconds=17.42 rate=287.0 p50_ms=68.1 p99_ms=121.4
+ *
+ *	rate is messages accepted (250 after ".") per second of wall time
+ *	from the first connect to the last QUIT; p50/p99 are per-connection
+ *	times. The exit status is 1 if any SMTP or TLS error occurred
+ *	(the first few are described on stderr), 2 on bad usage.
+ *
+ *	TLS: TLS 1.3 by default (-V 1.2 for TLS 1.2 only), no certificate
+ *	verification (opportunistic, as between MTAs that do not know each
+ *	other), no client certificate, and no session resumption: tickets
+ *	off, no session cache, a fresh SSL object per connection, so every
+ *	connection makes a full handshake (ECDHE + the server's signature).
+ *
+ *	The message has HEADERS header lines in all (From, To, Subject,
+ *	Date, Message-ID, then X-Bench-Filler-N up to the count; minimum 5)
+ *	and a body of about BODYBYTES bytes in 76-character lines.
+ * OPTIONS
+ *	-s HOST     server address (default 127.0.0.1)
+ *	-p PORT     server port (required)
+ *	-m MODE     plain (default), starttls (STARTTLS required) or implicit
+ *	-n N        messages (default 1000)
+ *	-c C        concurrent connections (default 20)
+ *	-H HEADERS  header lines per message (default 10, minimum 5)
+ *	-b BYTES    body size (default 2000)
+ *	-r RCPTS    recipients per message (default 1): rcpt1@..., rcpt2@... when > 1
+ *	-f FROM     envelope sender (default sender@client.bench.test)
+ *	-t TO       envelope recipient (default rcpt@remote.bench.test)
+ *	-e EHLO     EHLO name (default client.bench.test)
+ *	-V VERSION  1.3 (default) or 1.2
+ *	-T SECONDS  timeout of every read and write (default 30)
+ *	-q          do not print the per-error lines
+ * BUILD
+ *	cc -O2 -o smtp-load smtp-load.c $(pkg-config --cflags --libs openssl) -pthread
+ */
+
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+enum mode { MODE_PLAIN, MODE_STARTTLS, MODE_IMPLICIT };
+
+static struct {
+	const char *host;
+	int	port;
+	enum mode mode;
+	long	n;
+	int	c;
+	int	headers;
+	int	body_bytes;
+	int	rcpts;
+	const char *from;
+	const char *to;
+	const char *ehlo;
+	int	tls13;
+	int	timeout;
+	int	quiet;
+} opt = {
+	"127.0.0.1", 0, MODE_PLAIN, 1000, 20, 10, 2000, 1,
+	"sender@client.bench.test", "rcpt@remote.bench.test", "client.bench.test",
+	1, 30, 0,
+};
+
+static SSL_CTX *ssl_ctx;
+static struct sockaddr_in server;
+static atomic_long next_msg;		/* messages handed out */
+static atomic_long ok_count, err_count;
+static atomic_int err_printed;
+static double *durations;		/* per message, seconds */
+static char *body;			/* the body, dot-safe, CRLF */
+static size_t body_len;
+static long run_id;
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec + ts.tv_nsec / 1e9);
+}
+
+/* One SMTP connection, plaintext or TLS, with a line buffer. */
+struct conn {
+	int	fd;
+	SSL    *ssl;
+	char	buf[8192];
+	size_t	len;			/* bytes in buf */
+	size_t	off;			/* consumed */
+	long	msg;
+	char	last[512];		/* last reply, for error messages */
+	const char *stage;
+};
+
+static void
+report(struct conn *k, const char *fmt,...)
+{
+	va_list ap;
+	char	text[512];
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (!opt.quiet && atomic_fetch_add(&err_printed, 1) < 10) {
+		fprintf(stderr, "smtp-load: message %ld, %s: %s", k->msg, k->stage, text);
+		if (k->ssl != NULL || ERR_peek_error() != 0) {
+			unsigned long e;
+
+			while ((e = ERR_get_error()) != 0) {
+				char	es[256];
+
+				ERR_error_string_n(e, es, sizeof(es));
+				fprintf(stderr, " [%s]", es);
+			}
+		}
+		fputc('\n', stderr);
+	}
+	ERR_clear_error();
+}
+
+static int
+k_write(struct conn *k, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t	w;
+
+		if (k->ssl != NULL) {
+			int	r = SSL_write(k->ssl, data, (int)len);
+
+			if (r <= 0) {
+				report(k, "TLS write failed (SSL error %d)", SSL_get_error(k->ssl, r));
+				return (-1);
+			}
+			w = r;
+		} else if ((w = write(k->fd, data, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			report(k, "write: %s", strerror(errno));
+			return (-1);
+		}
+		data += w;
+		len -= (size_t)w;
+	}
+	return (0);
+}
+
+static int
+k_fill(struct conn *k)
+{
+	ssize_t	r;
+
+	if (k->off > 0) {
+		memmove(k->buf, k->buf + k->off, k->len - k->off);
+		k->len -= k->off;
+		k->off = 0;
+	}
+	if (k->len == sizeof(k->buf)) {
+		report(k, "reply line too long");
+		return (-1);
+	}
+	for (;;) {
+		if (k->ssl != NULL) {
+			int	n = SSL_read(k->ssl, k->buf + k->len, (int)(sizeof(k->buf) - k->len));
+
+			if (n <= 0) {
+				report(k, "TLS read failed (SSL error %d)", SSL_get_error(k->ssl, n));
+				return (-1);
+			}
+			r = n;
+		} else if ((r = read(k->fd, k->buf + k->len, sizeof(k->buf) - k->len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			report(k, "read: %s", strerror(errno));
+			return (-1);
+		}
+		if (r == 0) {
+			report(k, "connection closed by server");
+			return (-1);
+		}
+		k->len += (size_t)r;
+		return (0);
+	}
+}
+
+/* read_reply - read a (multi-line) reply; its code, or -1 on I/O error */
+
+static int
+read_reply(struct conn *k)
+{
+	for (;;) {
+		char   *start = k->buf + k->off;
+		char   *nl = memchr(start, '\n', k->len - k->off);
+		size_t	linelen;
+
+		if (nl == NULL) {
+			if (k_fill(k) < 0)
+				return (-1);
+			continue;
+		}
+		linelen = (size_t)(nl - start) + 1;
+		k->off += linelen;
+		snprintf(k->last, sizeof(k->last), "%.*s", (int)(linelen > 2 ? linelen - 2 : 0), start);
+		if (linelen < 5 || start[0] < '1' || start[0] > '5') {
+			report(k, "malformed reply \"%s\"", k->last);
+			return (-1);
+		}
+		if (start[3] == ' ' || start[3] == '\r' || start[3] == '\n')
+			return ((start[0] - '0') * 100 + (start[1] - '0') * 10 + (start[2] - '0'));
+	}
+}
+
+/* command - send a command (NULL: none) and expect a reply class */
+
+static int
+command(struct conn *k, const char *stage, const char *cmd, int want)
+{
+	int	code;
+
+	k->stage = stage;
+	if (cmd != NULL && k_write(k, cmd, strlen(cmd)) < 0)
+		return (-1);
+	if ((code = read_reply(k)) < 0)
+		return (-1);
+	if (code / 100 != want / 100) {
+		report(k, "expected %d, got \"%s\"", want, k->last);
+		return (-1);
+	}
+	return (code);
+}
+
+static int
+start_tls(struct conn *k)
+{
+	int	r;
+
+	k->stage = "TLS handshake";
+	if (k->off != k->len) {
+		report(k, "server sent data before the TLS handshake");
+		return (-1);
+	}
+	k->off = k->len = 0;
+	if ((k->ssl = SSL_new(ssl_ctx)) == NULL || SSL_set_fd(k->ssl, k->fd) != 1) {
+		report(k, "SSL_new failed");
+		return (-1);
+	}
+	if ((r = SSL_connect(k->ssl)) != 1) {
+		report(k, "handshake failed (SSL error %d)", SSL_get_error(k->ssl, r));
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+ehlo_has_starttls(struct conn *k, bool *has)
+{
+	char	cmd[300];
+
+	/* read the multi-line EHLO reply, looking for STARTTLS */
+	snprintf(cmd, sizeof(cmd), "EHLO %s\r\n", opt.ehlo);
+	k->stage = "EHLO";
+	if (k_write(k, cmd, strlen(cmd)) < 0)
+		return (-1);
+	*has = false;
+	for (;;) {
+		char   *start, *nl;
+
+		while ((nl = memchr(k->buf + k->off, '\n', k->len - k->off)) == NULL)
+			if (k_fill(k) < 0)
+				return (-1);
+		start = k->buf + k->off;
+		k->off += (size_t)(nl - start) + 1;
+		snprintf(k->last, sizeof(k->last), "%.*s", (int)(nl - start), start);
+		if (nl - start < 4 || start[0] != '2') {
+			report(k, "EHLO refused: \"%s\"", k->last);
+			return (-1);
+		}
+		if (strncasecmp(start + 4, "STARTTLS", 8) == 0)
+			*has = true;
+		if (start[3] == ' ')
+			return (0);
+	}
+}
+
+static int
+one_message(struct conn *k, char *msgbuf, size_t msgcap)
+{
+	char	cmd[600];
+	bool	has_tls;
+	size_t	len;
+	time_t	t = time(NULL);
+	struct tm tm;
+	char	date[64];
+
+	if (opt.mode == MODE_IMPLICIT && start_tls(k) < 0)
+		return (-1);
+	if (command(k, "banner", NULL, 220) < 0)
+		return (-1);
+	if (ehlo_has_starttls(k, &has_tls) < 0)
+		return (-1);
+	if (opt.mode == MODE_STARTTLS) {
+		if (!has_tls) {
+			report(k, "STARTTLS not offered");
+			return (-1);
+		}
+		if (command(k, "STARTTLS", "STARTTLS\r\n", 220) < 0 || start_tls(k) < 0
+		    || ehlo_has_starttls(k, &has_tls) < 0)
+			return (-1);
+	}
+	snprintf(cmd, sizeof(cmd), "MAIL FROM:<%s>\r\n", opt.from);
+	if (command(k, "MAIL", cmd, 250) < 0)
+		return (-1);
+	for (int i = 0; i < opt.rcpts; i++) {
+		if (opt.rcpts == 1)
+			snprintf(cmd, sizeof(cmd), "RCPT TO:<%s>\r\n", opt.to);
+		else
+			snprintf(cmd, sizeof(cmd), "RCPT TO:<rcpt%d%s%s>\r\n", i + 1,
+				 strchr(opt.to, '@') ? "" : "@", strchr(opt.to, '@') ? strchr(opt.to, '@') : opt.to);
+		if (command(k, "RCPT", cmd, 250) < 0)
+			return (-1);
+	}
+	if (command(k, "DATA", "DATA\r\n", 354) < 0)
+		return (-1);
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	len = (size_t)snprintf(msgbuf, msgcap,
+			       "From: <%s>\r\nTo: <%s>\r\nSubject: smtp-load message %ld\r\n"
+			       "Date: %s\r\nMessage-ID: <%ld.%ld@client.bench.test>\r\n",
+			       opt.from, opt.to, k->msg, date, run_id, k->msg);
+	for (int h = 5; h < opt.headers; h++)
+		len += (size_t)snprintf(msgbuf + len, msgcap - len,
+					"X-Bench-Filler-%d: header %d of message %ld\r\n", h - 4, h + 1, k->msg);
+	len += (size_t)snprintf(msgbuf + len, msgcap - len, "\r\n");
+	memcpy(msgbuf + len, body, body_len);
+	len += body_len;
+	memcpy(msgbuf + len, ".\r\n", 3);
+	len += 3;
+	k->stage = "end of data";
+	if (k_write(k, msgbuf, len) < 0 || command(k, "end of data", NULL, 250) < 0)
+		return (-1);
+	if (command(k, "QUIT", "QUIT\r\n", 221) < 0)
+		return (1);		/* the message is in: count it, but as an error */
+	return (0);
+}
+
+static int
+connect_server(struct conn *k)
+{
+	struct timeval tv = {opt.timeout, 0};
+	int	one = 1;
+
+	k->stage = "connect";
+	if ((k->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		report(k, "socket: %s", strerror(errno));
+		return (-1);
+	}
+	setsockopt(k->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(k->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(k->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(k->fd, (struct sockaddr *)&server, sizeof(server)) < 0) {
+		report(k, "connect: %s", strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+static void *
+worker(void *arg)
+{
+	size_t	msgcap = (size_t)opt.headers * 80 + body_len + 1024;
+	char   *msgbuf = malloc(msgcap);
+
+	(void)arg;
+	if (msgbuf == NULL)
+		abort();
+	for (;;) {
+		long	m = atomic_fetch_add(&next_msg, 1);
+		struct conn k;
+		double	t0;
+		int	rc;
+
+		if (m >= opt.n)
+			break;
+		memset(&k, 0, sizeof(k));
+		k.msg = m;
+		k.fd = -1;
+		t0 = now();
+		rc = connect_server(&k) < 0 ? -1 : one_message(&k, msgbuf, msgcap);
+		if (k.ssl != NULL) {
+			if (rc == 0)
+				SSL_shutdown(k.ssl);
+			SSL_free(k.ssl);
+		}
+		if (k.fd >= 0)
+			close(k.fd);
+		durations[m] = now() - t0;
+		if (rc >= 0)
+			atomic_fetch_add(&ok_count, 1);
+		if (rc != 0)
+			atomic_fetch_add(&err_count, 1);
+	}
+	free(msgbuf);
+	return (NULL);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double	x = *(const double *)a, y = *(const double *)b;
+
+	return ((x > y) - (x < y));
+}
+
+static void
+make_body(void)
+{
+	static const char line[] =
+	"The quick brown fox jumps over the lazy dog; 0123456789 smtp-load body.";
+	size_t	ll = sizeof(line) - 1;	/* 71 + CRLF = 73 */
+	size_t	lines = (size_t)opt.body_bytes / (ll + 2) + 1;
+
+	body = malloc(lines * (ll + 2) + 1);
+	if (body == NULL)
+		abort();
+	body_len = 0;
+	for (size_t i = 0; i < lines; i++) {
+		memcpy(body + body_len, line, ll);
+		body_len += ll;
+		body[body_len++] = '\r';
+		body[body_len++] = '\n';
+	}
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: smtp-load -p PORT [-s HOST] [-m plain|starttls|implicit] [-n N] [-c C]\n"
+		"\t[-H HEADERS] [-b BODYBYTES] [-r RCPTS] [-f FROM] [-t TO] [-e EHLO]\n"
+		"\t[-V 1.2|1.3] [-T SECONDS] [-q]\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const char *mode_names[] = {"plain", "starttls", "implicit"};
+	pthread_t *threads;
+	double	t0, elapsed;
+	int	ch;
+
+	while ((ch = getopt(argc, argv, "s:p:m:n:c:H:b:r:f:t:e:V:T:q")) != -1) {
+		switch (ch) {
+		case 's': opt.host = optarg; break;
+		case 'p': opt.port = atoi(optarg); break;
+		case 'm':
+			if (strcmp(optarg, "plain") == 0)
+				opt.mode = MODE_PLAIN;
+			else if (strcmp(optarg, "starttls") == 0)
+				opt.mode = MODE_STARTTLS;
+			else if (strcmp(optarg, "implicit") == 0)
+				opt.mode = MODE_IMPLICIT;
+			else
+				usage();
+			break;
+		case 'n': opt.n = atol(optarg); break;
+		case 'c': opt.c = atoi(optarg); break;
+		case 'H': opt.headers = atoi(optarg); break;
+		case 'b': opt.body_bytes = atoi(optarg); break;
+		case 'r': opt.rcpts = atoi(optarg); break;
+		case 'f': opt.from = optarg; break;
+		case 't': opt.to = optarg; break;
+		case 'e': opt.ehlo = optarg; break;
+		case 'V':
+			if (strcmp(optarg, "1.3") == 0)
+				opt.tls13 = 1;
+			else if (strcmp(optarg, "1.2") == 0)
+				opt.tls13 = 0;
+			else
+				usage();
+			break;
+		case 'T': opt.timeout = atoi(optarg); break;
+		case 'q': opt.quiet = 1; break;
+		default: usage();
+		}
+	}
+	if (optind != argc || opt.port <= 0 || opt.port > 65535 || opt.n <= 0 || opt.c <= 0
+	    || opt.headers < 5 || opt.body_bytes < 0 || opt.rcpts < 1 || opt.timeout <= 0)
+		usage();
+	if (opt.c > opt.n)
+		opt.c = (int)opt.n;
+	memset(&server, 0, sizeof(server));
+	server.sin_family = AF_INET;
+	server.sin_port = htons((unsigned short)opt.port);
+	if (inet_pton(AF_INET, opt.host, &server.sin_addr) != 1) {
+		fprintf(stderr, "smtp-load: -s takes an IPv4 address\n");
+		return (2);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (opt.mode != MODE_PLAIN) {
+		int	v = opt.tls13 ? TLS1_3_VERSION : TLS1_2_VERSION;
+
+		if ((ssl_ctx = SSL_CTX_new(TLS_client_method())) == NULL
+		    || SSL_CTX_set_min_proto_version(ssl_ctx, v) != 1
+		    || SSL_CTX_set_max_proto_version(ssl_ctx, v) != 1) {
+			fprintf(stderr, "smtp-load: cannot set up TLS\n");
+			return (2);
+		}
+		/* No resumption: every connection makes a full handshake. */
+		SSL_CTX_set_options(ssl_ctx, SSL_OP_NO_TICKET);
+		SSL_CTX_set_session_cache_mode(ssl_ctx, SSL_SESS_CACHE_OFF);
+		SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_NONE, NULL);
+	}
+	make_body();
+	run_id = (long)time(NULL) * 1000 + getpid() % 1000;
+	if ((durations = calloc((size_t)opt.n, sizeof(double))) == NULL
+	    || (threads = calloc((size_t)opt.c, sizeof(pthread_t))) == NULL)
+		abort();
+	t0 = now();
+	for (int i = 0; i < opt.c; i++)
+		if (pthread_create(&threads[i], NULL, worker, NULL) != 0) {
+			fprintf(stderr, "smtp-load: pthread_create failed\n");
+			return (2);
+		}
+	for (int i = 0; i < opt.c; i++)
+		pthread_join(threads[i], NULL);
+	elapsed = now() - t0;
+	qsort(durations, (size_t)opt.n, sizeof(double), cmp_double);
+	printf("mode=%s n=%ld c=%d headers=%d ok=%ld errors=%ld seconds=%.3f rate=%.1f p50_ms=%.1f p99_ms=%.1f\n",
+	       mode_names[opt.mode], opt.n, opt.c, opt.headers, atomic_load(&ok_count),
+	       atomic_load(&err_count), elapsed, atomic_load(&ok_count) / elapsed,
+	       durations[opt.n / 2] * 1e3, durations[(size_t)(opt.n * 0.99)] * 1e3);
+	if (ssl_ctx != NULL)
+		SSL_CTX_free(ssl_ctx);
+	return (atomic_load(&err_count) ? 1 : 0);
+}
