@@ -7,6 +7,7 @@
  *	See tp_macros.h.
  */
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -61,7 +62,7 @@ one_name(const char *cn, const char *dn, char *out, size_t size)
 		if (strstr(decoded, "CN=") != NULL)
 			common_name(decoded, out, size);
 		else
-			strncpy(out, decoded, size - 1), out[size - 1] = 0;
+			snprintf(out, size, "%s", decoded);
 	}
 }
 
