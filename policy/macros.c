@@ -23,6 +23,19 @@ present(const char *v)
 	return (v != NULL && *v != 0);
 }
 
+/* copy_capped - copy what fits, always terminated */
+
+static void
+copy_capped(char *out, size_t size, const char *in)
+{
+	size_t	len = strlen(in);
+
+	if (len >= size)
+		len = size - 1;
+	memcpy(out, in, len);
+	out[len] = 0;
+}
+
 /* common_name - the CN of a DN like "/O=Org/CN=Name" or "CN=Name,O=Org" */
 
 static void
@@ -40,10 +53,7 @@ common_name(const char *dn, char *out, size_t size)
 		return;
 	}
 	len = strcspn(cn, "/,");
-	if (len >= size)
-		len = size - 1;
-	memcpy(out, cn, len);
-	out[len] = 0;
+	copy_capped(out, len + 1 < size ? len + 1 : size, cn);
 }
 
 /* one_name - decoded common name from a CN macro, else from a DN macro */
@@ -62,7 +72,7 @@ one_name(const char *cn, const char *dn, char *out, size_t size)
 		if (strstr(decoded, "CN=") != NULL)
 			common_name(decoded, out, size);
 		else
-			snprintf(out, size, "%s", decoded);
+			copy_capped(out, size, decoded);
 	}
 }
 
