@@ -54,6 +54,8 @@
 #   TLSPOLICY_MILTER=PATH       default: _build/milter/tlspolicy-milter
 #   WORKDIR=DIR                 default: mktemp -d /var/tmp/tlspolicy-pfbench.XXXXXX
 #   KEEP=1                      keep WORKDIR (logs, results.tsv, count-*.json)
+#   SETUP_ONLY=1                start everything, write WORKDIR/env.sh (ports,
+#                               pids) and wait until killed: for diagnosis
 #
 # Every process it starts is stopped on exit (trap EXIT). Everything
 # listens on 127.0.0.1 only. Exit status: 0, or 1 if any run had an SMTP
@@ -245,6 +247,20 @@ pid_of() {   # the milter process of a configuration ("" for none)
         *) echo "" ;;
     esac
 }
+
+if [ "${SETUP_ONLY:-0}" = 1 ]; then
+    # Diagnosis: leave everything running; source $W/env.sh elsewhere.
+    {
+        printf 'W=%q\nLOAD=%q\nPF_CONF_DIR=%q\n' "$W" "$LOAD" "$PF_CONF_DIR"
+        for k in "${!LPORT[@]}"; do printf 'PORT_%s=%s\n' "${k//\//_}" "${LPORT[$k]}"; done
+        printf 'TP_PID_INET=%s\nTP_PID_UNIX=%s\nMIN_PID_INET=%s\nMIN_PID_UNIX=%s\nNAGLE_PID=%s\n' \
+            "${TP_PID[inet]}" "${TP_PID[unix]}" "${MIN_PID[inet]}" "${MIN_PID[unix]}" "$NAGLE_PID"
+        printf 'MIN_PORT=%s\nTP_PORT=%s\nNAGLE_PORT=%s\nCNT_MIN_PORT=%s\nCNT_TP_PORT=%s\nMIN_SOCK=%s\nTP_SOCK=%s\n' \
+            "$MIN_PORT" "$TP_PORT" "$NAGLE_PORT" "$CNT_MIN_PORT" "$CNT_TP_PORT" "$MIN_SOCK" "$TP_SOCK"
+    } >"$W/env.sh"
+    say "SETUP_ONLY: everything is running; . $W/env.sh; stop with kill $$"
+    while :; do sleep 1; done
+fi
 
 cpu_ticks() {   # utime + stime of PID, in clock ticks (all threads, dead ones too)
     [ -n "$1" ] || { echo 0; return; }

@@ -90,6 +90,8 @@ set_reply(SMFICTX *ctx, const char *code, const char *xcode, const char *text)
 		tp_log(LOG_WARNING, "could not set reply \"%s %s %s\"", code, xcode, safe);
 }
 
+#define TEMPFAIL_TEXT	"TLS policy temporarily unavailable: "
+
 /* tempfail - refuse for now, and say why */
 
 static sfsistat
@@ -97,10 +99,22 @@ tempfail(SMFICTX *ctx, const struct tp_conn *c, const char *why)
 {
 	char	text[256];
 
-	snprintf(text, sizeof(text), "TLS policy temporarily unavailable: %.200s", why);
+	snprintf(text, sizeof(text), TEMPFAIL_TEXT "%.200s", why);
 	tp_log(LOG_ERR, "session=%s tempfail reason=\"%s\"", c ? c->session_id : "-", why);
 	set_reply(ctx, "451", "4.3.0", text);
 	return (SMFIS_TEMPFAIL);
+}
+
+/* tempfail_message - tempfail at end of message, with its record */
+
+static sfsistat
+tempfail_message(SMFICTX *ctx, struct tp_conn *c, const char *why)
+{
+	char	reply[256];
+
+	snprintf(reply, sizeof(reply), "451 4.3.0 " TEMPFAIL_TEXT "%.200s", why);
+	tp_conn_message_end(c, "tempfailed", reply);
+	return (tempfail(ctx, c, why));
 }
 
 /* conn_get - the connection's state; created only where a session starts */
@@ -230,7 +244,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	if (c == NULL)
 		return (SMFIS_CONTINUE);
 	if (c->message_open)
-		tp_conn_message_end(c, "reset");
+		tp_conn_message_end(c, "aborted", NULL);
 	c->message_open = true;
 	if (tp_conn_set(&c->sender, argv[0]) < 0
 	    || tp_conn_set(&c->queue_id, smfi_getsymval(ctx, tp_unconst("i"))) < 0
@@ -301,14 +315,17 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 		return (tempfail(ctx, c, "connection state lost"));
 	tp_conn_tls_update(c, macro, ctx, false);
 	note_queue_id(c, ctx);
-	if (c->broken != NULL)
-		return (tempfail(ctx, c, c->broken));
 	if ((r = tp_conn_add_rcpt(c)) == NULL) {
 		set_reply(ctx, "452", "4.5.3", "Too many recipients");
 		return (SMFIS_TEMPFAIL);
 	}
 	if ((r->addr = strndup(argv[0], 1024)) == NULL)
 		return (tempfail(ctx, c, "out of memory"));
+	if (c->broken != NULL) {
+		r->error = true;
+		r->reason = strdup(c->broken);
+		return (tempfail(ctx, c, c->broken));
+	}
 	tp_conn_tls_state(c, &tls, &raw);
 	q = (struct tp_query) {
 		c->client_addr, c->client_name, c->sender ? c->sender : "", argv[0],
@@ -390,24 +407,18 @@ mlfi_eom(SMFICTX *ctx)
 	if (c == NULL)
 		return (tempfail(ctx, c, "connection state lost"));
 	note_queue_id(c, ctx);
-	if (c->broken != NULL) {
-		tp_conn_message_end(c, "tempfailed");
-		return (tempfail(ctx, c, c->broken));
-	}
+	if (c->broken != NULL)
+		return (tempfail_message(ctx, c, c->broken));
 	tp_conn_tls_state(c, &tls, &raw);
 	tp_conn_record(c, &tls, "accepted", &rec);
-	if (fix_headers(ctx, c, &rec) < 0) {
-		tp_conn_message_end(c, "tempfailed");
-		return (tempfail(ctx, c, "could not change headers"));
-	}
+	if (fix_headers(ctx, c, &rec) < 0)
+		return (tempfail_message(ctx, c, "could not change headers"));
 	if ((q = quarantine_reason(c)) != NULL) {
 		snprintf(why, sizeof(why), "TLS policy: %s", q->reason);
-		if (!(c->actions & SMFIF_QUARANTINE) || smfi_quarantine(ctx, why) != MI_SUCCESS) {
-			tp_conn_message_end(c, "tempfailed");
-			return (tempfail(ctx, c, "could not quarantine"));
-		}
+		if (!(c->actions & SMFIF_QUARANTINE) || smfi_quarantine(ctx, why) != MI_SUCCESS)
+			return (tempfail_message(ctx, c, "could not quarantine"));
 	}
-	tp_conn_message_end(c, q ? "quarantined" : "accepted");
+	tp_conn_message_end(c, q ? "quarantined" : "accepted", NULL);
 	return (SMFIS_CONTINUE);
 }
 
@@ -416,10 +427,16 @@ mlfi_eom(SMFICTX *ctx)
 static const char *
 ended_outcome(const struct tp_conn *c)
 {
-	for (size_t i = 0; i < c->nrcpts; i++)
-		if (!c->rcpts[i].refused && !c->rcpts[i].error)
+	bool	temporary = false;
+
+	for (size_t i = 0; i < c->nrcpts; i++) {
+		const struct tp_record_rcpt *r = &c->rcpts[i];
+
+		if (!r->refused && !r->error)
 			return ("aborted");
-	return (c->nrcpts ? "rejected" : "aborted");
+		temporary |= r->error || r->action == TP_ACTION_TEMPFAIL;
+	}
+	return (c->nrcpts == 0 ? "aborted" : temporary ? "tempfailed" : "rejected");
 }
 
 /* mlfi_abort - the message ended early; Postfix may say so twice */
@@ -430,7 +447,7 @@ mlfi_abort(SMFICTX *ctx)
 	struct tp_conn *c = conn_get(ctx, false);
 
 	if (c != NULL)
-		tp_conn_message_end(c, ended_outcome(c));
+		tp_conn_message_end(c, ended_outcome(c), NULL);
 	return (SMFIS_CONTINUE);
 }
 
@@ -442,7 +459,8 @@ mlfi_close(SMFICTX *ctx)
 	struct tp_conn *c = smfi_getpriv(ctx);
 
 	if (c != NULL) {
-		tp_conn_message_end(c, ended_outcome(c));
+		tp_conn_message_end(c, ended_outcome(c), NULL);
+		tp_conn_session_end(c);
 		smfi_setpriv(ctx, NULL);
 		tp_conn_free(c);
 	}

@@ -220,10 +220,34 @@ tp_conn_record(const struct tp_conn *c, const struct tp_tls_state *tls,
 	rec->nrcpts = c->nrcpts;
 }
 
-/* tp_conn_message_end - log every decision of the message once, then reset */
+/* audit - the message's record into the audit log */
+
+static void
+audit(const struct tp_record *rec)
+{
+	char	small[8192];
+	char   *buf = small;
+	size_t	len;
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	/* Most records fit the stack; a message with many recipients not. */
+	if ((len = tp_audit_format(rec, &now, small, sizeof(small))) == 0
+	    && (buf = malloc(TP_AUDIT_RECORD_MAX)) != NULL)
+		len = tp_audit_format(rec, &now, buf, TP_AUDIT_RECORD_MAX);
+	/* A record that cannot be made is submitted empty: counted as lost. */
+	tp_audit_submit(tp_audit_log, buf ? buf : "", buf ? len : 0);
+	if (buf != small)
+		free(buf);
+}
+
+/*
+ * tp_conn_message_end - log every decision of the message once, write
+ * its audit record, count it, reset. reply: a whole-message reply, or NULL.
+ */
 
 void
-tp_conn_message_end(struct tp_conn *c, const char *outcome)
+tp_conn_message_end(struct tp_conn *c, const char *outcome, const char *reply)
 {
 	struct tp_tls_state tls;
 	struct tp_tls_macros raw;
@@ -232,11 +256,37 @@ tp_conn_message_end(struct tp_conn *c, const char *outcome)
 
 	if (!c->message_open && c->nrcpts == 0)
 		return;
+	c->messages++;
 	tp_conn_tls_state(c, &tls, &raw);
 	tp_conn_record(c, &tls, outcome, &rec);
+	rec.reply = reply;
 	for (size_t i = 0; i < c->nrcpts; i++) {
 		tp_record_syslog(&rec, i, line, sizeof(line));
 		tp_log(c->rcpts[i].refused || c->rcpts[i].error ? LOG_NOTICE : LOG_INFO, "%s", line);
+		tp_stats_decision(&tp_stats, &c->rcpts[i]);
 	}
+	tp_stats_message(&tp_stats, outcome);
+	if (tp_audit_log != NULL)
+		audit(&rec);
 	message_free(c);
+}
+
+/*
+ * tp_conn_session_end - a session that ends without any message still
+ * gets one audit record (outcome "no-message"): who connected, with what
+ * TLS, and that nothing was sent.
+ */
+
+void
+tp_conn_session_end(struct tp_conn *c)
+{
+	struct tp_tls_state tls;
+	struct tp_tls_macros raw;
+	struct tp_record rec;
+
+	if (c->messages > 0 || tp_audit_log == NULL)
+		return;
+	tp_conn_tls_state(c, &tls, &raw);
+	tp_conn_record(c, &tls, "no-message", &rec);
+	audit(&rec);
 }

@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
@@ -43,6 +44,8 @@
 #define DEFAULT_POLICY	TP_SYSCONFDIR "/tlspolicy/policy.conf"
 #define DEFAULT_SOCKET	"inet:8895@127.0.0.1"
 #define DEFAULT_PIDFILE	TP_RUNSTATEDIR "/tlspolicy/tlspolicy-milter.pid"
+#define DEFAULT_AUDIT	TP_LOCALSTATEDIR "/log/tlspolicy/audit.jsonl"
+#define DEFAULT_STATS	TP_RUNSTATEDIR "/tlspolicy/status"
 #define EXIT_CONFIG	78		/* EX_CONFIG */
 #define EXIT_USAGE	64		/* EX_USAGE */
 #define EXIT_OS		71		/* EX_OSERR */
@@ -50,6 +53,8 @@
 extern struct smfiDesc tp_milter_desc;
 
 struct tp_config tp_config;
+struct tp_stats tp_stats;
+struct tp_audit *tp_audit_log;
 
 #define KEY(name, type, field, max) {name, type, offsetof(struct tp_config, field), max}
 static const struct tp_conf_key config_keys[] = {
@@ -66,6 +71,10 @@ static const struct tp_conf_key config_keys[] = {
 	KEY("hostname", TP_CONF_STRING, hostname, 0),
 	KEY("timeout", TP_CONF_UINT, timeout, 3600),
 	KEY("socket_group", TP_CONF_STRING, socket_group, 0),
+	KEY("audit_log", TP_CONF_STRING, audit_log, 0),
+	KEY("audit_queue_kb", TP_CONF_UINT, audit_queue_kb, 1024 * 1024),
+	KEY("stats_file", TP_CONF_STRING, stats_file, 0),
+	KEY("stats_interval", TP_CONF_UINT, stats_interval, 86400),
 	{NULL, 0, 0, 0},
 };
 
@@ -89,6 +98,14 @@ tp_log(int pri, const char *fmt,...)
 		funlockfile(stderr);
 		va_end(ap);
 	}
+}
+
+/* audit_warning - the audit writer's rate-limited warnings */
+
+static void
+audit_warning(const char *msg)
+{
+	tp_log(LOG_WARNING, "%s", msg);
 }
 
 /* tp_listener_is_implicit - is this listener named in implicit_tls? */
@@ -131,6 +148,8 @@ usage(FILE *fp)
 "  -P, --pidfile FILE    write the process id here [pidfile]\n"
 "                        (default, when not in the foreground: %s)\n"
 "  -F, --foreground      do not detach; log to stderr too [foreground]\n"
+"  -a, --audit-log FILE  JSON-lines audit log, one record per message, or\n"
+"                        \"none\" [audit_log] (default %s)\n"
 "  -n, --check           check the configuration and the policy, then exit\n"
 "      --dry-run         treat every rule as mode=testing: decide and record,\n"
 "                        never refuse [dry_run]\n"
@@ -148,12 +167,20 @@ usage(FILE *fp)
 "  syslog_facility = F   mail (default), daemon, local0 ... local7\n"
 "  hostname = NAME       name in the result header (default: this host's)\n"
 "  timeout = SECONDS     how long libmilter waits for the MTA (default 600)\n"
+"  audit_queue_kb = N    memory queue in front of the audit log (default 4096);\n"
+"                        when full, records are dropped and counted, mail flows\n"
+"  stats_file = FILE     status file for tlspolicyctl status, or \"\" for none\n"
+"                        (default %s)\n"
+"  stats_interval = S    write it and log the counters every S seconds\n"
+"                        (default 300; 0: only on SIGUSR2)\n"
 "\n"
 "Signals: SIGUSR1 reloads the policy (a bad file keeps the old policy);\n"
+"SIGUSR2 reopens the audit log (log rotation) and writes the status file;\n"
 "SIGTERM, SIGHUP and SIGINT stop gracefully.\n"
 "Exit status: 0 normal stop or -n success; 64 usage; 78 bad configuration\n"
 "or policy; 71 cannot start (socket, user, fork).\n",
-		DEFAULT_CONFIG, DEFAULT_SOCKET, DEFAULT_POLICY, DEFAULT_PIDFILE);
+		DEFAULT_CONFIG, DEFAULT_SOCKET, DEFAULT_POLICY, DEFAULT_PIDFILE,
+		DEFAULT_AUDIT, DEFAULT_STATS);
 }
 
 /* set_defaults - every string malloc'd, as tp_conf_free expects */
@@ -169,11 +196,15 @@ set_defaults(void)
 	host[sizeof(host) - 1] = 0;
 	tp_config.add_header = 1;
 	tp_config.timeout = 600;
+	tp_config.audit_queue_kb = 4096;
+	tp_config.stats_interval = 300;
 	return ((tp_config.socket = strdup(DEFAULT_SOCKET)) == NULL
 		|| (tp_config.policy = strdup(DEFAULT_POLICY)) == NULL
 		|| (tp_config.header_name = strdup("X-TLS-Policy")) == NULL
 		|| (tp_config.syslog_facility = strdup("mail")) == NULL
-		|| (tp_config.hostname = strdup(host)) == NULL ? -1 : 0);
+		|| (tp_config.hostname = strdup(host)) == NULL
+		|| (tp_config.audit_log = strdup(DEFAULT_AUDIT)) == NULL
+		|| (tp_config.stats_file = strdup(DEFAULT_STATS)) == NULL ? -1 : 0);
 }
 
 static const struct option options[] = {
@@ -183,6 +214,7 @@ static const struct option options[] = {
 	{"user", required_argument, NULL, 'u'},
 	{"pidfile", required_argument, NULL, 'P'},
 	{"foreground", no_argument, NULL, 'F'},
+	{"audit-log", required_argument, NULL, 'a'},
 	{"check", no_argument, NULL, 'n'},
 	{"dry-run", no_argument, NULL, 'D'},
 	{"version", no_argument, NULL, 'V'},
@@ -202,6 +234,7 @@ config_key_of(int opt)
 	case 'P': return ("pidfile");
 	case 'F': return ("foreground");
 	case 'D': return ("dry_run");
+	case 'a': return ("audit_log");
 	}
 	return (NULL);
 }
@@ -222,7 +255,7 @@ load_config(int argc, char **argv, int *check_only)
 		exit(EXIT_OS);
 	}
 	/* First pass: only -c, -h, -V, -n, so that flags override the file. */
-	while ((c = getopt_long(argc, argv, "c:p:f:u:P:FnVh", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:p:f:u:P:a:FnVh", options, NULL)) != -1) {
 		if (c == 'c')
 			file = optarg, explicit = 1;
 		else if (c == 'h')
@@ -249,7 +282,7 @@ load_config(int argc, char **argv, int *check_only)
 	}
 	tp_errors_free(&errs);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:p:f:u:P:FnVh", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:p:f:u:P:a:FnVh", options, NULL)) != -1) {
 		const char *key = config_key_of(c);
 
 		if (key && tp_conf_set(config_keys, &tp_config, key,
@@ -417,7 +450,7 @@ write_pidfile(const char *path)
 	return (0);
 }
 
-/* block_signals - SIGUSR1 is for the reload thread only: block it everywhere */
+/* block_signals - SIGUSR1/2 are for the signal thread only: block them everywhere */
 
 static void
 block_signals(void)
@@ -426,6 +459,7 @@ block_signals(void)
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -471,12 +505,24 @@ main(int argc, char **argv)
 	pidfile = tp_config.pidfile ? tp_config.pidfile : tp_config.foreground ? NULL : DEFAULT_PIDFILE;
 	if (pidfile && write_pidfile(pidfile) < 0)
 		return (EXIT_OS);
-	if (drop_privileges(pw) < 0 || tp_reload_thread_start() < 0)
+	if (drop_privileges(pw) < 0)
+		return (EXIT_OS);
+	/* Opened as the user we run as, like every file written from now on. */
+	if (strcmp(tp_config.audit_log, "none") != 0 && *tp_config.audit_log
+	    && (tp_audit_log = tp_audit_open(tp_config.audit_log,
+				 (size_t)tp_config.audit_queue_kb * 1024, audit_warning)) == NULL) {
+		tp_log(LOG_ERR, "cannot start the audit log writer");
+		return (EXIT_OS);
+	}
+	tp_stats.started = time(NULL);
+	if (tp_signal_thread_start() < 0)
 		return (EXIT_OS);
 	tp_log(LOG_INFO, "tlspolicy-milter %s listening on %s%s", PACKAGE_VERSION,
 	       tp_config.socket, tp_config.dry_run ? " (dry run: nothing is refused)" : "");
 	rc = smfi_main();
 	tp_log(LOG_INFO, "stopping");
+	tp_stats_report();
+	tp_audit_close(tp_audit_log);
 	if (pidfile)
 		unlink(pidfile);
 	tp_policy_stop();

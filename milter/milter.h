@@ -19,9 +19,11 @@
 
 #include <stdbool.h>
 
+#include "tp_audit.h"
 #include "tp_macros.h"
 #include "tp_policy.h"
 #include "tp_record.h"
+#include "tp_stats.h"
 
 /* Everything that has a command-line flag has a config key (main.c). */
 struct tp_config {
@@ -38,7 +40,14 @@ struct tp_config {
 	char   *hostname;		/* for the header; default: gethostname */
 	unsigned timeout;		/* seconds libmilter waits for the MTA */
 	char   *socket_group;		/* group of a unix socket */
+	char   *audit_log;		/* -a: JSON-lines audit log; "none": off */
+	unsigned audit_queue_kb;	/* bounded queue in front of it */
+	char   *stats_file;		/* status file for tlspolicyctl status */
+	unsigned stats_interval;	/* seconds between stats; 0: only on SIGUSR2 */
 };
+
+extern struct tp_stats tp_stats;	/* the daemon's counters */
+extern struct tp_audit *tp_audit_log;	/* NULL: no audit log */
 
 /*
  * tp_unconst - libmilter's API takes char * for strings it only reads;
@@ -60,8 +69,12 @@ extern struct tp_config tp_config;
 /* reload.c */
 extern int tp_policy_start(const char *);
 extern struct tp_policy *tp_current_policy(unsigned long *);
-extern int tp_reload_thread_start(void);
+extern void tp_policy_reload(void);
 extern void tp_policy_stop(void);
+
+/* signals.c */
+extern int tp_signal_thread_start(void);
+extern void tp_stats_report(void);
 
 /* main.c */
 extern void tp_log(int, const char *,...) __attribute__((format(printf, 2, 3)));
@@ -95,6 +108,7 @@ struct tp_conn {
 	size_t	rcpt_cap;
 	unsigned forged_headers;	/* copies of our header that came in */
 	bool	message_open;		/* MAIL seen, not yet ended */
+	unsigned long messages;		/* MAIL commands seen in this session */
 	const char *broken;		/* a failure to report at the next reply */
 };
 
@@ -105,6 +119,7 @@ extern void tp_conn_tls_update(struct tp_conn *, const char *(*) (void *, const 
 extern void tp_conn_tls_state(struct tp_conn *, struct tp_tls_state *, struct tp_tls_macros *);
 extern struct tp_record_rcpt *tp_conn_add_rcpt(struct tp_conn *);
 extern void tp_conn_record(const struct tp_conn *, const struct tp_tls_state *, const char *, struct tp_record *);
-extern void tp_conn_message_end(struct tp_conn *, const char *);
+extern void tp_conn_message_end(struct tp_conn *, const char *, const char *);
+extern void tp_conn_session_end(struct tp_conn *);
 
 #endif

@@ -6,7 +6,7 @@
  * SYNOPSIS
  *	int	tp_policy_start(const char *path);
  *	struct tp_policy *tp_current_policy(unsigned long *generation);
- *	int	tp_reload_thread_start(void);
+ *	void	tp_policy_reload(void);
  *	void	tp_policy_stop(void);
  * DESCRIPTION
  *	tp_policy_start() loads the first policy (every error is logged;
@@ -15,17 +15,15 @@
  *	connection takes one at its start and keeps it to its end, so a
  *	reload never changes the rules under a session in flight.
  *
- *	A reload runs in a thread of its own that waits for SIGUSR1 with
- *	sigwait(), never in a connection's callback: it builds the new
- *	policy completely, and only if the file has no error swaps it in
+ *	tp_policy_reload() runs in the signal thread (signals.c), never in
+ *	a connection's callback: it builds the new policy completely, and only if the file has no error swaps it in
  *	under a mutex; the old one is freed when its last connection
  *	closes. A bad file is logged with every error and the old policy
- *	stays. (libmilter takes SIGHUP and SIGTERM for a graceful stop.)
- *	main() blocks SIGUSR1 in every thread before any is started.
+ *	stays.
  */
 
 #include <pthread.h>
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -89,10 +87,10 @@ tp_current_policy(unsigned long *gen)
 	return (p);
 }
 
-/* reload - replace the policy if the file is good */
+/* tp_policy_reload - replace the policy if the file is good */
 
-static void
-reload(void)
+void
+tp_policy_reload(void)
 {
 	struct tp_policy *fresh = load();
 	struct tp_policy *old;
@@ -103,6 +101,7 @@ reload(void)
 		gen = generation;
 		pthread_mutex_unlock(&lock);
 		tp_log(LOG_ERR, "reload failed: keeping policy generation %lu", gen);
+		atomic_fetch_add(&tp_stats.reloads_failed, 1);
 		return;
 	}
 	pthread_mutex_lock(&lock);
@@ -111,40 +110,8 @@ reload(void)
 	gen = ++generation;
 	pthread_mutex_unlock(&lock);
 	tp_policy_unref(old);
+	atomic_fetch_add(&tp_stats.reloads, 1);
 	tp_log(LOG_INFO, "policy generation %lu in force", gen);
-}
-
-/* reload_thread - wait for SIGUSR1, reload */
-
-static void *
-reload_thread(void *arg)
-{
-	sigset_t set;
-	int	sig;
-
-	(void)arg;
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	for (;;)
-		if (sigwait(&set, &sig) == 0 && sig == SIGUSR1)
-			reload();
-	return (NULL);
-}
-
-/* tp_reload_thread_start - start the reload thread */
-
-int
-tp_reload_thread_start(void)
-{
-	pthread_t tid;
-	pthread_attr_t attr;
-	int	rc;
-
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	rc = pthread_create(&tid, &attr, reload_thread, NULL);
-	pthread_attr_destroy(&attr);
-	return (rc == 0 ? 0 : -1);
 }
 
 /* tp_policy_stop - drop the daemon's own reference at exit */

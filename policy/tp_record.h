@@ -72,6 +72,7 @@ struct tp_record {
 	const char *outcome;		/* accepted, rejected, aborted, ... */
 	const struct tp_record_rcpt *rcpts;
 	size_t	nrcpts;
+	const char *reply;		/* a whole-message reply (tempfail at EOM) */
 };
 
 extern size_t tp_record_syslog(const struct tp_record *, size_t, char *, size_t);

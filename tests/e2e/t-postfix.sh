@@ -43,6 +43,21 @@ milter_log_has() { pf__wait_for 10 grep -qF -- "$1" "$W/milter.log"; }
 # milter_line_has A B: some log line has both
 milter_line_has() { pf__wait_for 10 bash -c 'grep -F -- "$1" "$3" | grep -qF -- "$2"' _ "$1" "$2" "$W/milter.log"; }
 pf__wait_for() { local t=$1; shift; local i; for i in $(seq $((t * 10))); do "$@" && return 0; sleep 0.1; done; return 1; }
+# audit_ok EXPR: a python expression over R (every audit record) holds.
+# Every line must be valid JSON of schema version 1, or it fails anyway.
+audit_ok() { pf__wait_for 10 python3 "$W/audit_ok.py" "$W/audit/audit.jsonl" "$1"; }
+write_audit_checker() {
+	cat > "$W/audit_ok.py" <<'PY'
+import json, re, sys
+R = []
+for line in open(sys.argv[1], encoding="utf-8"):
+    r = json.loads(line)
+    assert r["v"] == 1, r
+    R.append(r)
+sys.exit(0 if eval(sys.argv[2], {"R": R, "re": re}) else 1)
+PY
+}
+status_has() { kill -USR2 "$milter_pid"; pf__wait_for 10 grep -qE -- "$1" "$W/status"; }
 header_has() { local f; f=$(delivered_file) && grep -i '^X-TLS-Policy:' "$f" | grep -qF -- "$1"; }
 swaks_rc() { local want=$1; shift; "$@"; [ "$PF_LAST_RC" -eq "$want" ]; }
 
@@ -79,7 +94,10 @@ start_milter() {
 milter_port=$(pf_free_port)
 pf_setup "$W" "inet:127.0.0.1:$milter_port" || { echo "0 passed, 1 failed"; exit 1; }
 write_policy ""
-printf 'implicit_tls = smtps\nhostname = mx.e2e.test\n' > "$W/milter.conf"
+mkdir -p "$W/audit"
+write_audit_checker
+printf 'implicit_tls = smtps\nhostname = mx.e2e.test\naudit_log = %s\nstats_file = %s\nstats_interval = 0\n' \
+	"$W/audit/audit.jsonl" "$W/status" > "$W/milter.conf"
 start_milter || { echo "cannot start the milter"; cat "$W/milter.log"; echo "0 passed, 1 failed"; exit 1; }
 pf_start || { echo "cannot start Postfix"; echo "0 passed, 1 failed"; exit 1; }
 
@@ -88,14 +106,21 @@ pf_swaks_plain -- --from a@secure.e2e.test
 check "require sender, plaintext: 530 5.7.0 at RCPT TO" \
 	transcript_has "530 5.7.0 Must issue a STARTTLS command first: TLS required for mail from secure.e2e.test"
 check "require sender, plaintext: swaks sees the RCPT refused" test "$PF_LAST_RC" -eq 24
+check "audit: the refused message has one record, no queue id, the reply sent" audit_ok \
+	'[(r["queue_id"], r["outcome"], r["tls"]["how"], r["rcpts"][0]["refused"], r["rcpts"][0]["reply"][:9]) for r in R if r["sender"] == "<a@secure.e2e.test>"] == [(None, "rejected", "none", True, "530 5.7.0")]'
+
 pf_swaks_starttls -- --from a@secure.e2e.test
 check "require sender, STARTTLS: accepted" test "$PF_LAST_RC" -eq 0
 check "require sender, STARTTLS: delivered" delivered
 check "require sender, STARTTLS: header says starttls and pass" header_has "via=starttls"
 check "require sender, STARTTLS: header result" header_has "result=pass"
+check "audit: accepted record with queue id, TLS, rule, schema fields" audit_ok \
+	'[(r["outcome"], r["tls"]["how"], r["tls"]["version"], r["rcpts"][0]["result"], r["rcpts"][0]["decided_by"].endswith("policy.conf:3"), r["sender_domain"], r["rcpts"][0]["domain"], r["policy"]["generation"], bool(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", r["time"]))) for r in R if r["queue_id"] == "'"$PF_LAST_QUEUEID"'"] == [("accepted", "starttls", "TLSv1.3", "pass", True, "secure.e2e.test", "remote.e2e.test", 1, True)]'
+
 pf_swaks_implicit -- --from a@secure.e2e.test
 check "require sender, implicit TLS: delivered" delivered
 check "require sender, implicit TLS: header says implicit" header_has "via=implicit"
+check "audit: implicit TLS recorded" audit_ok '[r["tls"]["how"] for r in R if r["queue_id"] == "'"$PF_LAST_QUEUEID"'"] == ["implicit"]'
 check "require sender, implicit TLS: log record says implicit" \
 	milter_line_has "queue_id=\"$PF_LAST_QUEUEID\"" "via=implicit"
 
@@ -126,6 +151,7 @@ check "STARTTLS, no second EHLO: header says starttls" header_has "via=starttls"
 pf_swaks_starttls --cert trusted -- --from a@cert.e2e.test
 check "cert_subject with the right client certificate: delivered" delivered
 check "cert_subject: header records the subject" header_has 'subject="client.e2e.test"'
+check "audit: certificate recorded" audit_ok '[(r["tls"]["verify"], r["tls"]["subject"], r["tls"]["issuer"]) for r in R if r["queue_id"] == "'"$PF_LAST_QUEUEID"'"] == [("ok", "client.e2e.test", "tlspolicy e2e CA")]'
 pf_swaks_starttls --cert untrusted -- --from a@cert.e2e.test
 check "cert_subject with an untrusted certificate: 550" \
 	transcript_has "550 5.7.1 verified client certificate required for mail from cert.e2e.test, got none"
@@ -147,14 +173,34 @@ pf_swaks_plain -- --from a@skip.e2e.test
 check "skip: delivered, result=skip" header_has "result=skip"
 pf_swaks_plain -- --from a@test.e2e.test
 check "mode=testing in plaintext: delivered" delivered
+check "audit: testing recorded as a failure that was not acted on" audit_ok \
+	'[(r["outcome"], x["result"], x["action"], x["testing"], x["refused"]) for r in R for x in r["rcpts"] if r["sender"] == "<a@test.e2e.test>"] == [("accepted", "fail", "reject", True, False)]'
 check "mode=testing: logged as a testing failure" milter_log_has 'sender="<a@test.e2e.test>" rcpt="<rcpt@remote.e2e.test>" level=require result=fail action=reject testing=yes'
 pf_swaks_plain -- --from a@temp.e2e.test
 check "action=tempfail: 450 4.7.0" transcript_has "450 4.7.0 Must issue a STARTTLS command first"
+check "audit: tempfailed record" audit_ok \
+	'[(r["outcome"], r["rcpts"][0]["reply"][:9]) for r in R if r["sender"] == "<a@temp.e2e.test>"] == [("tempfailed", "450 4.7.0")]'
 holds=$(pf_hold_count)
 pf_swaks_plain -- --from a@quar.e2e.test
 check "action=quarantine: accepted" test "$PF_LAST_RC" -eq 0
 check "action=quarantine: held by Postfix" pf__wait_for 10 test "$(pf_hold_count)" -gt "$holds"
 check "action=quarantine: logged" milter_log_has "outcome=quarantined"
+check "audit: quarantined record" audit_ok \
+	'[r["outcome"] for r in R if r["sender"] == "<a@quar.e2e.test>"] == ["quarantined"]'
+
+# ---- abort, a session without a message, hostile input -----------------------
+pf_swaks_plain -- --from abort@skip.e2e.test --quit-after RCPT
+check "audit: a message abandoned after RCPT TO is recorded as aborted" audit_ok \
+	'[r["outcome"] for r in R if r["sender"] == "<abort@skip.e2e.test>"] == ["aborted"]'
+pf_swaks_plain -- --ehlo nomessage.e2e.test --quit-after EHLO
+check "audit: a session without a message gets one record" audit_ok \
+	'[(r["outcome"], r["rcpts"], r["sender"]) for r in R if r["client"]["helo"] == "nomessage.e2e.test"] == [("no-message", [], None)]'
+pf_swaks_plain -- --ehlo 'evil"helo\x\\ session=forged' --from hostile@skip.e2e.test
+check "hostile HELO: delivered" delivered
+check "audit: hostile HELO kept exactly, as valid JSON" audit_ok \
+	'[r["client"]["helo"] for r in R if r["queue_id"] == "'"$PF_LAST_QUEUEID"'"] == ["evil\"helo\\x\\\\ session=forged"]'
+check "syslog line: hostile HELO escaped, no forged field" \
+	milter_line_has "queue_id=\"$PF_LAST_QUEUEID\"" 'helo="evil\"helo\\x\\\\ session=forged"'
 pf_swaks_plain -- --from a@tag.e2e.test
 check "action=tag: delivered" delivered
 check "action=tag: header records the failure" header_has "result=fail action=tag"
@@ -166,6 +212,22 @@ f=$(delivered_file)
 check "forged header: exactly one result header, ours" \
 	bash -c "[ \$(grep -ci '^X-TLS-Policy:' '$f') -eq 1 ] && ! grep -q forged '$f'"
 check "forged header: removal logged" milter_log_has "removed=1 forged X-TLS-Policy"
+
+# ---- audit log rotation, loss when it cannot be written, status ----------------
+mv "$W/audit/audit.jsonl" "$W/audit/audit.jsonl.1"
+kill -USR2 "$milter_pid"
+pf_swaks_starttls -- --from rotated@secure.e2e.test
+check "after SIGUSR2 records go to a new file" audit_ok '[r["sender"] for r in R] == ["<rotated@secure.e2e.test>"]'
+check "status file: counters" status_has "^decisions_refused=[1-9]"
+check "status file: nothing lost yet" status_has "^audit_lost=0$"
+rm -rf "$W/audit"
+kill -USR2 "$milter_pid"
+pf_swaks_starttls -- --from lost@secure.e2e.test
+check "audit log directory gone: mail still delivered" delivered
+check "audit log directory gone: the loss is counted" status_has "^audit_lost=[1-9]"
+check "audit log directory gone: warned" milter_log_has "records lost so far"
+mkdir -p "$W/audit"
+kill -USR2 "$milter_pid"
 
 # ---- reload under traffic, then a broken reload --------------------------------
 pf_wait_queue_empty 20 >/dev/null
@@ -182,6 +244,9 @@ wait "$load_pid"; load_rc=$?
 pf_wait_queue_empty 30 >/dev/null
 check "reload under traffic: smtp-source saw no error" test "$load_rc" -eq 0 -a ! -s "$W/load.out"
 check "reload under traffic: all 200 messages delivered" test "$(( $(pf_sink_count) - before ))" -eq 200
+check "audit: exactly one record per message under load" audit_ok \
+	'len([r for r in R if r["sender"] == "<sender@load.e2e.test>"]) == 200 and len(set(r["queue_id"] for r in R if r["sender"] == "<sender@load.e2e.test>")) == 200'
+check "status file: reloads counted" status_has "^reloads=5$"
 check "reload under traffic: five generations loaded" milter_log_has "policy generation 6 in force"
 pf_swaks_plain -- --from a@reload5.e2e.test
 check "the reloaded rule is in force" transcript_has "530 5.7.0"

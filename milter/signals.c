@@ -1,0 +1,107 @@
+/*
+ * NAME
+ *	signals 3
+ * SUMMARY
+ *	the daemon's own signal thread: reload, reopen, status
+ * SYNOPSIS
+ *	int	tp_signal_thread_start(void);
+ *	void	tp_stats_report(void);
+ * DESCRIPTION
+ *	main() blocks SIGUSR1 and SIGUSR2 in every thread before any is
+ *	started; this thread alone takes them, with sigtimedwait():
+ *
+ *	SIGUSR1 reloads the policy (reload.c). SIGUSR2 reopens the audit
+ *	log (after rotation) and writes the status file at once. Every
+ *	stats_interval seconds it writes the status file and logs the
+ *	counters as one line. libmilter's own signal thread takes SIGHUP,
+ *	SIGTERM and SIGINT for a graceful stop.
+ */
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "milter.h"
+
+/* stats_report - write the status file; log the counters if asked */
+
+static void
+stats_report(bool log_line)
+{
+	struct tp_audit_counts audit = {0, 0, 0};
+	struct tp_stats_extra x;
+	char	line[1024];
+
+	if (tp_audit_log != NULL)
+		tp_audit_stats(tp_audit_log, &audit);
+	tp_policy_unref(tp_current_policy(&x.policy_generation));
+	x.policy_file = tp_config.policy;
+	x.audit_log = tp_audit_log ? tp_config.audit_log : NULL;
+	x.audit_written = audit.written;
+	x.audit_lost = audit.lost;
+	if (tp_config.stats_file && *tp_config.stats_file
+	    && tp_stats_write(&tp_stats, tp_config.stats_file, &x) < 0)
+		tp_log(LOG_WARNING, "cannot write status file %s: %s", tp_config.stats_file,
+		       strerror(errno));
+	if (log_line) {
+		tp_stats_summary(&tp_stats, &x, line, sizeof(line));
+		tp_log(LOG_INFO, "%s", line);
+	}
+}
+
+/* tp_stats_report - the status file and a log line, now */
+
+void
+tp_stats_report(void)
+{
+	stats_report(true);
+}
+
+/* signal_thread - wait for our signals or the next stats time */
+
+static void *
+signal_thread(void *arg)
+{
+	sigset_t set;
+
+	(void)arg;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	for (;;) {
+		struct timespec wait = {tp_config.stats_interval ? (time_t)tp_config.stats_interval : 3600, 0};
+		int	sig = sigtimedwait(&set, NULL, &wait);
+
+		if (sig == SIGUSR1) {
+			tp_policy_reload();
+			stats_report(false);
+		} else if (sig == SIGUSR2) {
+			if (tp_audit_log != NULL)
+				tp_audit_reopen(tp_audit_log);
+			tp_log(LOG_INFO, "audit log reopened; status written");
+			stats_report(true);
+		} else if (sig < 0 && errno == EAGAIN && tp_config.stats_interval) {
+			stats_report(true);
+		}
+	}
+	return (NULL);
+}
+
+/* tp_signal_thread_start - start the signal thread */
+
+int
+tp_signal_thread_start(void)
+{
+	pthread_t tid;
+	pthread_attr_t attr;
+	int	rc;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&tid, &attr, signal_thread, NULL);
+	pthread_attr_destroy(&attr);
+	return (rc == 0 ? 0 : -1);
+}

@@ -1,0 +1,295 @@
+/*
+ * NAME
+ *	audit_json 3
+ * SUMMARY
+ *	one message's decision record as one line of JSON
+ * SYNOPSIS
+ *	#include "tp_audit.h"
+ *
+ *	size_t	tp_audit_format(const struct tp_record *rec,
+ *				const struct timespec *when,
+ *				char *buf, size_t size);
+ * DESCRIPTION
+ *	See tp_audit.h and the schema in the README. Writing JSON is
+ *	simple enough to do here; reading it (tlspolicyctl report) uses
+ *	json-c.
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tp_audit.h"
+#include "tp_names.h"
+
+#define STRING_MAX	1024		/* bytes of one network string */
+
+/* A bounded builder; full is set once anything did not fit. */
+struct json {
+	char   *buf;
+	size_t	size;
+	size_t	len;
+	int	full;
+};
+
+/* raw - append bytes as they are */
+
+static void
+raw(struct json *j, const char *s, size_t n)
+{
+	if (j->full || j->len + n >= j->size) {
+		j->full = 1;
+		return;
+	}
+	memcpy(j->buf + j->len, s, n);
+	j->len += n;
+}
+
+/* rawf - append formatted text (numbers, keys we chose) */
+
+__attribute__((format(printf, 2, 3)))
+static void
+rawf(struct json *j, const char *fmt,...)
+{
+	char	tmp[128];
+	va_list ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		raw(j, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+/* utf8_len - length of a valid UTF-8 sequence at s, or 0 */
+
+static size_t
+utf8_len(const unsigned char *s, size_t avail)
+{
+	size_t	n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
+
+	if (n == 0 || n > avail || !tp_utf8_valid((const char *)s, n))
+		return (0);
+	return (n);
+}
+
+/* str - a JSON string, escaped and capped; NULL is null */
+
+static void
+str(struct json *j, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t	len;
+
+	if (s == NULL) {
+		raw(j, "null", 4);
+		return;
+	}
+	len = strnlen(s, STRING_MAX);
+	raw(j, "\"", 1);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		size_t	n;
+		char	esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+
+		if (c == '"' || c == '\\') {
+			char	two[2] = {'\\', (char)c};
+
+			raw(j, two, 2);
+		} else if (c == '\n') {
+			raw(j, "\\n", 2);
+		} else if (c < 0x20) {
+			raw(j, esc, 6);
+		} else if (c < 0x80) {
+			raw(j, (const char *)&s[i], 1);
+		} else if ((n = utf8_len((const unsigned char *)s + i, len - i)) > 0) {
+			raw(j, s + i, n);
+			i += n - 1;
+		} else {
+			/* Not UTF-8: keep the byte, as the code point of its value. */
+			raw(j, esc, 6);
+		}
+	}
+	raw(j, "\"", 1);
+}
+
+/* key - "name": */
+
+static void
+key(struct json *j, const char *name)
+{
+	rawf(j, "\"%s\":", name);
+}
+
+/* field - "name":"escaped value", */
+
+static void
+field(struct json *j, const char *name, const char *value)
+{
+	key(j, name);
+	str(j, value);
+	raw(j, ",", 1);
+}
+
+/* domain_of - canonical domain of an address, or NULL */
+
+static const char *
+domain_of(const char *addr, struct tp_address *a)
+{
+	if (addr == NULL || tp_address_parse(addr, a) < 0 || !a->has_domain)
+		return (NULL);
+	return (a->domain);
+}
+
+/* rule_ref - "FILE:LINE" of a rule */
+
+static void
+rule_ref(struct json *j, const struct tp_rule *r)
+{
+	char	line[16];
+	size_t	before = j->len;
+
+	if (r == NULL) {
+		raw(j, "null", 4);
+		return;
+	}
+	str(j, r->file);
+	/* Put ":LINE" inside the closing quote. */
+	if (!j->full && j->len > before) {
+		j->len--;
+		snprintf(line, sizeof(line), ":%u\"", (unsigned)r->line);
+		raw(j, line, strlen(line));
+	}
+}
+
+/* tls_object - the "tls" member */
+
+static void
+tls_object(struct json *j, const struct tp_tls_state *tls)
+{
+	int	on = tls != NULL && tls->how != TP_TLS_HOW_NONE;
+
+	rawf(j, "\"tls\":{\"how\":\"%s\",", tp_tls_how_name(on ? tls->how : TP_TLS_HOW_NONE));
+	field(j, "version", on ? tls->version : NULL);
+	field(j, "cipher", on ? tls->cipher : NULL);
+	if (on && tls->bits >= 0)
+		rawf(j, "\"bits\":%d,", tls->bits);
+	else
+		raw(j, "\"bits\":null,", 12);
+	rawf(j, "\"verify\":\"%s\",", tp_verify_name(on ? tls->verify : TP_VERIFY_NONE));
+	field(j, "verify_raw", on ? tls->verify_raw : NULL);
+	field(j, "subject", on ? tls->cert_subject : NULL);
+	key(j, "issuer");
+	str(j, on ? tls->cert_issuer : NULL);
+	raw(j, "},", 2);
+}
+
+/* rcpt_object - one recipient's decision */
+
+static void
+rcpt_object(struct json *j, const struct tp_record_rcpt *r)
+{
+	struct tp_address a;
+
+	raw(j, "{", 1);
+	field(j, "addr", r->addr);
+	field(j, "domain", domain_of(r->addr, &a));
+	rawf(j, "\"level\":\"%s\",", r->error ? "none" : tp_level_name(r->level));
+	rawf(j, "\"result\":\"%s\",", r->error ? "error" : tp_result_name(r->result));
+	if (!r->error && r->result == TP_RESULT_FAIL)
+		rawf(j, "\"action\":\"%s\",", tp_action_name(r->action));
+	else
+		raw(j, "\"action\":null,", 14);
+	rawf(j, "\"testing\":%s,\"refused\":%s,\"rules\":[",
+	     r->testing ? "true" : "false", r->refused ? "true" : "false");
+	for (size_t i = 0; i < r->nrules; i++) {
+		if (i)
+			raw(j, ",", 1);
+		rule_ref(j, r->rules[i]);
+	}
+	raw(j, "],\"decided_by\":", 15);
+	rule_ref(j, r->decider);
+	raw(j, ",", 1);
+	field(j, "reason", r->reason);
+	key(j, "reply");
+	str(j, r->reply);
+	raw(j, "}", 1);
+}
+
+/* head - everything before the recipients */
+
+static void
+head(struct json *j, const struct tp_record *rec, const struct timespec *when)
+{
+	struct tm tm;
+	struct tp_address a;
+
+	gmtime_r(&when->tv_sec, &tm);
+	rawf(j, "{\"v\":1,\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",",
+	     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	     tm.tm_sec, when->tv_nsec / 1000000);
+	field(j, "host", rec->hostname);
+	field(j, "session", rec->session_id);
+	field(j, "queue_id", rec->queue_id);
+	raw(j, "\"client\":{", 10);
+	field(j, "addr", rec->client_addr);
+	field(j, "name", rec->client_name);
+	key(j, "helo");
+	str(j, rec->helo);
+	raw(j, "},\"listener\":{", 14);
+	field(j, "name", rec->daemon_name);
+	key(j, "port");
+	str(j, rec->daemon_port);
+	raw(j, "},", 2);
+	tls_object(j, rec->tls);
+	field(j, "sender", rec->sender);
+	field(j, "sender_domain", domain_of(rec->sender, &a));
+	field(j, "auth", rec->auth);
+}
+
+/* tail - everything after the recipients */
+
+static void
+tail(struct json *j, const struct tp_record *rec, size_t dropped)
+{
+	rawf(j, "],\"rcpts_dropped\":%zu,", dropped);
+	field(j, "outcome", rec->outcome);
+	field(j, "reply", rec->reply);
+	raw(j, "\"policy\":{", 10);
+	field(j, "file", rec->policy_file);
+	rawf(j, "\"generation\":%lu}}\n", rec->policy_generation);
+}
+
+/* tp_audit_format - the record as one line of JSON; 0 if it cannot fit */
+
+size_t
+tp_audit_format(const struct tp_record *rec, const struct timespec *when,
+		char *buf, size_t size)
+{
+	struct json j = {buf, size, 0, 0};
+	size_t	reserve = 512;		/* for the tail */
+	size_t	dropped = 0;
+
+	head(&j, rec, when);
+	raw(&j, "\"rcpts\":[", 9);
+	if (j.full || size < reserve)
+		return (0);
+	for (size_t i = 0; i < rec->nrcpts; i++) {
+		struct json r = {buf, size - reserve, j.len, 0};
+
+		if (i)
+			raw(&r, ",", 1);
+		rcpt_object(&r, &rec->rcpts[i]);
+		if (r.full) {
+			dropped = rec->nrcpts - i;
+			break;
+		}
+		j.len = r.len;
+	}
+	tail(&j, rec, dropped);
+	if (j.full)
+		return (0);
+	buf[j.len] = 0;
+	return (j.len);
+}

@@ -1,0 +1,970 @@
+# shellcheck shell=bash
+# tests/e2e/sendmail-lib.sh -- run a REAL private Sendmail on 127.0.0.1 for
+# end-to-end tests of the tlspolicy milter.  The Sendmail twin of
+# postfix-lib.sh (same shape, sm_ instead of pf_).  Source it from bash:
+#
+#     . "$(dirname "$0")/sendmail-lib.sh"
+#     W=$(sm_mkworkdir) || exit 1                  # see WORKDIR below
+#     trap sm_stop EXIT                            # sm_stop is idempotent
+#     sm_setup "$W" inet:10999@127.0.0.1           # or "" for no milter
+#     SM_EXTRA_MC='define(`confLOG_LEVEL'"'"', `20'"'"')'  # optional
+#     sm_start
+#     sm_swaks_starttls --cert trusted; echo "rc=$? id=$SM_LAST_ID"
+#     sm_wait_queue_empty 20
+#     f=$(sm_sink_file_for "$SM_LAST_ID") && grep '^Received:' "$f"
+#
+# Requirements: root, bash >= 4.4, Sendmail unpacked by
+# tests/e2e/install-sendmail.sh into /opt/sendmail (SM_ROOT) -- NOT the
+# sendmail packages, which would remove Postfix --, m4, unshare/mount/
+# hostname (util-linux; a kernel with UTS and mount namespaces), smtp-sink
+# (postfix package), swaks with libnet-ssleay-perl + libio-socket-ssl-perl,
+# openssl, python3 (>= 3.7).  It sources postfix-lib.sh (same directory) for
+# pf_free_port, pf_wait_listen, pf_new_id and the certificate generator
+# pf__make_certs, so both harnesses use the same test PKI and port picker.
+#
+# Shell behaviour: safe under `set -u`; never calls `exit`; every public
+# function runs with errexit off (`local -; set +e`).  Nothing is left as a
+# child of the caller's shell (smtp-sink, the syslog receiver and Sendmail
+# are started from subshells and reparented), so a bare `wait` does not hang.
+# Recommended in tests:  trap sm_stop EXIT; trap 'exit 130' INT TERM
+#
+# How Sendmail runs (every point measured, see MTA-NOTES.md):
+#   - The daemon runs as `sendmail -C WORKDIR/etc/sendmail.cf -bD -q30s`
+#     (foreground daemon) inside `unshare --uts --mount`: its own host name
+#     mx.e2e.test (with the machine's unqualified name "vm" Sendmail sleeps
+#     60 s at startup: "My unqualified host name (vm) unknown; sleeping for
+#     retry"), and private bind mounts, visible only to that Sendmail and
+#     its children, of:
+#       /etc/hosts          127.0.0.1 mx.e2e.test localhost ...
+#       /etc/nsswitch.conf  hosts: files (no DNS for client PTR lookups)
+#       /etc/resolv.conf    nameserver 127.0.0.1 (anything that still asks
+#                           DNS is refused locally: nothing leaves the host)
+#       /dev                a directory of symlinks to the real device nodes
+#                           plus dev/log -> our syslog receiver's socket
+#     Sendmail logs only to syslog; the machine has no /dev/log and the
+#     harness never creates one outside the namespace.  Every process of the
+#     instance lives in that mount namespace, so sm_stop finds and stops all
+#     of them by namespace, whatever they forked.
+#   - Every sendmail command the harness runs (mailq) runs in such a
+#     namespace too (sm_sendmail), never with the host's name.
+#   - Sendmail refuses (silently, for TLS) files under group- or
+#     world-writable directories, sticky bit or not ("file ... unsafe: World
+#     writable directory"): STARTTLS is not offered and the M=s port is never
+#     opened.  sm_setup refuses such a WORKDIR with a clear message.
+#
+# WORKDIR
+#   The caller creates it (sm_mkworkdir prints a fresh one:
+#   /var/lib/tlspolicy-e2e/sm.XXXXXX, every parent 755, not world-writable).
+#   sm_setup chmods it 755.  Layout:
+#     WORKDIR/etc/sendmail.mc, sendmail.cf  generated config (m4 at sm_start)
+#     WORKDIR/etc/service.switch            hosts files / aliases files
+#     WORKDIR/etc/aliases                   empty
+#     WORKDIR/queue/                        QUEUE_DIR (mode 700)
+#     WORKDIR/tls/                          CA, server and client certs (PEM);
+#                                           kept and reused by a new sm_setup
+#     WORKDIR/log/maillog                   Sendmail's syslog (tag sm-e2e)
+#     WORKDIR/sink/                         one file per message at smtp-sink
+#     WORKDIR/run/                          pids, outputs, syslog socket
+#     WORKDIR/ns/                           the namespace's hosts, resolv.conf,
+#                                           nsswitch.conf, dev/ (symlinks)
+#     WORKDIR/transcripts/                  client transcripts
+#   sm_setup refuses to run while a Sendmail of this shell is alive;
+#   otherwise it wipes etc, queue, sink, log and picks new ports.
+#
+# MILTER_SOCKET
+#   Sendmail syntax: inet:PORT@127.0.0.1 or unix:/path, or "" for no milter.
+#   (Postfix syntax inet:127.0.0.1:PORT is accepted and converted.)
+#   .mc: INPUT_MAIL_FILTER(`tlspolicy', `S=SOCKET, F=T, T=C:5s;S:10s;R:10s;E:15s')
+#   F=T: tempfail when the milter is unavailable (Postfix' tempfail default).
+#   The milter macro lists (confMILTER_MACROS_*) are left at Sendmail's
+#   defaults unless SM_MILTER_MACROS=all: Sendmail 8.17 honours the milter's
+#   smfi_setsymlist (measured; see t-sendmail.sh).
+#
+# Listeners (127.0.0.1, ports picked by pf_free_port at sm_setup time),
+#   all with Listen=1024 (the default backlog of 10 throttles Sendmail):
+#   SM_PORT_STARTTLS   Name=MTA      STARTTLS offered      {daemon_name}=MTA
+#   SM_PORT_STARTTLS2  Name=MTA-ALT  same, a second listener the milter can
+#                                    tell apart by {daemon_name}
+#   SM_PORT_IMPLICIT   Name=MTA-SSL, M=s  TLS handshake on connect (465 style)
+#   SM_PORT_SINK       smtp-sink; Sendmail relays EVERYTHING there:
+#                      SMART_HOST + MAIL_HUB esmtp:[127.0.0.1] and every
+#                      SMTP mailer's A= is `TCP $h SINKPORT`, so whatever a
+#                      route computes, it connects only to the sink port.
+#   TLS (server): confSERVER_CERT/KEY, confCACERT (the test CA; a client
+#   certificate is requested, not required), confCACERT_PATH=WORKDIR/tls.
+#   FEATURE(accept_unresolvable_domains), FEATURE(promiscuous_relay) (only
+#   loopback clients can connect: clients on 127.0.0.2 relay too),
+#   FEATURE(nocanonify), FEATURE(no_default_msa) (no port 587),
+#   confDONT_PROBE_INTERFACES, load limits off, LogLevel 14.
+#
+# Exported variables (after sm_setup unless noted)
+#   SM_ROOT SM_BIN SM_WORKDIR SM_CONF_DIR SM_MC SM_CF SM_QUEUE_DIR SM_TLS_DIR
+#   SM_LOG_FILE SM_SINK_DIR SM_RUN_DIR SM_NS_DIR SM_TRANSCRIPT_DIR SM_MILTER
+#   SM_PORT_STARTTLS SM_PORT_STARTTLS2 SM_PORT_IMPLICIT SM_PORT_SINK
+#   SM_HOSTNAME=mx.e2e.test  SM_CLIENT_EHLO=client.e2e.test
+#   SM_DEFAULT_FROM=sender@client.e2e.test  SM_DEFAULT_TO=rcpt@remote.e2e.test
+#   SM_CA_CERT  SM_SERVER_CERT SM_SERVER_KEY  SM_CLIENT_CERT SM_CLIENT_KEY
+#   SM_ROGUE_CERT SM_ROGUE_KEY     (same PKI as postfix-lib: CA "tlspolicy e2e
+#                                   CA", server mx.e2e.test, trusted client
+#                                   CN=client.e2e.test, self-signed
+#                                   CN=rogue.e2e.test)
+#   SM_PID SM_SINK_PID SM_SYSLOG_PID SM_MNTNS   (after sm_start)
+#   After every client call (sm_swaks_* / sm_smtp_py / sm_starttls_noehlo):
+#   SM_LAST_ID SM_LAST_TRANSCRIPT SM_LAST_RC (also the return code)
+#   SM_LAST_QUEUEID   Sendmail queue id from "250 2.0.0 ID Message accepted
+#                     for delivery", or "".  NB: Sendmail allocates a new id
+#                     after STARTTLS, and the milter sees the id of the
+#                     transaction ({i} at RCPT/EOM) -- the same one.
+#
+# Variables read
+#   SM_ROOT            where install-sendmail.sh unpacked (default /opt/sendmail)
+#   SM_EXTRA_MC        m4 lines inserted in sendmail.mc before the MAILER()
+#                      lines at every sm_start (e.g. define(`confLOG_LEVEL',`20'))
+#   SM_MILTER_MACROS   "all": also write confMILTER_MACROS_* lines asking for
+#                      every macro the milter uses (for a milter that does not
+#                      call smfi_setsymlist); default: Sendmail's defaults
+#   SM_MILTER_FLAGS    the F= of INPUT_MAIL_FILTER (default T)
+#   SM_PYTHON SM_SWAKS SM_START_TIMEOUT (default 20) SM_CLIENT_TIMEOUT (20)
+#
+# Functions (return 0 on success unless stated)
+#   sm_mkworkdir                     print a new WORKDIR under
+#                                    /var/lib/tlspolicy-e2e (mode 755)
+#   sm_setup WORKDIR MILTER_SOCKET   certs, ports, .mc, namespace files
+#   sm_free_port                     = pf_free_port
+#   sm_start                         syslog receiver, smtp-sink, m4 .mc -> .cf,
+#                                    Sendmail; waits for every listener (LISTEN
+#                                    in /proc/net/tcp, no probe connection).
+#                                    Non-zero + diagnostics if Sendmail cannot
+#                                    start or a listener is missing (e.g. no
+#                                    TLS: the log's "unsafe" line is shown).
+#   sm_stop                          stop every process of the instance (all
+#                                    of its mount namespace), smtp-sink, the
+#                                    syslog receiver.  Idempotent, always 0.
+#   sm_sendmail ARGS...              run the unpacked sendmail with -C SM_CF in
+#                                    a private namespace (host name mx.e2e.test)
+#   sm_wait_listen PORT|unix:/path [TIMEOUT]   = pf_wait_listen
+#   sm_queue_count                   #messages in the queue (qf files), held
+#                                    (quarantined, hf) ones NOT included
+#   sm_hold_count                    #quarantined messages (hf files: Sendmail
+#                                    renames qfID to hfID and adds a "q" line
+#                                    with the reason)
+#   sm_hold_reason QUEUEID           print the quarantine reason ("q" line)
+#   sm_wait_queue_empty [TIMEOUT=20] wait until sm_queue_count is 0 twice
+#   sm_queue_list                    mailq (sendmail -bp)
+#   sm_hold_list                     mailq -qQ (the quarantine)
+#   sm_queue_flush_hold              delete quarantined messages
+#   sm_log / sm_log_offset / sm_log_since OFFSET / sm_log_grep ARGS /
+#   sm_log_wait PATTERN [TIMEOUT=10] [OFFSET=0]   as pf_log*
+#   sm_log_session QUEUEID [TIMEOUT=5]
+#                                    the log lines of the process that logged
+#                                    QUEUEID (the SMTP session: Sendmail logs a
+#                                    session under one pid)
+#   sm_sink_count [PATTERN] / sm_sink_grep PATTERN / sm_sink_file_for PATTERN /
+#   sm_wait_sink PATTERN [TIMEOUT=20] [COUNT=1]   as pf_sink_*
+#   sm_swaks_plain / sm_swaks_starttls / sm_swaks_implicit [OPTS] [--] [ARGS]
+#   sm_smtp_py MODE [OPTS] [--] [ARGS] / sm_starttls_noehlo [OPTS] [--] [ARGS]
+#       exactly as the pf_ versions (OPTS --cert trusted|untrusted|none,
+#       --tls-version, --id, --port; same defaults and exit codes)
+#   sm_new_id                        = pf_new_id
+#   sm_diag / sm_fail MESSAGE        diagnostics to stderr (sm_fail returns 1)
+#
+# Observed with this setup (Sendmail 8.17.1.9, swaks 20201014.0): see the
+# header of t-sendmail.sh for what the milter sees and what clients get.
+
+# ---------------------------------------------------------------------------
+# internals
+
+SM__LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SM__TRANSCRIPT_SEQ=${SM__TRANSCRIPT_SEQ:-0}
+SM_ROOT=${SM_ROOT:-/opt/sendmail}
+SM_BIN=$SM_ROOT/usr/libexec/sendmail/sendmail
+SM__CF_M4=$SM_ROOT/usr/share/sendmail/cf/m4/cf.m4
+export SM_ROOT SM_BIN
+
+# shellcheck source=postfix-lib.sh
+. "$SM__LIB_DIR/postfix-lib.sh"
+
+sm__say() { printf 'sendmail-lib: %s\n' "$*" >&2; }
+
+# sm__alive PID: true if the process exists and is not a zombie.
+sm__alive() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    local pid=${1:-} st
+    [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
+    st=$(sed -e 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+    case $st in Z|X|x|"") return 1 ;; esac
+    return 0
+}
+
+# sm__is PID COMM: alive and its command name is COMM (pid reuse guard).
+sm__is() {
+    sm__alive "${1:-}" && [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]
+}
+
+# sm__ns_pids NS: the live pids whose mount namespace is NS ("mnt:[N]").
+sm__ns_pids() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    local ns=$1 d
+    [ -n "$ns" ] || return 0
+    # Never our own namespace: that would be every process on the machine.
+    [ "$ns" = "$(readlink /proc/self/ns/mnt 2>/dev/null)" ] && return 0
+    for d in /proc/[0-9]*; do
+        [ "$(readlink "$d/ns/mnt" 2>/dev/null)" = "$ns" ] || continue
+        sm__alive "${d#/proc/}" && printf '%s\n' "${d#/proc/}"
+    done
+    return 0
+}
+
+sm__need_setup() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    if [ -z "${SM_WORKDIR:-}" ] || [ ! -f "${SM_MC:-/nonexistent}" ]; then
+        sm__say "sm_setup has not been run"
+        return 1
+    fi
+}
+
+sm_new_id() { pf_new_id; }
+sm_free_port() { pf_free_port; }
+sm_wait_listen() { pf_wait_listen "$@"; }
+
+# sm__safe_path DIR: no directory from DIR up to / may be group or world
+# writable (Sendmail's safefile checks; the sticky bit does not help).
+sm__safe_path() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    local p=$1 m
+    while [ -n "$p" ]; do
+        m=$(stat -L -c %a "$p" 2>/dev/null) || { sm__say "cannot stat $p"; return 1; }
+        if [ $(( 0$m & 022 )) -ne 0 ]; then
+            sm__say "$p is group/world writable (mode $m): Sendmail refuses TLS files" \
+                "and its queue below it. Use a directory such as /var/lib/tlspolicy-e2e" \
+                "(sm_mkworkdir)."
+            return 1
+        fi
+        [ "$p" = / ] && break
+        p=$(dirname "$p")
+    done
+    return 0
+}
+
+sm_mkworkdir() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    local base=/var/lib/tlspolicy-e2e d
+    mkdir -p "$base" && chmod 755 "$base" || { sm__say "cannot create $base"; return 1; }
+    d=$(mktemp -d "$base/sm.XXXXXX") || return 1
+    chmod 755 "$d"
+    printf '%s\n' "$d"
+}
+
+# ---------------------------------------------------------------------------
+# setup
+
+sm__write_mc() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    local milter_lines="" macro_lines="" sa='TCP $h '"$SM_PORT_SINK"
+    if [ -n "$SM_MILTER" ]; then
+        milter_lines="INPUT_MAIL_FILTER(\`tlspolicy', \`S=$SM_MILTER, F=${SM_MILTER_FLAGS-T}, T=C:5s;S:10s;R:10s;E:15s')"
+    fi
+    if [ "${SM_MILTER_MACROS:-}" = all ]; then
+        macro_lines="define(\`confMILTER_MACROS_CONNECT', \`j, _, {daemon_name}, {daemon_port}, {daemon_addr}, {if_name}, {if_addr}, {client_addr}, {client_name}, {client_ptr}, {client_resolve}')dnl
+define(\`confMILTER_MACROS_HELO', \`{tls_version}, {cipher}, {cipher_bits}, {cert_subject}, {cert_issuer}, {verify}, {cn_subject}, {cn_issuer}')dnl
+define(\`confMILTER_MACROS_ENVFROM', \`i, {auth_type}, {auth_authen}, {auth_ssf}, {auth_author}, {mail_mailer}, {mail_host}, {mail_addr}, {tls_version}, {cipher}, {cipher_bits}, {cert_subject}, {cert_issuer}, {verify}, {cn_subject}, {cn_issuer}')dnl
+define(\`confMILTER_MACROS_ENVRCPT', \`i, {rcpt_mailer}, {rcpt_host}, {rcpt_addr}, {tls_version}, {cipher}, {cipher_bits}, {cert_subject}, {cert_issuer}, {verify}, {cn_subject}, {cn_issuer}')dnl
+define(\`confMILTER_MACROS_EOM', \`i, {msg_id}')dnl"
+    fi
+    cat >"$SM_MC" <<EOF
+divert(-1)
+# Generated by tests/e2e/sendmail-lib.sh -- private test instance.
+# Build: m4 sendmail.mc > sendmail.cf (sm_start does it).
+divert(0)dnl
+include(\`$SM__CF_M4')dnl
+VERSIONID(\`tlspolicy e2e test instance')dnl
+dnl --- no OSTYPE (linux.m4 adds procmail): say which, all paths are ours
+define(\`__OSTYPE__', \`tlspolicy-e2e')dnl
+define(\`QUEUE_DIR', \`$SM_QUEUE_DIR')dnl
+define(\`STATUS_FILE', \`$SM_RUN_DIR/statistics')dnl
+define(\`ALIAS_FILE', \`$SM_CONF_DIR/aliases')dnl
+define(\`HELP_FILE', \`$SM_ROOT/etc/mail/helpfile')dnl
+define(\`confHELP_FILE', \`$SM_ROOT/etc/mail/helpfile')dnl
+define(\`confPID_FILE', \`$SM_RUN_DIR/sendmail.pid')dnl
+define(\`confSERVICE_SWITCH_FILE', \`$SM_CONF_DIR/service.switch')dnl
+define(\`confHOSTS_FILE', \`$SM_NS_DIR/hosts')dnl
+define(\`confEBINDIR', \`$SM_ROOT/usr/libexec/sendmail')dnl
+define(\`LOCAL_MAILER_PATH', \`$SM_ROOT/usr/libexec/sendmail/mail.local')dnl
+define(\`confDOMAIN_NAME', \`$SM_HOSTNAME')dnl
+define(\`confSMTP_LOGIN_MSG', \`\$j ESMTP tlspolicy-e2e')dnl
+define(\`confDONT_PROBE_INTERFACES', \`True')dnl
+define(\`confBIND_OPTS', \`-DNSRCH -DEFNAMES')dnl
+define(\`confTO_IDENT', \`0')dnl
+define(\`confTO_CONNECT', \`5s')dnl
+define(\`confTO_INITIAL', \`10s')dnl
+define(\`confLOG_LEVEL', \`14')dnl
+define(\`confREFUSE_LA', \`999')dnl
+define(\`confQUEUE_LA', \`999')dnl
+define(\`confDELAY_LA', \`0')dnl
+define(\`confMAX_DAEMON_CHILDREN', \`0')dnl
+define(\`confCONNECTION_RATE_THROTTLE', \`0')dnl
+define(\`confMIN_QUEUE_AGE', \`0')dnl
+define(\`confDELIVERY_MODE', \`background')dnl
+define(\`confPRIVACY_FLAGS', \`authwarnings')dnl
+define(\`confDEF_USER_ID', \`mail:mail')dnl
+define(\`confAUTH_MECHANISMS', \`')dnl
+dnl --- TLS (server side); a client certificate is asked for, not required
+define(\`confCACERT_PATH', \`$SM_TLS_DIR')dnl
+define(\`confCACERT', \`$SM_CA_CERT')dnl
+define(\`confSERVER_CERT', \`$SM_TLS_DIR/server-chain.pem')dnl
+define(\`confSERVER_KEY', \`$SM_SERVER_KEY')dnl
+dnl --- relay everything, and only, to smtp-sink on 127.0.0.1:$SM_PORT_SINK
+define(\`SMART_HOST', \`esmtp:[127.0.0.1]')dnl
+define(\`MAIL_HUB', \`esmtp:[127.0.0.1]')dnl
+define(\`SMTP_MAILER_ARGS', \`$sa')dnl
+define(\`ESMTP_MAILER_ARGS', \`$sa')dnl
+define(\`SMTP8_MAILER_ARGS', \`$sa')dnl
+define(\`DSMTP_MAILER_ARGS', \`$sa')dnl
+define(\`RELAY_MAILER_ARGS', \`$sa')dnl
+FEATURE(\`no_default_msa')dnl
+FEATURE(\`nocanonify')dnl
+FEATURE(\`accept_unresolvable_domains')dnl
+FEATURE(\`promiscuous_relay')dnl
+dnl --- listeners (Listen=1024: the default backlog of 10 throttles)
+DAEMON_OPTIONS(\`Port=$SM_PORT_STARTTLS, Addr=127.0.0.1, Family=inet, Name=MTA, Listen=1024')dnl
+DAEMON_OPTIONS(\`Port=$SM_PORT_STARTTLS2, Addr=127.0.0.1, Family=inet, Name=MTA-ALT, Listen=1024')dnl
+DAEMON_OPTIONS(\`Port=$SM_PORT_IMPLICIT, Addr=127.0.0.1, Family=inet, Name=MTA-SSL, M=s, Listen=1024')dnl
+dnl --- milter
+$macro_lines
+$milter_lines
+dnl --- SM_EXTRA_MC begin
+dnl --- SM_EXTRA_MC end
+MAILER(\`local')dnl
+MAILER(\`smtp')dnl
+EOF
+}
+
+sm_setup() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    local w=${1:?usage: sm_setup WORKDIR MILTER_SOCKET} milter=${2-}
+    if [ ! -d "$w" ]; then sm__say "WORKDIR $w does not exist (caller creates it)"; return 1; fi
+    w=$(cd "$w" && pwd -P)
+    if sm__alive "${SM_PID:-}"; then
+        sm__say "a Sendmail (pid $SM_PID) of this shell is still running; sm_stop first"
+        return 1
+    fi
+    if [ "$(id -u)" != 0 ]; then sm__say "must run as root"; return 1; fi
+    if [ ! -x "$SM_BIN" ] || [ ! -f "$SM__CF_M4" ]; then
+        sm__say "no Sendmail in $SM_ROOT ($SM_BIN, $SM__CF_M4):" \
+            "run tests/e2e/install-sendmail.sh as root first"
+        return 1
+    fi
+    if ldd "$SM_BIN" 2>/dev/null | grep -q 'not found'; then
+        sm__say "$SM_BIN misses libraries ($(ldd "$SM_BIN" | awk '/not found/ {printf "%s ", $1}')):" \
+            "run tests/e2e/install-sendmail.sh"
+        return 1
+    fi
+    local t
+    for t in m4 unshare mount hostname smtp-sink swaks openssl "${SM_PYTHON:-python3}"; do
+        command -v "$t" >/dev/null 2>&1 || { sm__say "missing tool: $t"; return 1; }
+    done
+    id postfix >/dev/null 2>&1 || { sm__say "no postfix user (smtp-sink runs as postfix)"; return 1; }
+    declare -F pf__make_certs >/dev/null || { sm__say "postfix-lib.sh has no pf__make_certs"; return 1; }
+    chmod 755 "$w" || return 1
+    sm__safe_path "$w" || return 1
+
+    case $milter in
+        inet:*@*|unix:*|local:*|inet6:*|"") ;;
+        inet:*:*) milter="inet:${milter##*:}@$(printf '%s' "${milter#inet:}" | sed 's/:[0-9]*$//')" ;;
+        *) sm__say "MILTER_SOCKET must be inet:PORT@HOST or unix:/path (got '$milter')"; return 1 ;;
+    esac
+
+    export SM_WORKDIR=$w
+    export SM_CONF_DIR=$w/etc SM_QUEUE_DIR=$w/queue SM_TLS_DIR=$w/tls
+    export SM_MC=$w/etc/sendmail.mc SM_CF=$w/etc/sendmail.cf
+    export SM_LOG_FILE=$w/log/maillog SM_SINK_DIR=$w/sink SM_RUN_DIR=$w/run
+    export SM_NS_DIR=$w/ns SM_TRANSCRIPT_DIR=$w/transcripts
+    export SM_MILTER=$milter
+    export SM_HOSTNAME=mx.e2e.test SM_CLIENT_EHLO=client.e2e.test
+    export SM_DEFAULT_FROM=sender@client.e2e.test SM_DEFAULT_TO=rcpt@remote.e2e.test
+    export SM_CA_CERT=$SM_TLS_DIR/ca.pem
+    export SM_SERVER_CERT=$SM_TLS_DIR/server.pem SM_SERVER_KEY=$SM_TLS_DIR/server.key
+    export SM_CLIENT_CERT=$SM_TLS_DIR/client.pem SM_CLIENT_KEY=$SM_TLS_DIR/client.key
+    export SM_ROGUE_CERT=$SM_TLS_DIR/rogue.pem SM_ROGUE_KEY=$SM_TLS_DIR/rogue.key
+    SM_PID='' SM_SINK_PID='' SM_SYSLOG_PID='' SM_MNTNS=''
+
+    rm -rf "$SM_CONF_DIR" "$SM_QUEUE_DIR" "$SM_SINK_DIR" "$w/log" "$SM_NS_DIR"
+    mkdir -p "$SM_CONF_DIR" "$SM_QUEUE_DIR" "$SM_TLS_DIR" "$w/log" "$SM_SINK_DIR" \
+        "$SM_RUN_DIR" "$SM_NS_DIR/dev" "$SM_NS_DIR/olddev" "$SM_TRANSCRIPT_DIR" || return 1
+    chmod 755 "$SM_CONF_DIR" "$SM_TLS_DIR" "$w/log" "$SM_RUN_DIR" "$SM_NS_DIR" \
+        "$SM_NS_DIR/dev" "$SM_NS_DIR/olddev" "$SM_TRANSCRIPT_DIR"
+    chmod 700 "$SM_QUEUE_DIR"
+    chown postfix "$SM_SINK_DIR" && chmod 755 "$SM_SINK_DIR"
+
+    if [ ! -s "$SM_CA_CERT" ] || [ ! -s "$SM_ROGUE_KEY" ]; then
+        pf__make_certs "$SM_TLS_DIR" || return 1
+    fi
+    # Sendmail: keys must not be group/world readable, certs not writable.
+    chmod 600 "$SM_TLS_DIR"/*.key; chmod 644 "$SM_TLS_DIR"/*.pem
+    rm -f "$SM_TLS_DIR/openssl.cnf.bak"
+
+    local v
+    for v in SM_PORT_STARTTLS SM_PORT_STARTTLS2 SM_PORT_IMPLICIT SM_PORT_SINK; do
+        # not $(pf_free_port): the subshell would forget the used-port list
+        pf_free_port >"$SM_RUN_DIR/port" || return 1
+        read -r "${v?}" <"$SM_RUN_DIR/port"
+        export "${v?}"
+    done
+    rm -f "$SM_RUN_DIR/port"
+
+    # Files bind-mounted inside Sendmail's namespace.
+    cat >"$SM_NS_DIR/hosts" <<EOF
+127.0.0.1 localhost
+127.0.0.1 $SM_HOSTNAME mx
+::1 localhost ip6-localhost ip6-loopback
+EOF
+    printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$SM_NS_DIR/resolv.conf"
+    printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files\nnetworks: files\nservices: files\nprotocols: files\n' \
+        >"$SM_NS_DIR/nsswitch.conf"
+    local e
+    for e in /dev/* /dev/.[!.]*; do
+        [ -e "$e" ] || [ -L "$e" ] || continue
+        e=${e#/dev/}
+        [ "$e" = log ] && continue
+        ln -s "$SM_NS_DIR/olddev/$e" "$SM_NS_DIR/dev/$e"
+    done
+    ln -s "$SM_RUN_DIR/syslog.sock" "$SM_NS_DIR/dev/log"
+    chmod 644 "$SM_NS_DIR/hosts" "$SM_NS_DIR/resolv.conf" "$SM_NS_DIR/nsswitch.conf"
+
+    printf 'hosts\tfiles\naliases\tfiles\n' >"$SM_CONF_DIR/service.switch"
+    : >"$SM_CONF_DIR/aliases"
+    : >"$SM_RUN_DIR/statistics"
+    chmod 644 "$SM_CONF_DIR/service.switch" "$SM_CONF_DIR/aliases"
+    sm__write_mc
+    return 0
+}
+
+# sm__ns_script: the shell code that prepares the namespace, then execs "$@".
+sm__ns_script() {
+    cat <<'EOF'
+set -e
+hostname "$SM_HOSTNAME"
+mount --bind /dev "$SM_NS_DIR/olddev"
+mount --bind "$SM_NS_DIR/dev" /dev
+mount --bind "$SM_NS_DIR/hosts" /etc/hosts
+mount --bind "$SM_NS_DIR/nsswitch.conf" /etc/nsswitch.conf
+mount --bind "$SM_NS_DIR/resolv.conf" /etc/resolv.conf 2>/dev/null ||
+    echo "sendmail-lib: warning: could not bind $SM_NS_DIR/resolv.conf on /etc/resolv.conf" >&2
+set +e
+exec "$@"
+EOF
+}
+
+# sm__in_ns CMD ARGS...: run CMD in a fresh private namespace (see header).
+sm__in_ns() {
+    unshare --uts --mount --propagation private -- sh -c "$(sm__ns_script)" sm-ns "$@"
+}
+
+sm_sendmail() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    sm__need_setup || return 1
+    sm__in_ns "$SM_BIN" -C "$SM_CF" "$@"
+}
+
+# ---------------------------------------------------------------------------
+# start / stop
+
+# The syslog receiver: one line per datagram (priority stripped), flushed.
+sm__syslogd_py() {
+    cat <<'EOF'
+import os, signal, socket, sys
+path, out = sys.argv[1], sys.argv[2]
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+try:
+    os.unlink(path)
+except FileNotFoundError:
+    pass
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+s.bind(path)
+os.chmod(path, 0o666)
+with open(out, "ab", buffering=0) as f:
+    while True:
+        data = s.recv(65536)
+        if data.startswith(b"<"):
+            i = data.find(b">")
+            if 0 < i < 5:
+                data = data[i + 1:]
+        f.write(data.rstrip(b"\0\r\n") + b"\n")
+EOF
+}
+
+sm_start() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    sm__need_setup || return 1
+    local timeout=${SM_START_TIMEOUT:-20} i port
+    if sm__alive "${SM_PID:-}"; then sm__say "Sendmail already running (pid $SM_PID)"; return 1; fi
+
+    # 0. .mc with SM_EXTRA_MC, then .cf
+    sm__write_mc
+    if [ -n "${SM_EXTRA_MC:-}" ]; then
+        printf '%s\n' "$SM_EXTRA_MC" >"$SM_RUN_DIR/extra.mc"
+        sed -i "/^dnl --- SM_EXTRA_MC begin/r $SM_RUN_DIR/extra.mc" "$SM_MC"
+    fi
+    # m4 warns about promiscuous_relay (expected); any ERROR is fatal.
+    if ! m4 "$SM_MC" >"$SM_CF.new" 2>"$SM_RUN_DIR/m4.err" || grep -q ERROR "$SM_RUN_DIR/m4.err"; then
+        cat "$SM_RUN_DIR/m4.err" >&2
+        sm__say "m4 $SM_MC failed"
+        return 1
+    fi
+    mv "$SM_CF.new" "$SM_CF" && chmod 644 "$SM_CF"
+
+    # 1. syslog receiver (from a subshell: not a child of the caller's shell)
+    if ! sm__alive "${SM_SYSLOG_PID:-}"; then
+        rm -f "$SM_RUN_DIR/syslog.sock"
+        SM_SYSLOG_PID=$(
+            "${SM_PYTHON:-python3}" -c "$(sm__syslogd_py)" "$SM_RUN_DIR/syslog.sock" "$SM_LOG_FILE" \
+                </dev/null >>"$SM_RUN_DIR/syslogd.out" 2>&1 &
+            echo $!
+        )
+        export SM_SYSLOG_PID
+        i=0
+        while [ ! -S "$SM_RUN_DIR/syslog.sock" ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+        if [ ! -S "$SM_RUN_DIR/syslog.sock" ]; then
+            sm__say "the syslog receiver did not start:"; cat "$SM_RUN_DIR/syslogd.out" >&2
+            return 1
+        fi
+    fi
+
+    # 2. smtp-sink (runs as postfix; the dump directory is postfix's)
+    if ! sm__alive "${SM_SINK_PID:-}"; then
+        SM_SINK_PID=$(
+            smtp-sink -u postfix -4 -h sink.e2e.test -m 256 \
+                -d "$SM_SINK_DIR/%Y%m%d%H%M%S." \
+                "127.0.0.1:$SM_PORT_SINK" 256 \
+                </dev/null >>"$SM_RUN_DIR/smtp-sink.log" 2>&1 &
+            echo $!
+        )
+        export SM_SINK_PID
+        echo "$SM_SINK_PID" >"$SM_RUN_DIR/smtp-sink.pid"
+    fi
+
+    # 3. Sendmail, foreground daemon (-bD) in its namespace
+    rm -f "$SM_RUN_DIR/sendmail.pid"
+    # unshare execs sh, which execs sendmail: $! is the daemon's pid.
+    local script
+    script=$(sm__ns_script)
+    SM_PID=$(
+        unshare --uts --mount --propagation private -- sh -c "$script" sm-ns \
+            "$SM_BIN" -C "$SM_CF" -bD -q30s -L sm-e2e \
+            </dev/null >>"$SM_RUN_DIR/sendmail.out" 2>&1 &
+        echo $!
+    )
+    export SM_PID
+    echo "$SM_PID" >"$SM_RUN_DIR/sendmail.daemon.pid"
+    # The namespace exists once unshare ran: remember it for sm_stop.
+    SM_MNTNS=
+    i=0
+    while [ "$i" -lt 50 ]; do
+        SM_MNTNS=$(readlink "/proc/$SM_PID/ns/mnt" 2>/dev/null)
+        if [ -n "$SM_MNTNS" ] && [ "$SM_MNTNS" != "$(readlink /proc/self/ns/mnt)" ]; then break; fi
+        SM_MNTNS=
+        sm__alive "$SM_PID" || break
+        sleep 0.05; i=$((i + 1))
+    done
+    export SM_MNTNS
+
+    # 4. Wait for every listener (LISTEN in /proc/net/tcp: no probe connection)
+    local n=$((timeout * 10)) missing
+    i=0
+    while [ "$i" -lt "$n" ]; do
+        missing=""
+        for port in "$SM_PORT_SINK" "$SM_PORT_STARTTLS" "$SM_PORT_STARTTLS2" "$SM_PORT_IMPLICIT"; do
+            pf__listening "$port" || missing="$missing $port"
+        done
+        [ -z "$missing" ] && break
+        sm__alive "$SM_PID" || break
+        sleep 0.1; i=$((i + 1))
+    done
+    if [ -n "$missing" ]; then
+        if ! sm__alive "$SM_PID"; then
+            sm__say "Sendmail could not be started (it exited):"
+        else
+            sm__say "Sendmail started but nothing listens on port(s)$missing after ${timeout}s" \
+                "(implicit TLS port $SM_PORT_IMPLICIT is only opened when TLS works)"
+        fi
+        grep -E 'unsafe|SYSERR|cannot|error|sleeping for retry' "$SM_LOG_FILE" 2>/dev/null | tail -n 10 >&2
+        sm_diag
+        return 1
+    fi
+    if ! sm__alive "$SM_SINK_PID"; then
+        sm__say "smtp-sink died:"; cat "$SM_RUN_DIR/smtp-sink.log" >&2
+        return 1
+    fi
+    # STARTTLS must be offered: Sendmail silently drops it if a TLS file is unsafe.
+    if grep -qE 'STARTTLS=server.*(unsafe|error)|TLS: .*unsafe|file .* unsafe' "$SM_LOG_FILE" 2>/dev/null; then
+        sm__say "Sendmail reports unsafe/failed TLS files:"
+        grep -E 'unsafe|STARTTLS' "$SM_LOG_FILE" | tail -n 5 >&2
+        return 1
+    fi
+    return 0
+}
+
+sm_stop() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    # Must never fail and never abort an EXIT trap.
+    local i pids p
+    if [ -n "${SM_PID:-}" ] || [ -n "${SM_MNTNS:-}" ]; then
+        # The daemon first (it stops its children), then whatever is left
+        # in its namespace (sessions, deliveries, queue runners).
+        if sm__alive "${SM_PID:-}"; then
+            kill -TERM "$SM_PID" 2>/dev/null
+            i=0
+            while sm__alive "$SM_PID" && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+        fi
+        for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+            pids=$(sm__ns_pids "${SM_MNTNS:-}")
+            [ -z "$pids" ] && sm__alive "${SM_PID:-}" && pids=$SM_PID
+            [ -z "$pids" ] && break
+            if [ "$i" -le 10 ]; then
+                for p in $pids; do kill -TERM "$p" 2>/dev/null; done
+            else
+                for p in $pids; do kill -KILL "$p" 2>/dev/null; done
+            fi
+            sleep 0.1
+        done
+        SM_PID=
+    fi
+    if [ -n "${SM_SINK_PID:-}" ]; then
+        if sm__is "$SM_SINK_PID" smtp-sink; then
+            kill -TERM "$SM_SINK_PID" 2>/dev/null
+            i=0
+            while sm__alive "$SM_SINK_PID" && [ "$i" -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+            sm__alive "$SM_SINK_PID" && kill -KILL "$SM_SINK_PID" 2>/dev/null
+        fi
+        SM_SINK_PID=
+    fi
+    if [ -n "${SM_SYSLOG_PID:-}" ]; then
+        if sm__alive "$SM_SYSLOG_PID" && grep -q syslog "/proc/$SM_SYSLOG_PID/cmdline" 2>/dev/null; then
+            sleep 0.2   # let the last datagrams in
+            kill -TERM "$SM_SYSLOG_PID" 2>/dev/null
+            i=0
+            while sm__alive "$SM_SYSLOG_PID" && [ "$i" -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+            sm__alive "$SM_SYSLOG_PID" && kill -KILL "$SM_SYSLOG_PID" 2>/dev/null
+        fi
+        SM_SYSLOG_PID=
+    fi
+    return 0
+}
+
+# ---------------------------------------------------------------------------
+# queue
+
+sm_queue_count() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    sm__need_setup || return 1
+    find "$SM_QUEUE_DIR" -type f -name 'qf*' 2>/dev/null | wc -l
+}
+
+sm_hold_count() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    sm__need_setup || return 1
+    find "$SM_QUEUE_DIR" -type f -name 'hf*' 2>/dev/null | wc -l
+}
+
+sm_hold_reason() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    sm__need_setup || return 1
+    local qid=${1:?sm_hold_reason QUEUEID}
+    [ -f "$SM_QUEUE_DIR/hf$qid" ] || return 1
+    sed -n 's/^q//p' "$SM_QUEUE_DIR/hf$qid"
+}
+
+sm_queue_list() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    sm_sendmail -bp 2>&1
+}
+
+sm_hold_list() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    sm_sendmail -bp -qQ 2>&1
+}
+
+sm_queue_flush_hold() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    sm__need_setup || return 1
+    local f id
+    for f in "$SM_QUEUE_DIR"/hf*; do
+        [ -f "$f" ] || continue
+        id=${f##*/hf}
+        rm -f "$f" "$SM_QUEUE_DIR/df$id"
+    done
+    return 0
+}
+
+sm_wait_queue_empty() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    sm__need_setup || return 1
+    local timeout=${1:-20} i=0 zeros=0 n
+    while [ "$i" -lt $((timeout * 10)) ]; do
+        n=$(sm_queue_count)
+        if [ "$n" -eq 0 ]; then
+            zeros=$((zeros + 1))
+            [ "$zeros" -ge 2 ] && return 0
+        else
+            zeros=0
+        fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    sm__say "queue not empty after ${timeout}s ($n messages):"
+    sm_queue_list >&2
+    return 1
+}
+
+# ---------------------------------------------------------------------------
+# log
+
+sm_log() { printf '%s\n' "${SM_LOG_FILE:-}"; }
+
+sm_log_offset() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    if [ -f "${SM_LOG_FILE:-/nonexistent}" ]; then stat -c %s "$SM_LOG_FILE"; else echo 0; fi
+}
+
+sm_log_since() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    local off=${1:-0}
+    [ -f "${SM_LOG_FILE:-/nonexistent}" ] || return 0
+    tail -c +"$((off + 1))" "$SM_LOG_FILE"
+}
+
+sm_log_grep() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    [ -f "${SM_LOG_FILE:-/nonexistent}" ] || return 1
+    grep -E "$@" "$SM_LOG_FILE"
+}
+
+sm_log_wait() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    local pat=${1:?sm_log_wait PATTERN [TIMEOUT] [OFFSET]} timeout=${2:-10} off=${3:-0} i=0
+    while [ "$i" -lt $((timeout * 10)) ]; do
+        sm_log_since "$off" | grep -Eq -- "$pat" && return 0
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
+# sm_log_session QUEUEID [TIMEOUT]: the lines logged by the sendmail process
+# that logged "QUEUEID: from=" (the SMTP session's process).
+sm_log_session() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    local qid=${1:?sm_log_session QUEUEID [TIMEOUT]} timeout=${2:-5} i=0 pid
+    while :; do
+        pid=$(sed -n "s/.*sm-e2e\[\([0-9]*\)\]: $qid: from=.*/\1/p" "${SM_LOG_FILE:-/nonexistent}" 2>/dev/null | tail -n 1)
+        if [ -n "$pid" ]; then
+            grep -F "sm-e2e[$pid]: " "$SM_LOG_FILE"
+            return 0
+        fi
+        [ "$i" -ge $((timeout * 10)) ] && return 1
+        sleep 0.1
+        i=$((i + 1))
+    done
+}
+
+# ---------------------------------------------------------------------------
+# sink
+
+sm__sink_files() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    [ -d "${SM_SINK_DIR:-/nonexistent}" ] || return 0
+    find "$SM_SINK_DIR" -type f -printf '%T@ %p\n' 2>/dev/null | sort -n | cut -d' ' -f2-
+}
+
+sm_sink_grep() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    local pat=${1:?sm_sink_grep PATTERN} f found=1
+    while IFS= read -r f; do
+        if grep -Eq -- "$pat" "$f" 2>/dev/null; then printf '%s\n' "$f"; found=0; fi
+    done < <(sm__sink_files)
+    return $found
+}
+
+sm_sink_count() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    if [ $# -gt 0 ]; then
+        sm_sink_grep "$1" | wc -l
+    else
+        sm__sink_files | wc -l
+    fi
+}
+
+sm_sink_file_for() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    local pat=${1:?sm_sink_file_for PATTERN} files n
+    files=$(sm_sink_grep "$pat") || return 1
+    n=$(printf '%s\n' "$files" | wc -l)
+    printf '%s\n' "${files%%$'\n'*}"
+    if [ "$n" -gt 1 ]; then
+        sm__say "sm_sink_file_for: $n messages match '$pat'"
+        return 2
+    fi
+    return 0
+}
+
+sm_wait_sink() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    local pat=${1:?sm_wait_sink PATTERN [TIMEOUT] [COUNT]} timeout=${2:-20} want=${3:-1} i=0
+    while [ "$i" -lt $((timeout * 10)) ]; do
+        [ "$(sm_sink_count "$pat")" -ge "$want" ] && return 0
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
+# ---------------------------------------------------------------------------
+# clients
+
+sm__client_opts() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    SM__O_CERT=none SM__O_TLSV="" SM__O_ID="" SM__O_PORT=""
+    SM__REST=()
+    while [ $# -gt 0 ]; do
+        case $1 in
+            --cert) SM__O_CERT=${2:?--cert needs trusted|untrusted|none}; shift 2 ;;
+            --cert=*) SM__O_CERT=${1#*=}; shift ;;
+            --tls-version) SM__O_TLSV=${2:?--tls-version needs a value}; shift 2 ;;
+            --tls-version=*) SM__O_TLSV=${1#*=}; shift ;;
+            --id) SM__O_ID=${2:?--id needs a value}; shift 2 ;;
+            --id=*) SM__O_ID=${1#*=}; shift ;;
+            --port) SM__O_PORT=${2:?--port needs a value}; shift 2 ;;
+            --port=*) SM__O_PORT=${1#*=}; shift ;;
+            --) shift; break ;;
+            *) break ;;
+        esac
+    done
+    SM__REST=("$@")
+    case $SM__O_CERT in
+        trusted) SM__O_CERTFILE=$SM_CLIENT_CERT SM__O_KEYFILE=$SM_CLIENT_KEY ;;
+        untrusted|rogue) SM__O_CERTFILE=$SM_ROGUE_CERT SM__O_KEYFILE=$SM_ROGUE_KEY ;;
+        none|"") SM__O_CERTFILE="" SM__O_KEYFILE="" ;;
+        *) sm__say "--cert must be trusted, untrusted or none (got '$SM__O_CERT')"; return 1 ;;
+    esac
+    [ -n "$SM__O_ID" ] || SM__O_ID=$(pf_new_id)
+    # pf_new_id ran in a subshell: advance the sequence here too
+    PF__ID_SEQ=$((PF__ID_SEQ + 1))
+    return 0
+}
+
+sm__transcript_path() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    SM__TRANSCRIPT_SEQ=$((SM__TRANSCRIPT_SEQ + 1))
+    printf '%s/%03d-%s-%s.log' "$SM_TRANSCRIPT_DIR" "$SM__TRANSCRIPT_SEQ" "$1" "${SM__O_ID//[^A-Za-z0-9._-]/_}"
+}
+
+sm__finish_client() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    SM_LAST_QUEUEID=$(sed -n 's/.*250 2\.0\.0 \([0-9A-Za-z]*\) Message accepted.*/\1/p' "$SM_LAST_TRANSCRIPT" | tail -n 1)
+    export SM_LAST_ID SM_LAST_TRANSCRIPT SM_LAST_RC SM_LAST_QUEUEID
+    return "$SM_LAST_RC"
+}
+
+# sm__swaks FLAVOUR DEFAULTPORT [swaks-mode-args] -- wrapper-args...
+sm__swaks() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    local flavour=$1 port=$2; shift 2
+    local -a mode=()
+    while [ $# -gt 0 ] && [ "$1" != "--" ]; do mode+=("$1"); shift; done
+    shift
+    sm__need_setup || return 1
+    sm__client_opts "$@" || return 1
+    local -a args=(--server 127.0.0.1 --port "${SM__O_PORT:-$port}" "${mode[@]}"
+        --ehlo "$SM_CLIENT_EHLO" --from "$SM_DEFAULT_FROM" --to "$SM_DEFAULT_TO"
+        --header "Subject: e2e $SM__O_ID" --add-header "X-E2E-Id: $SM__O_ID"
+        --timeout "${SM_CLIENT_TIMEOUT:-20}")
+    if [ -n "$SM__O_CERTFILE" ]; then
+        if [ "$flavour" = plain ]; then
+            sm__say "warning: --cert ignored for a plaintext session"
+        else
+            args+=(--tls-cert "$SM__O_CERTFILE" --tls-key "$SM__O_KEYFILE")
+        fi
+    fi
+    if [ -n "$SM__O_TLSV" ]; then
+        case $SM__O_TLSV in 1.2) SM__O_TLSV=tlsv1_2 ;; 1.3) SM__O_TLSV=tlsv1_3 ;; esac
+        [ "$flavour" = plain ] || args+=(--tls-protocol "$SM__O_TLSV")
+    fi
+    SM_LAST_ID=$SM__O_ID
+    SM_LAST_TRANSCRIPT=$(sm__transcript_path "swaks-$flavour")
+    SM_LAST_RC=0
+    {
+        printf '=== %s' "${SM_SWAKS:-swaks}"; printf ' %q' "${args[@]}" "${SM__REST[@]}"; echo
+    } >"$SM_LAST_TRANSCRIPT"
+    ${SM_SWAKS:-swaks} "${args[@]}" "${SM__REST[@]}" </dev/null >>"$SM_LAST_TRANSCRIPT" 2>&1 || SM_LAST_RC=$?
+    echo "=== exit $SM_LAST_RC" >>"$SM_LAST_TRANSCRIPT"
+    sm__finish_client
+}
+
+sm_swaks_plain()    { sm__swaks plain    "${SM_PORT_STARTTLS:-}" -- "$@"; }
+sm_swaks_starttls() { sm__swaks starttls "${SM_PORT_STARTTLS:-}" --tls -- "$@"; }
+sm_swaks_implicit() { sm__swaks implicit "${SM_PORT_IMPLICIT:-}" --tls-on-connect -- "$@"; }
+
+sm_smtp_py() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    local pymode=${1:?sm_smtp_py MODE [OPTS] [--] [ARGS]}; shift
+    sm__need_setup || return 1
+    sm__client_opts "$@" || return 1
+    local port=$SM_PORT_STARTTLS
+    [ "$pymode" = implicit ] && port=$SM_PORT_IMPLICIT
+    local -a args=(--server 127.0.0.1 --port "${SM__O_PORT:-$port}" --mode "$pymode"
+        --id "$SM__O_ID" --ehlo "$SM_CLIENT_EHLO" --from "$SM_DEFAULT_FROM"
+        --timeout "${SM_CLIENT_TIMEOUT:-20}")
+    [ -n "$SM__O_CERTFILE" ] && args+=(--cert "$SM__O_CERTFILE" --key "$SM__O_KEYFILE")
+    [ -n "$SM__O_TLSV" ] && args+=(--tls-version "$SM__O_TLSV")
+    local a hasto=0
+    for a in "${SM__REST[@]}"; do case $a in --to|--to=*) hasto=1 ;; esac; done
+    [ "$hasto" = 1 ] || args+=(--to "$SM_DEFAULT_TO")
+    SM_LAST_ID=$SM__O_ID
+    SM_LAST_TRANSCRIPT=$(sm__transcript_path "py-$pymode")
+    SM_LAST_RC=0
+    {
+        printf '=== smtp-client.py'; printf ' %q' "${args[@]}" "${SM__REST[@]}"; echo
+    } >"$SM_LAST_TRANSCRIPT"
+    "${SM_PYTHON:-python3}" "$SM__LIB_DIR/smtp-client.py" "${args[@]}" "${SM__REST[@]}" \
+        </dev/null >>"$SM_LAST_TRANSCRIPT" 2>&1 || SM_LAST_RC=$?
+    sm__finish_client
+}
+
+sm_starttls_noehlo() { sm_smtp_py starttls-noehlo "$@"; }
+
+# ---------------------------------------------------------------------------
+# diagnostics
+
+sm_diag() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    {
+        echo "===== sendmail-lib diagnostics (WORKDIR=${SM_WORKDIR:-?})"
+        if [ -s "${SM_RUN_DIR:-/nonexistent}/sendmail.out" ]; then
+            echo "--- sendmail output:"; tail -n 20 "$SM_RUN_DIR/sendmail.out"
+        fi
+        echo "--- sendmail pid ${SM_PID:-none} (alive: $(sm__alive "${SM_PID:-}" && echo yes || echo no)), smtp-sink pid ${SM_SINK_PID:-none}, syslog pid ${SM_SYSLOG_PID:-none}"
+        echo "--- queue: $(sm_queue_count 2>/dev/null) queued, $(sm_hold_count 2>/dev/null) quarantined"
+        echo "--- sink: $(sm_sink_count 2>/dev/null) message(s)"
+        if [ -s "${SM_RUN_DIR:-/nonexistent}/smtp-sink.log" ]; then
+            echo "--- smtp-sink output:"; tail -n 20 "$SM_RUN_DIR/smtp-sink.log"
+        fi
+        if [ -f "${SM_LOG_FILE:-/nonexistent}" ]; then
+            echo "--- tail of $SM_LOG_FILE:"; tail -n "${SM_DIAG_LINES:-40}" "$SM_LOG_FILE"
+        else
+            echo "--- no Sendmail log at ${SM_LOG_FILE:-?}"
+        fi
+        if [ -n "${SM_LAST_TRANSCRIPT:-}" ] && [ -f "$SM_LAST_TRANSCRIPT" ]; then
+            echo "--- last client transcript ($SM_LAST_TRANSCRIPT):"; tail -n 30 "$SM_LAST_TRANSCRIPT"
+        fi
+        echo "====="
+    } >&2
+    return 0
+}
+
+sm_fail() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    printf 'FAIL: %s\n' "$*" >&2
+    sm_diag
+    return 1
+}
