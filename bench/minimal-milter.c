@@ -4,7 +4,7 @@
  * SUMMARY
  *	the floor for a per-recipient milter that adds one header
  * SYNOPSIS
- *	minimal-milter -p SOCKET [-N] [-H]
+ *	minimal-milter -p SOCKET [-N] [-H] [-D]
  * DESCRIPTION
  *	A benchmark baseline for tlspolicy-milter (bench/run-postfix-bench.sh).
  *	It negotiates away every stage but RCPT TO and end of message
@@ -29,6 +29,10 @@
  *		   (SMFIP_NR_HDR, like tlspolicy-milter, which must see
  *		   forged copies of its header): a diagnostic variant that
  *		   isolates the cost of the header stream
+ *	-D         also reply at DATA (do not negotiate SMFIP_NODATA): four
+ *		   replies a message instead of three. Over inet: this avoids
+ *		   the stall on Postfix's side described in
+ *		   bench/run-postfix-bench.sh (a variant to measure that fix)
  * BUILD
  *	cc -O2 -o minimal-milter minimal-milter.c -lmilter -pthread
  */
@@ -46,6 +50,7 @@
 #include <libmilter/mfapi.h>
 
 static int want_headers;		/* -H */
+static int want_data;			/* -D */
 
 static sfsistat
 mm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
@@ -58,6 +63,8 @@ mm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	(void)ctx, (void)f2, (void)f3;
 	if (want_headers)
 		proto = (proto & ~SMFIP_NOHDRS) | SMFIP_NR_HDR;
+	if (want_data)
+		proto &= ~SMFIP_NODATA;
 	if ((f1 & proto) != proto)	/* the MTA cannot skip all that */
 		return (SMFIS_REJECT);
 	*pf0 = f0 & SMFIF_ADDHDRS;
@@ -78,6 +85,13 @@ mm_header(SMFICTX *ctx, char *name, char *value)
 {
 	(void)ctx, (void)name, (void)value;
 	return (SMFIS_NOREPLY);
+}
+
+static sfsistat
+mm_data(SMFICTX *ctx)
+{
+	(void)ctx;
+	return (SMFIS_CONTINUE);
 }
 
 static sfsistat
@@ -135,7 +149,7 @@ set_nodelay(void)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: minimal-milter -p inet:PORT@HOST|unix:/PATH [-N] [-H]\n");
+	fprintf(stderr, "usage: minimal-milter -p inet:PORT@HOST|unix:/PATH [-N] [-H] [-D]\n");
 	exit(64);
 }
 
@@ -146,11 +160,12 @@ main(int argc, char **argv)
 	bool	nodelay = true;
 	int	c;
 
-	while ((c = getopt(argc, argv, "p:NH")) != -1) {
+	while ((c = getopt(argc, argv, "p:NHD")) != -1) {
 		switch (c) {
 		case 'p': spec = optarg; break;
 		case 'N': nodelay = false; break;
 		case 'H': want_headers = 1; break;
+		case 'D': want_data = 1; break;
 		default: usage();
 		}
 	}
@@ -158,6 +173,8 @@ main(int argc, char **argv)
 		usage();
 	if (want_headers)
 		desc.xxfi_header = mm_header;
+	if (want_data)
+		desc.xxfi_data = mm_data;
 	if (strncmp(spec, "unix:", 5) == 0)
 		unlink(spec + 5);
 	if (smfi_setconn((char *)spec) != MI_SUCCESS || smfi_register(desc) != MI_SUCCESS) {

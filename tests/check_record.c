@@ -41,7 +41,7 @@ START_TEST(test_syslog_line)
 	struct tp_record rec = {
 		"5F00AA000001", NULL, "192.0.2.1", NULL, "evil\r\nsession=forged x=\"y\"",
 		"mx", "25", NULL, "<a@bank.example>", &tls, "/etc/tlspolicy/policy.conf", 3,
-		"mx.example.org", "rejected", &r, 1,
+		"mx.example.org", "rejected", &r, 1, NULL,
 	};
 	char	line[4096];
 
@@ -66,7 +66,7 @@ START_TEST(test_syslog_line_hostile_sizes)
 	struct tp_record_rcpt r = {big, {&rule}, 1, &rule, TP_LEVEL_REQUIRE, TP_RESULT_PASS,
 	0, false, false, false, big, NULL};
 	struct tp_record rec = {
-		"S", big, big, big, big, big, big, big, big, &tls, big, 1, big, "accepted", &r, 1,
+		"S", big, big, big, big, big, big, big, big, &tls, big, 1, big, "accepted", &r, 1, big,
 	};
 	char	line[4096];
 	size_t	len;
@@ -88,7 +88,7 @@ START_TEST(test_header)
 	};
 	struct tp_record rec = {
 		"SID", "Q1", "192.0.2.1", NULL, "h", "mx", "25", NULL, "<s@x>", &tls, "p", 1,
-		"mx.example.org", "accepted", r, 2,
+		"mx.example.org", "accepted", r, 2, NULL,
 	};
 	char	value[1024];
 
