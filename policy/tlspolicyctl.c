@@ -7,6 +7,7 @@
  *	tlspolicyctl check [-f POLICY]
  *	tlspolicyctl explain [-f POLICY] --client IP --sender ADDR
  *		--rcpt ADDR [--rcpt ADDR ...] [TLS options]
+ *	tlspolicyctl status [--status FILE]
  * DESCRIPTION
  *	The admin's view of the engine: the same library the milter
  *	uses, so what explain prints is what the milter would do. See
@@ -17,11 +18,14 @@
  *	2 the policy file has errors or cannot be read, 64 usage error.
  */
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "config.h"
 #include "tp_policy.h"
@@ -32,6 +36,7 @@
 #define MAX_RCPTS	100
 
 static const char *default_policy = TP_SYSCONFDIR "/tlspolicy/policy.conf";
+static const char *default_status = TP_RUNSTATEDIR "/tlspolicy/status";
 
 /* usage - the whole manual in brief */
 
@@ -55,6 +60,12 @@ usage(FILE *fp)
 "            the SMTP reply the milter would send. Without --tls-version\n"
 "            the session is plaintext.\n"
 "\n"
+"  status    [--status FILE]\n"
+"            Print the running daemon's counters (decisions by result,\n"
+"            messages by outcome, reloads, policy generation, audit records\n"
+"            written and lost) from its status file, with its age. The\n"
+"            daemon writes it every stats_interval seconds and on SIGUSR2.\n"
+"\n"
 "Options:\n"
 "  -f, --policy FILE       policy file (default %s)\n"
 "      --client IP         connecting client's IPv4 or IPv6 address\n"
@@ -73,12 +84,13 @@ usage(FILE *fp)
 "      --cert-subject CN   client certificate subject common name\n"
 "      --cert-issuer CN    client certificate issuer common name\n"
 "      --dry-run           as the milter's dry_run: every rule in testing mode\n"
+"      --status FILE       status file (default %s)\n"
 "  -h, --help              this text\n"
 "  -V, --version           print the version\n"
 "\n"
 "Exit status: 0 valid policy / every recipient accepted; 1 at least one\n"
-"recipient refused (reject or tempfail); 2 the policy file has errors or\n"
-"cannot be read; 64 usage error.\n", default_policy);
+"recipient refused (reject or tempfail); 2 the policy file (or the status\n"
+"file) has errors or cannot be read; 64 usage error.\n", default_policy, default_status);
 }
 
 /* load_or_report - load the policy, or print every error */
@@ -271,7 +283,33 @@ cmd_explain(const char *path, struct explain_args *a)
 	return (refused ? EXIT_REFUSED : 0);
 }
 
+/* cmd_status - the daemon's status file, with its age */
+
+static int
+cmd_status(const char *path)
+{
+	char	line[1024];
+	struct stat st;
+	FILE   *fp = fopen(path, "r");
+	int	lines = 0;
+
+	if (fp == NULL || fstat(fileno(fp), &st) != 0) {
+		fprintf(stderr, "tlspolicyctl: %s: %s (is tlspolicy-milter running, with "
+			"stats_file set?)\n", path, strerror(errno));
+		if (fp)
+			fclose(fp);
+		return (EXIT_POLICY);
+	}
+	printf("# %s, written %ld seconds ago\n", path, (long)(time(NULL) - st.st_mtime));
+	while (fgets(line, sizeof(line), fp) != NULL && lines++ < 200)
+		if (line[0] != '#')
+			fputs(line, stdout);
+	fclose(fp);
+	return (0);
+}
+
 enum {
+	OPT_STATUS = 255,
 	OPT_CLIENT = 256, OPT_CLIENT_NAME, OPT_SENDER, OPT_RCPT, OPT_TLS_VERSION,
 	OPT_CIPHER, OPT_BITS, OPT_VERIFY, OPT_SUBJECT, OPT_ISSUER, OPT_IMPLICIT,
 	OPT_DRY_RUN,
@@ -293,6 +331,7 @@ static const struct option options[] = {
 	{"cert-issuer", required_argument, NULL, OPT_ISSUER},
 	{"implicit", no_argument, NULL, OPT_IMPLICIT},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"status", required_argument, NULL, OPT_STATUS},
 	{NULL, 0, NULL, 0},
 };
 
@@ -350,6 +389,7 @@ int
 main(int argc, char **argv)
 {
 	const char *policy = default_policy;
+	const char *status = default_status;
 	const char *cmd;
 	struct explain_args a;
 	int	tls_opts = 0;
@@ -366,22 +406,25 @@ main(int argc, char **argv)
 		return (0);
 	}
 	if (argc < 2 || argv[1][0] == '-')
-		return (bad_usage("missing command (check or explain)"));
+		return (bad_usage("missing command (check, explain or status)"));
 	cmd = argv[1];
-	if (strcmp(cmd, "check") != 0 && strcmp(cmd, "explain") != 0)
-		return (bad_usage("unknown command (expected check or explain)"));
+	if (strcmp(cmd, "check") != 0 && strcmp(cmd, "explain") != 0
+	    && strcmp(cmd, "status") != 0)
+		return (bad_usage("unknown command (expected check, explain or status)"));
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "f:hV", options, NULL)) != -1) {
 		if (c == 'f')
 			policy = optarg;
+		else if (c == OPT_STATUS)
+			status = optarg;
 		else if (c == 'h') {
 			usage(stdout);
 			return (0);
 		} else if (c == 'V') {
 			printf("tlspolicyctl %s\n", PACKAGE_VERSION);
 			return (0);
-		} else if (c == '?' || strcmp(cmd, "check") == 0)
-			return (bad_usage(c == '?' ? "bad option" : "check takes only -f POLICY"));
+		} else if (c == '?' || strcmp(cmd, "explain") != 0)
+			return (bad_usage(c == '?' ? "bad option" : "check takes only -f POLICY, status only --status FILE"));
 		else if (explain_option(c, optarg, &a, &tls_opts) < 0)
 			return (bad_usage(c == OPT_RCPT ? "too many --rcpt options" : "--bits takes a number"));
 	}
@@ -389,6 +432,8 @@ main(int argc, char **argv)
 		return (bad_usage("unexpected argument"));
 	if (strcmp(cmd, "check") == 0)
 		return (cmd_check(policy));
+	if (strcmp(cmd, "status") == 0)
+		return (cmd_status(status));
 	if (a.client == NULL || a.sender == NULL || a.nrcpts == 0)
 		return (bad_usage("explain needs --client, --sender and at least one --rcpt"));
 	if (tls_opts > 0 && a.tls.version == NULL)

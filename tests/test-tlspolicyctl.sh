@@ -76,6 +76,7 @@ expect 64 "TLS options need --tls-version" -- \
 expect 64 "--bits takes a number" -- \
 	"$ctl" explain -f "$good" --client 192.0.2.1 --sender a@b.example --rcpt c@d.example --tls-version TLSv1.2 --bits lots
 expect 64 "check takes only -f POLICY" -- "$ctl" check -f "$good" --sender a@b.example
+expect 2 "is tlspolicy-milter running" -- "$ctl" status --status /nonexistent/status
 
 echo "tlspolicyctl: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -220,6 +220,8 @@ pf_swaks_starttls -- --from rotated@secure.e2e.test
 check "after SIGUSR2 records go to a new file" audit_ok '[r["sender"] for r in R] == ["<rotated@secure.e2e.test>"]'
 check "status file: counters" status_has "^decisions_refused=[1-9]"
 check "status file: nothing lost yet" status_has "^audit_lost=0$"
+check "tlspolicyctl status shows the counters" \
+	bash -c "'$top_builddir/policy/tlspolicyctl' status --status '$W/status' | grep -q '^decisions_pass=[1-9]'"
 rm -rf "$W/audit"
 kill -USR2 "$milter_pid"
 pf_swaks_starttls -- --from lost@secure.e2e.test
