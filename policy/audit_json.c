@@ -74,12 +74,25 @@ utf8_len(const unsigned char *s, size_t avail)
 	return (n);
 }
 
+/* plain_run - how many bytes from s on need no escaping */
+
+static size_t
+plain_run(const unsigned char *s, size_t len)
+{
+	size_t	n = 0;
+
+	while (n < len && s[n] >= 0x20 && s[n] < 0x80 && s[n] != '"' && s[n] != '\\')
+		n++;
+	return (n);
+}
+
 /* str - a JSON string, escaped and capped; NULL is null */
 
 static void
 str(struct json *j, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
 	size_t	len;
 
 	if (s == NULL) {
@@ -88,28 +101,34 @@ str(struct json *j, const char *s)
 	}
 	len = strnlen(s, STRING_MAX);
 	raw(j, "\"", 1);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		size_t	n;
-		char	esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+	for (size_t i = 0; i < len;) {
+		size_t	n = plain_run(u + i, len - i);
+		unsigned char c;
+		char	esc[6];
 
+		/* Copy what needs no escaping in one go: nearly every string. */
+		raw(j, s + i, n);
+		if ((i += n) >= len)
+			break;
+		c = u[i];
 		if (c == '"' || c == '\\') {
-			char	two[2] = {'\\', (char)c};
-
-			raw(j, two, 2);
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			raw(j, esc, 2);
 		} else if (c == '\n') {
 			raw(j, "\\n", 2);
-		} else if (c < 0x20) {
-			raw(j, esc, 6);
-		} else if (c < 0x80) {
-			raw(j, (const char *)&s[i], 1);
-		} else if ((n = utf8_len((const unsigned char *)s + i, len - i)) > 0) {
+		} else if (c >= 0x80 && (n = utf8_len(u + i, len - i)) > 0) {
 			raw(j, s + i, n);
-			i += n - 1;
+			i += n;
+			continue;
 		} else {
-			/* Not UTF-8: keep the byte, as the code point of its value. */
+			/* A control byte, or not UTF-8: the code point of its value. */
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
 			raw(j, esc, 6);
 		}
+		i++;
 	}
 	raw(j, "\"", 1);
 }
@@ -119,7 +138,9 @@ str(struct json *j, const char *s)
 static void
 key(struct json *j, const char *name)
 {
-	rawf(j, "\"%s\":", name);
+	raw(j, "\"", 1);
+	raw(j, name, strlen(name));
+	raw(j, "\":", 2);
 }
 
 /* field - "name":"escaped value", */

@@ -48,8 +48,16 @@ tp_escape(const char *in, char *out, size_t size)
 
 	if (size == 0)
 		return (out);
-	for (const char *p = in; p != NULL && *p != 0; p++)
-		total += escape_one((unsigned char)*p, enc);
+	for (const char *p = in; p != NULL && *p != 0; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		total += c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? 1 : escape_one(c, enc);
+	}
+	/* Nearly every value needs no escaping and fits: one copy. */
+	if (in != NULL && total <= size - 1 && total == strlen(in)) {
+		memcpy(out, in, total + 1);
+		return (out);
+	}
 	/* What does not fit whole is cut between escapes and marked "...". */
 	room = total <= size - 1 ? size - 1 : size - 1 >= 3 ? size - 4 : 0;
 	for (; in != NULL && *in != 0; in++) {
