@@ -450,7 +450,13 @@ write_pidfile(const char *path)
 	return (0);
 }
 
-/* block_signals - SIGUSR1/2 are for the signal thread only: block them everywhere */
+/*
+ * block_signals - block our signals everywhere, before any thread starts:
+ * SIGUSR1/2 are for our signal thread, SIGHUP/SIGTERM/SIGINT for
+ * libmilter's, which blocks them only in the threads it starts itself.
+ * A thread of ours that left SIGTERM open would die of it, and the
+ * process with it, instead of stopping gracefully.
+ */
 
 static void
 block_signals(void)
@@ -460,6 +466,9 @@ block_signals(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }

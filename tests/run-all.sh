@@ -3,7 +3,8 @@
 #   1. install the packages (contrib/install-deps.sh; skip with NO_INSTALL=1)
 #   2. build with -Werror and run "make check" (unit tests, tlspolicyctl,
 #      end-to-end tests against a real Postfix)
-#   3. rebuild with AddressSanitizer + UBSan and run the unit tests again
+#   3. rebuild with AddressSanitizer + UBSan; run the unit tests and the
+#      Postfix end-to-end tests again with that build
 #   4. run the unit tests under valgrind
 #   5. "make distcheck"
 # Build trees go to _build-*/ in the source tree. Exit status 0 when all passed.
@@ -29,14 +30,16 @@ make -j"$jobs"
 make -j"$jobs" check || { cat tests/*.log; exit 1; }
 cd "$top"
 
-step "AddressSanitizer + UBSan: unit tests"
+step "AddressSanitizer + UBSan: unit tests, tlspolicyctl, the milter against Postfix"
 rm -rf _build-asan && mkdir _build-asan && cd _build-asan
 ../configure --enable-werror --enable-tests --enable-sanitizers >/dev/null
-make -j"$jobs" tests/check_tlspolicy policy/tlspolicyctl
-CK_FORK=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	srcdir=.. ./tests/check_tlspolicy
+make -j"$jobs" tests/check_tlspolicy policy/tlspolicyctl milter/tlspolicy-milter
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+CK_FORK=no srcdir=.. ./tests/check_tlspolicy
 srcdir=.. top_builddir=. sh ../tests/test-tlspolicyctl.sh
+srcdir=.. top_builddir=. bash ../tests/e2e/t-postfix.sh
+unset ASAN_OPTIONS UBSAN_OPTIONS
 cd "$top"
 
 step "valgrind: unit tests"

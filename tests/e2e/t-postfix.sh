@@ -261,8 +261,13 @@ check "after a bad reload the old policy stays in force" transcript_has "530 5.7
 pf_swaks_starttls -- --from a@secure.e2e.test
 check "after a bad reload mail still flows" delivered
 
+# ---- a graceful stop: nothing leaks, no sanitizer report ------------------------
+kill "$milter_pid"; wait "$milter_pid"; stop_rc=$?
+check "SIGTERM stops the milter cleanly" test "$stop_rc" -eq 0
+check "the milter's log has no sanitizer or leak report" \
+	bash -c "! grep -qE 'Sanitizer|runtime error|LeakSanitizer' '$W/milter.log'"
+
 # ---- dry run -------------------------------------------------------------------
-kill "$milter_pid"; wait "$milter_pid" 2>/dev/null
 write_policy ""
 start_milter --dry-run
 pf_swaks_plain -- --from a@secure.e2e.test
