@@ -32,7 +32,8 @@ trap 'exit 130' INT TERM
 port=$(pf_free_port)
 pf_setup "$W" "inet:127.0.0.1:$port" >/dev/null
 cp contrib/policy.example "$W/policy.conf"
-printf 'hostname = mx.e2e.test\n' > "$W/milter.conf"
+printf 'hostname = mx.e2e.test\nallow_root = yes\naudit_log = %s\nstats_file = %s\n' \
+	"$W/audit.jsonl" "$W/status" > "$W/milter.conf"
 _build-demo/milter/tlspolicy-milter -F -p "inet:$port@127.0.0.1" -c "$W/milter.conf" \
 	-f "$W/policy.conf" >"$W/milter.log" 2>&1 &
 milter_pid=$!
@@ -79,6 +80,7 @@ cat <<END
 
 ==== records
   milter decisions (one key=value line per recipient): $W/milter.log
+  audit log (one JSON record per message):              $W/audit.jsonl
   Postfix log:                                          $PF_LOG_FILE
   delivered messages (the sink):                        $PF_SINK_DIR
   explain any decision offline, e.g.:

@@ -63,6 +63,7 @@ static const struct tp_conf_key config_keys[] = {
 	KEY("user", TP_CONF_STRING, user, 0),
 	KEY("pidfile", TP_CONF_STRING, pidfile, 0),
 	KEY("foreground", TP_CONF_BOOL, foreground, 0),
+	KEY("allow_root", TP_CONF_BOOL, allow_root, 0),
 	KEY("dry_run", TP_CONF_BOOL, dry_run, 0),
 	KEY("header", TP_CONF_BOOL, add_header, 0),
 	KEY("header_name", TP_CONF_STRING, header_name, 0),
@@ -144,7 +145,9 @@ usage(FILE *fp)
 "  -p, --socket SPEC     milter socket: inet:PORT@HOST, inet6:PORT@HOST or\n"
 "                        unix:/PATH [socket] (default %s)\n"
 "  -f, --policy FILE     policy file [policy] (default %s)\n"
-"  -u, --user USER       run as USER once the socket is open [user]\n"
+"  -u, --user USER       run as USER once the socket is open [user]; without\n"
+"                        it the daemon refuses to keep running as root\n"
+"      --allow-root      run as root all the same [allow_root]\n"
 "  -P, --pidfile FILE    write the process id here [pidfile]\n"
 "                        (default, when not in the foreground: %s)\n"
 "  -F, --foreground      do not detach; log to stderr too [foreground]\n"
@@ -214,6 +217,7 @@ static const struct option options[] = {
 	{"user", required_argument, NULL, 'u'},
 	{"pidfile", required_argument, NULL, 'P'},
 	{"foreground", no_argument, NULL, 'F'},
+	{"allow-root", no_argument, NULL, 'R'},
 	{"audit-log", required_argument, NULL, 'a'},
 	{"check", no_argument, NULL, 'n'},
 	{"dry-run", no_argument, NULL, 'D'},
@@ -235,6 +239,7 @@ config_key_of(int opt)
 	case 'F': return ("foreground");
 	case 'D': return ("dry_run");
 	case 'a': return ("audit_log");
+	case 'R': return ("allow_root");
 	}
 	return (NULL);
 }
@@ -431,22 +436,39 @@ daemonize(void)
 	return (0);
 }
 
-/* write_pidfile - the process id, never through a symlink */
+/*
+ * write_pidfile - the process id, never through a symlink, and locked for
+ * as long as we run, so that a second daemon with the same pid file
+ * refuses to start instead of overwriting it. The descriptor stays open.
+ */
 
 static int
 write_pidfile(const char *path)
 {
 	char	buf[32];
-	int	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	int	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 
-	if (fd < 0 || write(fd, buf, (size_t)len) != len) {
-		tp_log(LOG_ERR, "cannot write pid file %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0) {
+		tp_log(LOG_ERR, "cannot open pid file %s: %s", path, strerror(errno));
 		return (-1);
 	}
-	close(fd);
+	if (fcntl(fd, F_SETLK, &lk) < 0) {
+		ssize_t	n = read(fd, buf, sizeof(buf) - 1);
+
+		buf[n > 0 ? n : 0] = 0;
+		buf[strcspn(buf, "\n")] = 0;
+		tp_log(LOG_ERR, "pid file %s is locked: tlspolicy-milter is already running (pid %s)",
+		       path, buf);
+		close(fd);
+		return (-1);
+	}
+	if (ftruncate(fd, 0) != 0 || write(fd, buf, (size_t)len) != len) {
+		tp_log(LOG_ERR, "cannot write pid file %s: %s", path, strerror(errno));
+		close(fd);
+		return (-1);
+	}
 	return (0);
 }
 
@@ -500,6 +522,12 @@ main(int argc, char **argv)
 		printf("tlspolicy-milter: configuration and policy OK\n");
 		return (0);
 	}
+	if ((pw ? pw->pw_uid : geteuid()) == 0 && !tp_config.allow_root) {
+		fprintf(stderr, "tlspolicy-milter: refusing to run as root once the socket is "
+			"open: give -u USER (user = USER), or allow_root = yes\n");
+		return (EXIT_CONFIG);
+	}
+
 	if (smfi_setconn(tp_config.socket) != MI_SUCCESS
 	    || smfi_settimeout((int)tp_config.timeout) != MI_SUCCESS
 	    || smfi_register(tp_milter_desc) != MI_SUCCESS) {
@@ -516,6 +544,7 @@ main(int argc, char **argv)
 		return (EXIT_OS);
 	if (drop_privileges(pw) < 0)
 		return (EXIT_OS);
+
 	/* Opened as the user we run as, like every file written from now on. */
 	if (strcmp(tp_config.audit_log, "none") != 0 && *tp_config.audit_log
 	    && (tp_audit_log = tp_audit_open(tp_config.audit_log,

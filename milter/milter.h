@@ -32,6 +32,7 @@ struct tp_config {
 	char   *user;			/* -u: run as this user once bound */
 	char   *pidfile;		/* -P */
 	int	foreground;		/* -F: stay in the foreground, log to stderr too */
+	int	allow_root;		/* keep running as root once bound */
 	int	dry_run;		/* every rule in testing mode */
 	int	add_header;		/* add the result header */
 	char   *header_name;		/* its name */

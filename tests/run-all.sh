@@ -6,7 +6,8 @@
 #   3. rebuild with AddressSanitizer + UBSan; run the unit tests and the
 #      Postfix end-to-end tests again with that build
 #   4. run the unit tests under valgrind
-#   5. "make distcheck"
+#   5. "make install" into a DESTDIR, checked (tests/test-install.sh)
+#   6. "make distcheck"
 # Build trees go to _build-*/ in the source tree. Exit status 0 when all passed.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,6 +47,9 @@ step "valgrind: unit tests"
 CK_FORK=no srcdir=. valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
 	--errors-for-leak-kinds=definite,indirect --error-exitcode=9 \
 	./_build-check/tests/check_tlspolicy
+
+step "make install into a DESTDIR"
+sh tests/test-install.sh _build-check
 
 step "make distcheck"
 cd _build-check

@@ -291,7 +291,7 @@ define(\`confHOSTS_FILE', \`$SM_NS_DIR/hosts')dnl
 define(\`confEBINDIR', \`$SM_ROOT/usr/libexec/sendmail')dnl
 define(\`LOCAL_MAILER_PATH', \`$SM_ROOT/usr/libexec/sendmail/mail.local')dnl
 define(\`confDOMAIN_NAME', \`$SM_HOSTNAME')dnl
-define(\`confSMTP_LOGIN_MSG', \`\$j ESMTP tlspolicy-e2e')dnl
+define(\`confSMTP_LOGIN_MSG', \`\$j tlspolicy-e2e')dnl
 define(\`confDONT_PROBE_INTERFACES', \`True')dnl
 define(\`confBIND_OPTS', \`-DNSRCH -DEFNAMES')dnl
 define(\`confTO_IDENT', \`0')dnl
@@ -853,9 +853,9 @@ sm__client_opts() {
     return 0
 }
 
+# (called in $(...): the caller advances SM__TRANSCRIPT_SEQ)
 sm__transcript_path() {
     local -; set +e  # errexit-proof even if the caller uses set -e
-    SM__TRANSCRIPT_SEQ=$((SM__TRANSCRIPT_SEQ + 1))
     printf '%s/%03d-%s-%s.log' "$SM_TRANSCRIPT_DIR" "$SM__TRANSCRIPT_SEQ" "$1" "${SM__O_ID//[^A-Za-z0-9._-]/_}"
 }
 
@@ -891,6 +891,7 @@ sm__swaks() {
         [ "$flavour" = plain ] || args+=(--tls-protocol "$SM__O_TLSV")
     fi
     SM_LAST_ID=$SM__O_ID
+    SM__TRANSCRIPT_SEQ=$((SM__TRANSCRIPT_SEQ + 1))
     SM_LAST_TRANSCRIPT=$(sm__transcript_path "swaks-$flavour")
     SM_LAST_RC=0
     {
@@ -921,6 +922,7 @@ sm_smtp_py() {
     for a in "${SM__REST[@]}"; do case $a in --to|--to=*) hasto=1 ;; esac; done
     [ "$hasto" = 1 ] || args+=(--to "$SM_DEFAULT_TO")
     SM_LAST_ID=$SM__O_ID
+    SM__TRANSCRIPT_SEQ=$((SM__TRANSCRIPT_SEQ + 1))
     SM_LAST_TRANSCRIPT=$(sm__transcript_path "py-$pymode")
     SM_LAST_RC=0
     {

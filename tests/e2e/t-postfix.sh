@@ -90,13 +90,19 @@ start_milter() {
 	pf_wait_listen "$milter_port" 10
 }
 
+# ---- refusals at start ----------------------------------------------------------
+check "as root without -u or allow_root the daemon refuses to start" \
+	bash -c "'$milter_bin' -F -p inet:1@127.0.0.1 -f '$srcdir/tests/data/good.policy' -a none 2>&1 | grep -q 'refusing to run as root'"
+check "a policy with errors stops the daemon at start, every error named" \
+	bash -c "'$milter_bin' -F --allow-root -p inet:1@127.0.0.1 -f '$srcdir/tests/data/bad.policy' -a none 2>&1 | grep -c 'bad.policy:[0-9]*: ' | grep -qx 5"
+
 # ---- set up ------------------------------------------------------------------
 milter_port=$(pf_free_port)
 pf_setup "$W" "inet:127.0.0.1:$milter_port" || { echo "0 passed, 1 failed"; exit 1; }
 write_policy ""
 mkdir -p "$W/audit"
 write_audit_checker
-printf 'implicit_tls = smtps\nhostname = mx.e2e.test\naudit_log = %s\nstats_file = %s\nstats_interval = 0\n' \
+printf 'implicit_tls = smtps\nhostname = mx.e2e.test\nallow_root = yes\naudit_log = %s\nstats_file = %s\nstats_interval = 0\n' \
 	"$W/audit/audit.jsonl" "$W/status" > "$W/milter.conf"
 start_milter || { echo "cannot start the milter"; cat "$W/milter.log"; echo "0 passed, 1 failed"; exit 1; }
 pf_start || { echo "cannot start Postfix"; echo "0 passed, 1 failed"; exit 1; }
