@@ -2,89 +2,83 @@
  * NAME
  *	reload 3
  * SUMMARY
- *	the current policy, and its replacement on SIGUSR1
+ *	the daemon's policy in force: load, reload on SIGUSR1, log
  * SYNOPSIS
  *	int	tp_policy_start(const char *path);
  *	struct tp_policy *tp_current_policy(unsigned long *generation);
  *	void	tp_policy_reload(void);
  *	void	tp_policy_stop(void);
  * DESCRIPTION
- *	tp_policy_start() loads the first policy (every error is logged;
- *	-1 if there was any). tp_current_policy() returns a new reference
- *	to the policy in force and its generation (1, 2, ...): each
- *	connection takes one at its start and keeps it to its end, so a
- *	reload never changes the rules under a session in flight.
- *
- *	tp_policy_reload() runs in the signal thread (signals.c), never in
- *	a connection's callback: it builds the new policy completely, and only if the file has no error swaps it in
- *	under a mutex; the old one is freed when its last connection
- *	closes. A bad file is logged with every error and the old policy
- *	stays.
+ *	The daemon's side of the policy holder (tp_holder.h): it logs what
+ *	the holder did. tp_policy_start() loads the first policy (-1 if it
+ *	has any error, every error logged). tp_current_policy() gives a
+ *	connection its reference. tp_policy_reload() runs in the signal
+ *	thread (signals.c), never in a connection's callback; a bad file
+ *	is logged with every error and the old policy stays in force.
  */
 
-#include <pthread.h>
 #include <stdatomic.h>
-#include <stdlib.h>
-#include <string.h>
 #include <syslog.h>
 
 #include "milter.h"
+#include "tp_holder.h"
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct tp_policy *current;	/* the policy in force */
-static unsigned long generation;	/* its number, from 1 */
-static char *path;			/* where it comes from */
+static struct tp_holder holder;
 
-/* load - load and summarize, or log every error */
+/* log_errors - every error of a refused file */
 
-static struct tp_policy *
-load(void)
+static void
+log_errors(const char *path, const struct tp_errors *errs)
+{
+	for (size_t i = 0; i < errs->kept; i++)
+		tp_log(LOG_ERR, "%s", errs->msgs[i]);
+	if (errs->count > errs->kept)
+		tp_log(LOG_ERR, "%s: %zu more errors not shown", path, errs->count - errs->kept);
+	tp_log(LOG_ERR, "%s: %zu error%s; policy refused", path, errs->count,
+	       errs->count == 1 ? "" : "s");
+}
+
+/* log_loaded - what a policy holds */
+
+static void
+log_loaded(void)
 {
 	struct tp_policy_summary s;
-	struct tp_errors errs;
-	struct tp_policy *p;
+	unsigned long gen;
+	struct tp_policy *p = tp_holder_get(&holder, &gen);
 
-	tp_errors_init(&errs);
-	if ((p = tp_policy_load(path, &errs)) == NULL) {
-		for (size_t i = 0; i < errs.kept; i++)
-			tp_log(LOG_ERR, "%s", errs.msgs[i]);
-		tp_log(LOG_ERR, "%s: %zu error%s; policy refused", path, errs.count,
-		       errs.count == 1 ? "" : "s");
-	} else {
-		tp_policy_summarize(p, &s);
-		tp_log(LOG_INFO, "policy %s loaded: %zu rules (sender %zu, rcpt %zu, "
-		       "client address %zu, client name %zu), default %s", path, s.rules,
-		       s.by_kind[TP_KIND_SENDER], s.by_kind[TP_KIND_RCPT],
-		       s.by_kind[TP_KIND_CLIENT_ADDR], s.by_kind[TP_KIND_CLIENT_NAME],
-		       tp_level_name(s.default_level));
-	}
-	tp_errors_free(&errs);
-	return (p);
+	tp_policy_summarize(p, &s);
+	tp_log(LOG_INFO, "policy %s loaded: %zu rules (sender %zu, rcpt %zu, "
+	       "client address %zu, client name %zu), default %s; generation %lu in force",
+	       holder.path, s.rules, s.by_kind[TP_KIND_SENDER], s.by_kind[TP_KIND_RCPT],
+	       s.by_kind[TP_KIND_CLIENT_ADDR], s.by_kind[TP_KIND_CLIENT_NAME],
+	       tp_level_name(s.default_level), gen);
+	tp_policy_unref(p);
 }
 
 /* tp_policy_start - the first policy */
 
 int
-tp_policy_start(const char *file)
+tp_policy_start(const char *path)
 {
-	if ((path = strdup(file)) == NULL || (current = load()) == NULL)
-		return (-1);
-	generation = 1;
-	return (0);
+	struct tp_errors errs;
+	int	rc;
+
+	tp_errors_init(&errs);
+	if ((rc = tp_holder_init(&holder, path, &errs)) < 0)
+		log_errors(path, &errs);
+	else
+		log_loaded();
+	tp_errors_free(&errs);
+	return (rc);
 }
 
 /* tp_current_policy - a reference to the policy in force */
 
 struct tp_policy *
-tp_current_policy(unsigned long *gen)
+tp_current_policy(unsigned long *generation)
 {
-	struct tp_policy *p;
-
-	pthread_mutex_lock(&lock);
-	p = current ? tp_policy_ref(current) : NULL;
-	*gen = generation;
-	pthread_mutex_unlock(&lock);
-	return (p);
+	return (tp_holder_get(&holder, generation));
 }
 
 /* tp_policy_reload - replace the policy if the file is good */
@@ -92,26 +86,19 @@ tp_current_policy(unsigned long *gen)
 void
 tp_policy_reload(void)
 {
-	struct tp_policy *fresh = load();
-	struct tp_policy *old;
+	struct tp_errors errs;
 	unsigned long gen;
 
-	if (fresh == NULL) {
-		pthread_mutex_lock(&lock);
-		gen = generation;
-		pthread_mutex_unlock(&lock);
+	tp_errors_init(&errs);
+	if (tp_holder_reload(&holder, &errs, &gen) < 0) {
+		log_errors(holder.path, &errs);
 		tp_log(LOG_ERR, "reload failed: keeping policy generation %lu", gen);
 		atomic_fetch_add(&tp_stats.reloads_failed, 1);
-		return;
+	} else {
+		log_loaded();
+		atomic_fetch_add(&tp_stats.reloads, 1);
 	}
-	pthread_mutex_lock(&lock);
-	old = current;
-	current = fresh;
-	gen = ++generation;
-	pthread_mutex_unlock(&lock);
-	tp_policy_unref(old);
-	atomic_fetch_add(&tp_stats.reloads, 1);
-	tp_log(LOG_INFO, "policy generation %lu in force", gen);
+	tp_errors_free(&errs);
 }
 
 /* tp_policy_stop - drop the daemon's own reference at exit */
@@ -119,10 +106,5 @@ tp_policy_reload(void)
 void
 tp_policy_stop(void)
 {
-	pthread_mutex_lock(&lock);
-	tp_policy_unref(current);
-	current = NULL;
-	pthread_mutex_unlock(&lock);
-	free(path);
-	path = NULL;
+	tp_holder_free(&holder);
 }

@@ -5,7 +5,7 @@
 #      end-to-end tests against a real Postfix)
 #   3. rebuild with AddressSanitizer + UBSan; run the unit tests and the
 #      Postfix end-to-end tests again with that build
-#   4. run the unit tests under valgrind
+#   4. run the unit tests under ThreadSanitizer, then under valgrind
 #   5. "make install" into a DESTDIR, checked (tests/test-install.sh)
 #   6. "make distcheck"
 # Build trees go to _build-*/ in the source tree. Exit status 0 when all passed.
@@ -41,6 +41,13 @@ CK_FORK=no srcdir=.. ./tests/check_tlspolicy
 srcdir=.. top_builddir=. sh ../tests/test-tlspolicyctl.sh
 srcdir=.. top_builddir=. bash ../tests/e2e/t-postfix.sh
 unset ASAN_OPTIONS UBSAN_OPTIONS
+cd "$top"
+
+step "ThreadSanitizer: unit tests (reload while deciding, audit writer)"
+rm -rf _build-tsan && mkdir _build-tsan && cd _build-tsan
+../configure --enable-werror --enable-tests --enable-tsan --disable-e2e >/dev/null
+make -j"$jobs" tests/check_tlspolicy
+CK_FORK=no TSAN_OPTIONS=halt_on_error=1 srcdir=.. ./tests/check_tlspolicy
 cd "$top"
 
 step "valgrind: unit tests"
