@@ -7,6 +7,7 @@
  *	tlspolicyctl check [-f POLICY]
  *	tlspolicyctl explain [-f POLICY] --client IP --sender ADDR
  *		--rcpt ADDR [--rcpt ADDR ...] [TLS options]
+ *	tlspolicyctl report [--since T] [--domain D] [--json] AUDITLOG...
  *	tlspolicyctl status [--status FILE]
  * DESCRIPTION
  *	The admin's view of the engine: the same library the milter
@@ -29,6 +30,7 @@
 
 #include "config.h"
 #include "tp_policy.h"
+#include "tp_report.h"
 
 #define EXIT_REFUSED	1
 #define EXIT_POLICY	2
@@ -59,6 +61,13 @@ usage(FILE *fp)
 "            effective level, each check with its reason, the decision and\n"
 "            the SMTP reply the milter would send. Without --tls-version\n"
 "            the session is plaintext.\n"
+"\n"
+"  report    [--since T] [--domain D] [--json] AUDITLOG...\n"
+"            Summarize audit logs (plain or gzip): per sender domain,\n"
+"            recipient domain and client, messages, share over TLS, versions,\n"
+"            strength, verification, STARTTLS vs implicit, and for prefer or\n"
+"            testing domains what require would have rejected (\"ready to\n"
+"            enforce: yes/no\"). See tlspolicyctl report --help.\n"
 "\n"
 "  status    [--status FILE]\n"
 "            Print the running daemon's counters (decisions by result,\n"
@@ -405,12 +414,14 @@ main(int argc, char **argv)
 		printf("tlspolicyctl %s\n", PACKAGE_VERSION);
 		return (0);
 	}
+	if (argc >= 2 && strcmp(argv[1], "report") == 0)
+		return (tp_report_main(argc - 1, argv + 1));
 	if (argc < 2 || argv[1][0] == '-')
-		return (bad_usage("missing command (check, explain or status)"));
+		return (bad_usage("missing command (check, explain, report or status)"));
 	cmd = argv[1];
 	if (strcmp(cmd, "check") != 0 && strcmp(cmd, "explain") != 0
 	    && strcmp(cmd, "status") != 0)
-		return (bad_usage("unknown command (expected check, explain or status)"));
+		return (bad_usage("unknown command (expected check, explain, report or status)"));
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "f:hV", options, NULL)) != -1) {
 		if (c == 'f')

@@ -44,7 +44,8 @@
  *	file and lineno name it in diagnostics. It returns 1 when the
  *	record was counted, 0 when a filter (since, domain) left it out,
  *	-1 when it was skipped as malformed: not a JSON object, NUL bytes,
- *	invalid UTF-8, a wrong type, a missing field, "v" other than 1.
+ *	invalid UTF-8, a wrong type, a missing field, "v" other than 1;
+ *	-2 when memory ran out (the report is then incomplete).
  *	tp_report_read() feeds every line of a file to the report, plain
  *	or gzip compressed, "-" for standard input, parsing in
  *	opts->threads worker threads; it returns -1 with a reason in why

@@ -228,6 +228,13 @@ check "status file: counters" status_has "^decisions_refused=[1-9]"
 check "status file: nothing lost yet" status_has "^audit_lost=0$"
 check "tlspolicyctl status shows the counters" \
 	bash -c "'$top_builddir/policy/tlspolicyctl' status --status '$W/status' | grep -q '^decisions_pass=[1-9]'"
+ctl="$top_builddir/policy/tlspolicyctl"
+"$ctl" report "$W/audit/audit.jsonl.1" > "$W/report.txt" 2>&1
+check "tlspolicyctl report: a testing domain is not ready to enforce" \
+	grep -q 'sender domain test.e2e.test: 1 of 1 message; not ready to enforce' "$W/report.txt"
+gzip -c "$W/audit/audit.jsonl.1" > "$W/audit.jsonl.1.gz"
+check "tlspolicyctl report reads rotated gzip logs: the same report" \
+	bash -c "diff <('$ctl' report --json '$W/audit/audit.jsonl.1' | sed 's/\"files\":[^]]*]//; s/\"first_skipped\":[^,]*//') <('$ctl' report --json '$W/audit.jsonl.1.gz' | sed 's/\"files\":[^]]*]//; s/\"first_skipped\":[^,]*//')"
 rm -rf "$W/audit"
 kill -USR2 "$milter_pid"
 pf_swaks_starttls -- --from lost@secure.e2e.test
