@@ -13,3 +13,6 @@ apt-get install -y -q --no-install-recommends \
 	libmilter-dev libssl-dev check libjson-c-dev zlib1g-dev \
 	postfix swaks openssl libnet-ssleay-perl libio-socket-ssl-perl \
 	python3 valgrind procps ca-certificates util-linux
+# Sendmail for its end-to-end tests: its package would remove Postfix, so it
+# is unpacked under /opt/sendmail with only the libraries it needs.
+sh "$(dirname "$0")/../tests/e2e/install-sendmail.sh"

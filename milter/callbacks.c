@@ -43,7 +43,7 @@ static const struct {
 	int	stage;
 	const char *macros;
 }	symlists[] = {
-	{SMFIM_CONNECT, "j _ {daemon_name} {daemon_port} {daemon_addr} {client_addr} "
+	{SMFIM_CONNECT, "j _ {daemon_name} {daemon_port} {daemon_addr} {daemon_flags} {client_addr} "
 	 "{client_name} {client_ptr} {client_resolve} " TLS_MACROS},
 	{SMFIM_HELO, TLS_MACROS},
 	{SMFIM_ENVFROM, "i {mail_addr} {auth_authen} {auth_type} " TLS_MACROS},
@@ -213,9 +213,10 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 	name = tp_client_name_verified(name ? name : hostname, smfi_getsymval(ctx, tp_unconst("{client_resolve}")));
 	if (tp_conn_set(&c->client_name, name) < 0
 	    || tp_conn_set(&c->daemon_name, smfi_getsymval(ctx, tp_unconst("{daemon_name}"))) < 0
-	    || tp_conn_set(&c->daemon_port, smfi_getsymval(ctx, tp_unconst("{daemon_port}"))) < 0)
+	    || tp_conn_set(&c->daemon_port, smfi_getsymval(ctx, tp_unconst("{daemon_port}"))) < 0
+	    || tp_conn_set(&c->daemon_flags, smfi_getsymval(ctx, tp_unconst("{daemon_flags}"))) < 0)
 		fail_later(c, "out of memory");
-	tp_conn_tls_update(c, macro, ctx, false);
+	tp_conn_tls_update(c, macro, ctx, TP_AT_CONNECT);
 	return (no_reply(c, SMFIP_NR_CONN));
 }
 
@@ -230,7 +231,7 @@ mlfi_helo(SMFICTX *ctx, char *helo)
 		return (SMFIS_CONTINUE);
 	if (tp_conn_set(&c->helo, helo) < 0)
 		fail_later(c, "out of memory");
-	tp_conn_tls_update(c, macro, ctx, true);
+	tp_conn_tls_update(c, macro, ctx, TP_AT_HELO);
 	return (no_reply(c, SMFIP_NR_HELO));
 }
 
@@ -250,7 +251,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	    || tp_conn_set(&c->queue_id, smfi_getsymval(ctx, tp_unconst("i"))) < 0
 	    || tp_conn_set(&c->auth, smfi_getsymval(ctx, tp_unconst("{auth_authen}"))) < 0)
 		fail_later(c, "out of memory");
-	tp_conn_tls_update(c, macro, ctx, false);
+	tp_conn_tls_update(c, macro, ctx, TP_AT_LATER);
 	return (no_reply(c, SMFIP_NR_MAIL));
 }
 
@@ -313,7 +314,7 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 
 	if (c == NULL)
 		return (tempfail(ctx, c, "connection state lost"));
-	tp_conn_tls_update(c, macro, ctx, false);
+	tp_conn_tls_update(c, macro, ctx, TP_AT_LATER);
 	note_queue_id(c, ctx);
 	if ((r = tp_conn_add_rcpt(c)) == NULL) {
 		set_reply(ctx, "452", "4.5.3", "Too many recipients");

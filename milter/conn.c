@@ -12,11 +12,7 @@
  *	The TLS macros are read at every stage where they can change and
  *	the latest kept: a client sends EHLO again after STARTTLS, and may
  *	even send MAIL with no second EHLO. How TLS came about is decided
- *	the first time TLS is seen: at connect, or at a first HELO, it was
- *	there before any SMTP command (implicit TLS, port 465); after a
- *	plaintext HELO it is STARTTLS. A listener named in implicit_tls
- *	settles it where the MTA tells nothing (Sendmail's TLS handshake
- *	comes after the connect callback).
+ *	the first time TLS is seen (tls_how_first_seen).
  *
  *	tp_conn_message_end() logs every recipient decision of the
  *	message once (Postfix may abort more than once) and resets the
@@ -120,21 +116,55 @@ tp_conn_free(struct tp_conn *c)
 	free(c->helo);
 	free(c->daemon_name);
 	free(c->daemon_port);
+	free(c->daemon_flags);
 	for (size_t i = 0; i < 8; i++)
 		free(c->tls_raw[i]);
 	tp_policy_unref(c->policy);
 	free(c);
 }
 
+/* has_flag - is this letter one of Sendmail's {daemon_flags} ("b s EE")? */
+
+static bool
+has_flag(const char *flags, char letter)
+{
+	for (const char *p = flags; p != NULL && *p; p++)
+		if (*p == letter && (p == flags || p[-1] == ' ') && (p[1] == 0 || p[1] == ' '))
+			return (true);
+	return (false);
+}
+
+/*
+ * tls_how_first_seen - implicit TLS (port 465) or STARTTLS? In order:
+ * a listener named in implicit_tls; TLS already at connect (Postfix sends
+ * the TLS macros at connect on a wrappermode port); Sendmail's listener
+ * flags (M=s is implicit TLS; Sendmail lets a client STARTTLS before any
+ * EHLO, so the HELO tells nothing there); else TLS at a first HELO was
+ * there before any SMTP command.
+ */
+
+static enum tp_tls_how
+tls_how_first_seen(const struct tp_conn *c, bool at_connect)
+{
+	if (tp_listener_is_implicit(c->daemon_name, c->daemon_port) || at_connect)
+		return (TP_TLS_HOW_IMPLICIT);
+	if (c->daemon_flags != NULL)
+		return (has_flag(c->daemon_flags, 's') ? TP_TLS_HOW_IMPLICIT : TP_TLS_HOW_STARTTLS);
+	return (c->plain_helo_seen ? TP_TLS_HOW_STARTTLS : TP_TLS_HOW_IMPLICIT);
+}
+
 /*
  * tp_conn_tls_update - read the TLS macros at this stage. get(ctx, name)
- * returns a macro's value or NULL. at_helo tells a HELO callback apart.
+ * returns a macro's value or NULL. stage: TP_AT_CONNECT, TP_AT_HELO, or
+ * TP_AT_LATER (MAIL, RCPT).
  */
 
 void
 tp_conn_tls_update(struct tp_conn *c, const char *(*get) (void *, const char *),
-		   void *ctx, bool at_helo)
+		   void *ctx, enum tp_stage stage)
 {
+	bool	at_helo = stage == TP_AT_HELO;
+	bool	at_connect = stage == TP_AT_CONNECT;
 	const char *version = get(ctx, "{tls_version}");
 	bool	tls = version != NULL && *version != 0;
 
@@ -151,9 +181,7 @@ tp_conn_tls_update(struct tp_conn *c, const char *(*get) (void *, const char *),
 			tp_conn_set(&c->tls_raw[i], v);
 	}
 	if (c->tls_how == TP_TLS_HOW_NONE)
-		c->tls_how = c->plain_helo_seen
-		    && !tp_listener_is_implicit(c->daemon_name, c->daemon_port)
-		    ? TP_TLS_HOW_STARTTLS : TP_TLS_HOW_IMPLICIT;
+		c->tls_how = tls_how_first_seen(c, at_connect);
 }
 
 /* tp_conn_tls_state - the engine's view of the TLS state; raw filled too */

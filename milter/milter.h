@@ -96,6 +96,7 @@ struct tp_conn {
 	char   *helo;
 	char   *daemon_name;
 	char   *daemon_port;
+	char   *daemon_flags;		/* Sendmail's listener flags, e.g. "s" */
 	bool	plain_helo_seen;	/* a HELO came before any TLS */
 	enum tp_tls_how tls_how;	/* how TLS came about, once seen */
 	char   *tls_raw[8];		/* latest TLS macros, see conn.c */
@@ -116,7 +117,11 @@ struct tp_conn {
 extern struct tp_conn *tp_conn_new(void);
 extern void tp_conn_free(struct tp_conn *);
 extern int tp_conn_set(char **, const char *);
-extern void tp_conn_tls_update(struct tp_conn *, const char *(*) (void *, const char *), void *, bool);
+enum tp_stage {
+	TP_AT_CONNECT, TP_AT_HELO, TP_AT_LATER,
+};
+extern void tp_conn_tls_update(struct tp_conn *, const char *(*) (void *, const char *), void *,
+			       enum tp_stage);
 extern void tp_conn_tls_state(struct tp_conn *, struct tp_tls_state *, struct tp_tls_macros *);
 extern struct tp_record_rcpt *tp_conn_add_rcpt(struct tp_conn *);
 extern void tp_conn_record(const struct tp_conn *, const struct tp_tls_state *, const char *, struct tp_record *);

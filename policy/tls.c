@@ -63,8 +63,9 @@ tp_tls_version_name(enum tp_tls_version version)
 enum tp_verify
 tp_verify_parse(const char *text)
 {
+	/* NO: none presented; NOT: none asked for; NONE: no STARTTLS at all. */
 	if (text == NULL || *text == 0 || strcasecmp(text, "NO") == 0
-	    || strcasecmp(text, "NONE") == 0)
+	    || strcasecmp(text, "NOT") == 0 || strcasecmp(text, "NONE") == 0)
 		return (TP_VERIFY_NONE);
 	if (strcasecmp(text, "OK") == 0)
 		return (TP_VERIFY_OK);

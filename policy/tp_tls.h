@@ -23,9 +23,9 @@
  *	stays in the state so that it is recorded as seen).
  *
  *	tp_verify_parse() maps Sendmail's {verify} values: OK is the only
- *	verified result; NO and NONE mean no certificate; every other
- *	value (FAIL, NOT, CLEAR, TEMP, PROTOCOL, SOFTWARE, garbage) counts
- *	as not verified.
+ *	verified result; NO, NOT and NONE mean no certificate (none sent,
+ *	none asked for, no STARTTLS); every other value (FAIL, CLEAR,
+ *	TEMP, PROTOCOL, SOFTWARE, garbage) counts as not verified.
  */
 
 #include <stdbool.h>

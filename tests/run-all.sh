@@ -2,9 +2,9 @@
 # The whole test suite, from a fresh clone on Debian 12, as root:
 #   1. install the packages (contrib/install-deps.sh; skip with NO_INSTALL=1)
 #   2. build with -Werror and run "make check" (unit tests, tlspolicyctl,
-#      end-to-end tests against a real Postfix)
+#      end-to-end tests against a real Postfix and a real Sendmail)
 #   3. rebuild with AddressSanitizer + UBSan; run the unit tests and the
-#      Postfix end-to-end tests again with that build
+#      Postfix and Sendmail end-to-end tests again with that build
 #   4. run the unit tests under ThreadSanitizer, then under valgrind
 #   5. "make install" into a DESTDIR, checked (tests/test-install.sh)
 #   6. "make distcheck"
@@ -40,6 +40,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 CK_FORK=no srcdir=.. ./tests/check_tlspolicy
 srcdir=.. top_builddir=. sh ../tests/test-tlspolicyctl.sh
 srcdir=.. top_builddir=. bash ../tests/e2e/t-postfix.sh
+srcdir=.. top_builddir=. bash ../tests/e2e/t-sendmail.sh
 unset ASAN_OPTIONS UBSAN_OPTIONS
 cd "$top"
 

@@ -7,7 +7,7 @@
 #     W=$(sm_mkworkdir) || exit 1                  # see WORKDIR below
 #     trap sm_stop EXIT                            # sm_stop is idempotent
 #     sm_setup "$W" inet:10999@127.0.0.1           # or "" for no milter
-#     SM_EXTRA_MC='define(`confLOG_LEVEL'"'"', `20'"'"')'  # optional
+#     SM_EXTRA_MC="define(\`confLOG_LEVEL', \`20')dnl"   # optional
 #     sm_start
 #     sm_swaks_starttls --cert trusted; echo "rc=$? id=$SM_LAST_ID"
 #     sm_wait_queue_empty 20
@@ -35,7 +35,9 @@
 #     60 s at startup: "My unqualified host name (vm) unknown; sleeping for
 #     retry"), and private bind mounts, visible only to that Sendmail and
 #     its children, of:
-#       /etc/hosts          127.0.0.1 mx.e2e.test localhost ...
+#       /etc/hosts          127.0.0.1 localhost, then 127.0.0.1 mx.e2e.test
+#                           (so the client 127.0.0.1 is "localhost",
+#                           {client_resolve}=OK; 127.0.0.2 has no name)
 #       /etc/nsswitch.conf  hosts: files (no DNS for client PTR lookups)
 #       /etc/resolv.conf    nameserver 127.0.0.1 (anything that still asks
 #                           DNS is refused locally: nothing leaves the host)
@@ -48,9 +50,13 @@
 #   - Every sendmail command the harness runs (mailq) runs in such a
 #     namespace too (sm_sendmail), never with the host's name.
 #   - Sendmail refuses (silently, for TLS) files under group- or
-#     world-writable directories, sticky bit or not ("file ... unsafe: World
-#     writable directory"): STARTTLS is not offered and the M=s port is never
-#     opened.  sm_setup refuses such a WORKDIR with a clear message.
+#     world-writable directories, sticky bit or not (measured with
+#     /var/tmp, mode 1777: "file ... unsafe: World writable directory"), and
+#     group/world-writable key files: STARTTLS is not offered.  sm_setup
+#     refuses such a WORKDIR with a clear message; sm_start fails if the log
+#     says a TLS file is unsafe.
+#   - sm_stop finds the instance's processes by their mount namespace inode
+#     (one `stat` over /proc/*/ns/mnt), never by name.
 #
 # WORKDIR
 #   The caller creates it (sm_mkworkdir prints a fresh one:
@@ -86,6 +92,11 @@
 #   SM_PORT_STARTTLS2  Name=MTA-ALT  same, a second listener the milter can
 #                                    tell apart by {daemon_name}
 #   SM_PORT_IMPLICIT   Name=MTA-SSL, M=s  TLS handshake on connect (465 style)
+#   SM_PORT_IPV6       Name=MTA-V6 on [::1], STARTTLS offered; "" (and no
+#                      such listener) when the machine has no IPv6 loopback.
+#                      Sendmail gives {client_addr}/{daemon_addr} as
+#                      "IPv6:0:0:0:0:0:0:0:1" there (the milter reads the
+#                      connect callback's sockaddr: "::1").
 #   SM_PORT_SINK       smtp-sink; Sendmail relays EVERYTHING there:
 #                      SMART_HOST + MAIL_HUB esmtp:[127.0.0.1] and every
 #                      SMTP mailer's A= is `TCP $h SINKPORT`, so whatever a
@@ -100,7 +111,7 @@
 # Exported variables (after sm_setup unless noted)
 #   SM_ROOT SM_BIN SM_WORKDIR SM_CONF_DIR SM_MC SM_CF SM_QUEUE_DIR SM_TLS_DIR
 #   SM_LOG_FILE SM_SINK_DIR SM_RUN_DIR SM_NS_DIR SM_TRANSCRIPT_DIR SM_MILTER
-#   SM_PORT_STARTTLS SM_PORT_STARTTLS2 SM_PORT_IMPLICIT SM_PORT_SINK
+#   SM_PORT_STARTTLS SM_PORT_STARTTLS2 SM_PORT_IMPLICIT SM_PORT_SINK SM_PORT_IPV6
 #   SM_HOSTNAME=mx.e2e.test  SM_CLIENT_EHLO=client.e2e.test
 #   SM_DEFAULT_FROM=sender@client.e2e.test  SM_DEFAULT_TO=rcpt@remote.e2e.test
 #   SM_CA_CERT  SM_SERVER_CERT SM_SERVER_KEY  SM_CLIENT_CERT SM_CLIENT_KEY
@@ -131,7 +142,11 @@
 #                                    /var/lib/tlspolicy-e2e (mode 755)
 #   sm_setup WORKDIR MILTER_SOCKET   certs, ports, .mc, namespace files
 #   sm_free_port                     = pf_free_port
-#   sm_start                         syslog receiver, smtp-sink, m4 .mc -> .cf,
+#   sm_start                         (in the caller's shell, not in a pipe or
+#                                    $(...): it sets SM_PID & co.; sm_stop
+#                                    still finds an instance started from a
+#                                    subshell through WORKDIR/run/*.pid)
+#                                    syslog receiver, smtp-sink, m4 .mc -> .cf,
 #                                    Sendmail; waits for every listener (LISTEN
 #                                    in /proc/net/tcp, no probe connection).
 #                                    Non-zero + diagnostics if Sendmail cannot
@@ -204,14 +219,16 @@ sm__is() {
 # sm__ns_pids NS: the live pids whose mount namespace is NS ("mnt:[N]").
 sm__ns_pids() {
     local -; set +e  # errexit-proof even if the caller uses set -e
-    local ns=$1 d
+    local ns=$1 ino
     [ -n "$ns" ] || return 0
     # Never our own namespace: that would be every process on the machine.
     [ "$ns" = "$(readlink /proc/self/ns/mnt 2>/dev/null)" ] && return 0
-    for d in /proc/[0-9]*; do
-        [ "$(readlink "$d/ns/mnt" 2>/dev/null)" = "$ns" ] || continue
-        sm__alive "${d#/proc/}" && printf '%s\n' "${d#/proc/}"
-    done
+    ino=${ns#mnt:[}; ino=${ino%]}
+    case $ino in ''|*[!0-9]*) return 0 ;; esac
+    # One stat for all processes (a bash loop over /proc is slow on a busy
+    # machine); zombies have no namespace link and drop out.
+    stat -L -c '%i %n' /proc/[0-9]*/ns/mnt 2>/dev/null |
+        awk -v i="$ino" '$1 == i { split($2, a, "/"); print a[3] }'
     return 0
 }
 
@@ -221,6 +238,33 @@ sm__need_setup() {
         sm__say "sm_setup has not been run"
         return 1
     fi
+}
+
+# sm__have_ipv6: the loopback has ::1 and a socket can be bound there.
+sm__have_ipv6() {
+    grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null || return 1
+    "${SM_PYTHON:-python3}" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null
+}
+
+# sm__listening6 PORT: something LISTENs on [::1]:PORT or [::]:PORT.
+sm__listening6() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    local hex
+    hex=$(printf '%04X' "$1")
+    awk -v p=":$hex" 'NR > 1 && $4 == "0A" && ($2 == "00000000000000000000000001000000" p || $2 == "00000000000000000000000000000000" p) {f=1} END {exit !f}' \
+        /proc/net/tcp6 2>/dev/null
+}
+
+# sm__leftover_daemon WORKDIR: print the pid of a live Sendmail daemon that
+# sm_start started for WORKDIR (its pid file, its cwd in WORKDIR/queue):
+# e.g. one started from a subshell whose SM_PID the caller never saw.
+sm__leftover_daemon() {
+    local -; set +e  # errexit-proof even if the caller uses set -e
+    local w=$1 pid
+    pid=$(cat "$w/run/sendmail.daemon.pid" 2>/dev/null)
+    sm__alive "$pid" || return 1
+    [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$w/queue" ] || return 1
+    printf '%s\n' "$pid"
 }
 
 sm_new_id() { pf_new_id; }
@@ -249,7 +293,7 @@ sm__safe_path() {
 sm_mkworkdir() {
     local -; set +e  # errexit-proof even if the caller uses set -e
     local base=/var/lib/tlspolicy-e2e d
-    mkdir -p "$base" && chmod 755 "$base" || { sm__say "cannot create $base"; return 1; }
+    if ! mkdir -p "$base" || ! chmod 755 "$base"; then sm__say "cannot create $base"; return 1; fi
     d=$(mktemp -d "$base/sm.XXXXXX") || return 1
     chmod 755 "$d"
     printf '%s\n' "$d"
@@ -260,9 +304,13 @@ sm_mkworkdir() {
 
 sm__write_mc() {
     local -; set +e  # errexit-proof even if the caller uses set -e
-    local milter_lines="" macro_lines="" sa='TCP $h '"$SM_PORT_SINK"
+    # shellcheck disable=SC2016  # $h is Sendmail's, not ours
+    local milter_lines="" macro_lines="" sa='TCP $h '"$SM_PORT_SINK" v6_line="dnl (no IPv6 loopback)"
+    if [ -n "${SM_PORT_IPV6:-}" ]; then
+        v6_line="DAEMON_OPTIONS(\`Port=$SM_PORT_IPV6, Addr=::1, Family=inet6, Name=MTA-V6, Listen=1024')dnl"
+    fi
     if [ -n "$SM_MILTER" ]; then
-        milter_lines="INPUT_MAIL_FILTER(\`tlspolicy', \`S=$SM_MILTER, F=${SM_MILTER_FLAGS-T}, T=C:5s;S:10s;R:10s;E:15s')"
+        milter_lines="INPUT_MAIL_FILTER(\`tlspolicy', \`S=$SM_MILTER, F=${SM_MILTER_FLAGS-T}, T=C:5s;S:10s;R:10s;E:15s')dnl"
     fi
     if [ "${SM_MILTER_MACROS:-}" = all ]; then
         macro_lines="define(\`confMILTER_MACROS_CONNECT', \`j, _, {daemon_name}, {daemon_port}, {daemon_addr}, {if_name}, {if_addr}, {client_addr}, {client_name}, {client_ptr}, {client_resolve}')dnl
@@ -329,9 +377,10 @@ dnl --- listeners (Listen=1024: the default backlog of 10 throttles)
 DAEMON_OPTIONS(\`Port=$SM_PORT_STARTTLS, Addr=127.0.0.1, Family=inet, Name=MTA, Listen=1024')dnl
 DAEMON_OPTIONS(\`Port=$SM_PORT_STARTTLS2, Addr=127.0.0.1, Family=inet, Name=MTA-ALT, Listen=1024')dnl
 DAEMON_OPTIONS(\`Port=$SM_PORT_IMPLICIT, Addr=127.0.0.1, Family=inet, Name=MTA-SSL, M=s, Listen=1024')dnl
-dnl --- milter
-$macro_lines
-$milter_lines
+$v6_line
+dnl --- milter (macro lists: Sendmail's defaults unless SM_MILTER_MACROS=all)
+${macro_lines:-dnl}
+${milter_lines:-dnl (no milter)}
 dnl --- SM_EXTRA_MC begin
 dnl --- SM_EXTRA_MC end
 MAILER(\`local')dnl
@@ -346,6 +395,11 @@ sm_setup() {
     w=$(cd "$w" && pwd -P)
     if sm__alive "${SM_PID:-}"; then
         sm__say "a Sendmail (pid $SM_PID) of this shell is still running; sm_stop first"
+        return 1
+    fi
+    local left
+    if left=$(sm__leftover_daemon "$w"); then
+        sm__say "a Sendmail (pid $left) is still running for $w; sm_stop first"
         return 1
     fi
     if [ "$(id -u)" != 0 ]; then sm__say "must run as root"; return 1; fi
@@ -410,6 +464,12 @@ sm_setup() {
         read -r "${v?}" <"$SM_RUN_DIR/port"
         export "${v?}"
     done
+    SM_PORT_IPV6=
+    if sm__have_ipv6; then
+        pf_free_port >"$SM_RUN_DIR/port" || return 1
+        read -r SM_PORT_IPV6 <"$SM_RUN_DIR/port"
+    fi
+    export SM_PORT_IPV6
     rm -f "$SM_RUN_DIR/port"
 
     # Files bind-mounted inside Sendmail's namespace.
@@ -523,6 +583,7 @@ sm_start() {
             echo $!
         )
         export SM_SYSLOG_PID
+        echo "$SM_SYSLOG_PID" >"$SM_RUN_DIR/syslogd.pid"
         i=0
         while [ ! -S "$SM_RUN_DIR/syslog.sock" ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
         if [ ! -S "$SM_RUN_DIR/syslog.sock" ]; then
@@ -577,6 +638,9 @@ sm_start() {
         for port in "$SM_PORT_SINK" "$SM_PORT_STARTTLS" "$SM_PORT_STARTTLS2" "$SM_PORT_IMPLICIT"; do
             pf__listening "$port" || missing="$missing $port"
         done
+        if [ -n "${SM_PORT_IPV6:-}" ]; then
+            sm__listening6 "$SM_PORT_IPV6" || missing="$missing [::1]:$SM_PORT_IPV6"
+        fi
         [ -z "$missing" ] && break
         sm__alive "$SM_PID" || break
         sleep 0.1; i=$((i + 1))
@@ -609,6 +673,13 @@ sm_stop() {
     local -; set +e  # errexit-proof even if the caller uses set -e
     # Must never fail and never abort an EXIT trap.
     local i pids p
+    # Pids the caller's shell did not keep (sm_start run in a subshell).
+    if [ -z "${SM_PID:-}" ] && [ -n "${SM_WORKDIR:-}" ]; then
+        SM_PID=$(sm__leftover_daemon "$SM_WORKDIR")
+        [ -n "$SM_PID" ] && SM_MNTNS=$(readlink "/proc/$SM_PID/ns/mnt" 2>/dev/null)
+        [ -n "${SM_SINK_PID:-}" ] || SM_SINK_PID=$(cat "$SM_RUN_DIR/smtp-sink.pid" 2>/dev/null)
+        [ -n "${SM_SYSLOG_PID:-}" ] || SM_SYSLOG_PID=$(cat "$SM_RUN_DIR/syslogd.pid" 2>/dev/null)
+    fi
     if [ -n "${SM_PID:-}" ] || [ -n "${SM_MNTNS:-}" ]; then
         # The daemon first (it stops its children), then whatever is left
         # in its namespace (sessions, deliveries, queue runners).
@@ -640,7 +711,7 @@ sm_stop() {
         SM_SINK_PID=
     fi
     if [ -n "${SM_SYSLOG_PID:-}" ]; then
-        if sm__alive "$SM_SYSLOG_PID" && grep -q syslog "/proc/$SM_SYSLOG_PID/cmdline" 2>/dev/null; then
+        if sm__alive "$SM_SYSLOG_PID" && grep -qF "$SM_RUN_DIR/syslog.sock" "/proc/$SM_SYSLOG_PID/cmdline" 2>/dev/null; then
             sleep 0.2   # let the last datagrams in
             kill -TERM "$SM_SYSLOG_PID" 2>/dev/null
             i=0
@@ -779,11 +850,12 @@ sm__sink_files() {
 
 sm_sink_grep() {
     local -; set +e  # errexit-proof even if the caller uses set -e
-    local pat=${1:?sm_sink_grep PATTERN} f found=1
-    while IFS= read -r f; do
-        if grep -Eq -- "$pat" "$f" 2>/dev/null; then printf '%s\n' "$f"; found=0; fi
-    done < <(sm__sink_files)
-    return $found
+    local pat=${1:?sm_sink_grep PATTERN}
+    local -a files
+    mapfile -t files < <(sm__sink_files)
+    [ "${#files[@]}" -gt 0 ] || return 1
+    # one grep for all files (oldest first: grep -l keeps argument order)
+    grep -lE -- "$pat" "${files[@]}" 2>/dev/null
 }
 
 sm_sink_count() {

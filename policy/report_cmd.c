@@ -1,0 +1,255 @@
+/*
+ * NAME
+ *	report_cmd 3
+ * SUMMARY
+ *	tlspolicyctl report: the command
+ * SYNOPSIS
+ *	#include "tp_report.h"
+ *
+ *	int	tp_report_main(int argc, char **argv);
+ * DESCRIPTION
+ *	Options and audit log names in, a report on standard output:
+ *	see usage() below, which is also the command's --help. Every
+ *	log is opened once before any is read, so that a mistyped name
+ *	fails at once rather than after minutes of reading. Parsing uses
+ *	one worker thread per processor this process may run on, up to
+ *	TP_REPORT_THREADS_MAX, and none on a single processor.
+ * DIAGNOSTICS
+ *	To standard error, as "tlspolicyctl report: ...", with text from
+ *	the log escaped; the exit status is 0, EXIT_READ (2) or
+ *	EXIT_USAGE (64).
+ */
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1			/* sched_getaffinity, CPU_COUNT */
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "report_impl.h"
+#include "tp_names.h"
+
+#define EXIT_READ	2
+#define EXIT_USAGE	64
+
+/* usage - the manual in brief */
+
+static void
+usage(FILE *fp)
+{
+	fputs(
+"Usage: tlspolicyctl report [--since TIME] [--domain DOMAIN] [--json] AUDITLOG...\n"
+"\n"
+"Summarize the milter's audit log: per sender domain, per recipient domain\n"
+"and per client, how much mail came over TLS, with which TLS versions,\n"
+"cipher strengths and certificate verification; and, for every name whose\n"
+"mail was decided at level prefer or by a rule in testing mode, how many\n"
+"messages level require would have rejected: is it ready to enforce?\n"
+"\n"
+"Arguments:\n"
+"  AUDITLOG            audit log files (audit_log in tlspolicy-milter.conf),\n"
+"                      plain or gzip-compressed, in any order: audit.jsonl,\n"
+"                      audit.jsonl.1.gz, ...; \"-\" reads standard input\n"
+"\n"
+"Options:\n"
+"      --since TIME    count only records whose time is TIME or later:\n"
+"                        2026-11-01T00:00:00Z  RFC 3339 (fractions, +01:00)\n"
+"                        2026-11-01            a date: midnight UTC\n"
+"                        7d, 24h, 30m          that long before now (s, w too)\n"
+"      --domain DOMAIN count only records whose sender domain, or one of whose\n"
+"                      recipient domains, is DOMAIN or a subdomain of it; a\n"
+"                      record counts whole, with its other domains\n"
+"      --json          one JSON object instead of tables, for programs\n"
+"  -h, --help          this text\n"
+"\n"
+"Output:\n"
+"  Three tables: sender domains, recipient domains and clients (address\n"
+"  and verified host name), most messages first; \"<>\" is the null sender,\n"
+"  \"(none)\" mail without a domain, \"(unknown)\" a client without an address.\n"
+"    MESSAGES       records; a message counts once per name\n"
+"    TLS            share of those messages that came over TLS\n"
+"    STARTTLS       messages that started TLS with STARTTLS\n"
+"    IMPLICIT       messages over implicit TLS (port 465)\n"
+"    VERSIONS       TLS versions, with counts\n"
+"    MIN BITS       the weakest cipher strength seen\n"
+"    BITS           cipher strengths, with counts\n"
+"    VERIFY         client certificate verification (ok, fail, none,\n"
+"                   unknown; other: a word this version does not know)\n"
+"    WOULD REJECT   messages with a recipient decision that require would\n"
+"                   have rejected: unmet-prefer, or fail in testing mode;\n"
+"                   \"-\" if the name had no prefer or testing decisions\n"
+"    READY          ready to enforce: yes if WOULD REJECT is 0\n"
+"  VERSIONS, BITS and VERIFY count only messages that used TLS. Then, for\n"
+"  every name with WOULD REJECT above 0, its newest 3 such messages: time,\n"
+"  session, queue id, client, sender, recipient and the engine's reason.\n"
+"  With --json, the same as one object: sender_domains, rcpt_domains and\n"
+"  clients are arrays in the same order.\n"
+"\n"
+"  Lines that are not audit records (not JSON, NUL bytes, invalid UTF-8, a\n"
+"  missing field or one of the wrong type, a schema version other than 1)\n"
+"  are skipped; their number and the first one, as FILE:LINE: why, go to\n"
+"  standard error at the end. While a long log is read, standard error\n"
+"  shows progress if it is a terminal.\n"
+"\n"
+"Exit status:\n"
+"  0 the report was written; 2 an audit log cannot be opened or read (or\n"
+"  the report cannot be written); 64 usage error.\n"
+"\n"
+"Examples:\n"
+"  tlspolicyctl report /var/log/tlspolicy/audit.jsonl*\n"
+"  tlspolicyctl report --since 7d --domain bank.example audit.jsonl\n"
+"  tlspolicyctl report --json --since 2026-11-01 audit.jsonl.1.gz audit.jsonl\n", fp);
+}
+
+/* usage_error - complain, point at --help */
+
+static int
+usage_error(const char *what, const char *detail)
+{
+	fprintf(stderr, "tlspolicyctl report: %s%s%s\nTry 'tlspolicyctl report --help'.\n",
+		what, detail ? ": " : "", detail ? detail : "");
+	return (EXIT_USAGE);
+}
+
+/* cpus - processors this process may run on */
+
+static unsigned
+cpus(void)
+{
+	long	n;
+
+#ifdef CPU_COUNT
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		return ((unsigned)CPU_COUNT(&set));
+#endif
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return (n > 0 ? (unsigned)n : 1);
+}
+
+/* check_files - every log can be opened: fail before reading for long */
+
+static int
+check_files(char **paths, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int	fd;
+
+		if (strcmp(paths[i], "-") == 0)
+			continue;
+		if ((fd = open(paths[i], O_RDONLY | O_NONBLOCK)) < 0) {
+			fprintf(stderr, "tlspolicyctl report: %s: %s\n", paths[i], strerror(errno));
+			return (-1);
+		}
+		close(fd);
+	}
+	return (0);
+}
+
+/* report_run - read every log, print the report: the exit status */
+
+static int
+report_run(const struct tp_report_opts *opts, bool json, char **paths, int n)
+{
+	struct tp_report *rep = tp_report_new(opts);
+	struct tp_report_totals t;
+	char	why[512], shown[NAME_SHOW_MAX];
+	int	rc = 0;
+
+	if (rep == NULL) {
+		fprintf(stderr, "tlspolicyctl report: out of memory\n");
+		return (EXIT_READ);
+	}
+	for (int i = 0; i < n; i++) {
+		if (tp_report_read(rep, paths[i], why, sizeof(why)) < 0) {
+			fprintf(stderr, "tlspolicyctl report: %s\n",
+				tp_report_display(why, shown, sizeof(shown)));
+			tp_report_free(rep);
+			return (EXIT_READ);
+		}
+	}
+	if (json)
+		tp_report_print_json(rep, stdout);
+	else
+		tp_report_print_text(rep, stdout);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "tlspolicyctl report: standard output: %s\n", strerror(errno));
+		rc = EXIT_READ;
+	}
+	tp_report_totals(rep, &t);
+	if (t.skipped > 0)
+		fprintf(stderr, "tlspolicyctl report: %lu line%s skipped (first: %s)\n", t.skipped,
+			t.skipped == 1 ? "" : "s",
+			t.first_skipped ? tp_report_display(t.first_skipped, shown,
+							    sizeof(shown)) : "?");
+	tp_report_free(rep);
+	return (rc);
+}
+
+enum {
+	OPT_SINCE = 256, OPT_DOMAIN, OPT_JSON,
+};
+
+static const struct option report_options[] = {
+	{"since", required_argument, NULL, OPT_SINCE},
+	{"domain", required_argument, NULL, OPT_DOMAIN},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+/* tp_report_main - tlspolicyctl report [options] AUDITLOG... */
+
+int
+tp_report_main(int argc, char **argv)
+{
+	struct tp_report_opts opts;
+	char	domain[TP_DOMAIN_MAX + 1];
+	const char *why;
+	bool	json = false;
+	unsigned n = cpus();
+	int	c;
+
+	memset(&opts, 0, sizeof(opts));
+	optind = 0;				/* a fresh start, past argv[0] */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", report_options, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			usage(stdout);
+			return (0);
+		case OPT_SINCE:
+			if (tp_report_parse_time(optarg, time(NULL), &opts.since_ms, &why) < 0)
+				return (usage_error("--since", why));
+			opts.has_since = true;
+			break;
+		case OPT_DOMAIN:
+			if (tp_domain_normalize(optarg, strlen(optarg), domain, &why) < 0)
+				return (usage_error("--domain", why));
+			opts.domain = domain;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		case ':':
+			return (usage_error("option needs a value", argv[optind - 1]));
+		default:
+			return (usage_error("unknown option", argv[optind - 1]));
+		}
+	}
+	if (optind >= argc)
+		return (usage_error("no audit log given", NULL));
+	if (check_files(argv + optind, argc - optind) < 0)
+		return (EXIT_READ);
+	opts.threads = n > 1 ? (n < TP_REPORT_THREADS_MAX ? n : TP_REPORT_THREADS_MAX) : 0;
+	opts.progress = isatty(STDERR_FILENO);
+	return (report_run(&opts, json, argv + optind, argc - optind));
+}
