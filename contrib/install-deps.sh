@@ -15,4 +15,4 @@ apt-get install -y -q --no-install-recommends \
 	python3 valgrind procps ca-certificates util-linux
 # Sendmail for its end-to-end tests: its package would remove Postfix, so it
 # is unpacked under /opt/sendmail with only the libraries it needs.
-sh "$(dirname "$0")/../tests/e2e/install-sendmail.sh"
+bash "$(dirname "$0")/../tests/e2e/install-sendmail.sh"
