@@ -16,6 +16,8 @@
 # must stay: `postfix check` uses /etc/postfix/postfix-files), swaks with
 # libnet-ssleay-perl + libio-socket-ssl-perl, openssl, python3 (>= 3.7),
 # script(1) (util-linux).  No iproute2/procps needed (/proc is read directly).
+# It sources common-lib.sh (same directory): what it shares with
+# sendmail-lib.sh (sink, log, client wrappers, ports, test PKI) is there.
 #
 # Shell behaviour: safe under `set -u`; never calls `exit`; every public
 # function runs with errexit off (`local -; set +e`), so a caller's `set -e`
@@ -104,9 +106,9 @@
 # Functions (return 0 on success unless stated)
 #   pf_setup WORKDIR MILTER_SOCKET   create certs, ports, main.cf, master.cf,
 #                                    queue dirs (postfix check)
-#   pf_free_port                     print a free TCP port on 127.0.0.1 (range
-#                                    20000-32767, outside the ephemeral range,
-#                                    never one handed out before in this shell)
+#   pf_free_port                     = e2e_free_port: print a free TCP port on
+#                                    127.0.0.1, never one handed out before in
+#                                    this shell
 #   pf_start                         start smtp-sink then Postfix; wait until all
 #                                    listeners are in LISTEN state (checked in
 #                                    /proc/net/tcp: no probe connection, so no
@@ -119,9 +121,9 @@
 #   pf_reload                        postfix reload (after pf_postconf)
 #   pf_postconf 'name = value'...    edit main.cf (postconf -e)
 #   pf_wait_listen PORT|unix:/path [TIMEOUT]
-#                                    wait until something LISTENs there (use it
-#                                    for the milter: no connection is made, so
-#                                    libmilter does not call xxfi_close)
+#                                    = e2e_wait_listen (use it for the milter:
+#                                    no connection is made, so libmilter does
+#                                    not call xxfi_close)
 #   pf_queue_count                   print #messages in incoming+active+deferred
 #                                    +maildrop (hold NOT included)
 #   pf_wait_queue_empty [TIMEOUT=20] wait until pf_queue_count is 0 (twice in a
@@ -141,58 +143,33 @@
 #                                    print the smtpd log lines of the SMTP session
 #                                    (connect..disconnect) that received QUEUEID;
 #                                    waits for the "disconnect" line; 1 if not found
-#   pf_sink_count [PATTERN]          print #messages in the sink (matching PATTERN)
-#   pf_sink_grep PATTERN             print the paths of sink messages matching
-#                                    PATTERN (grep -E), oldest first; 1 if none
-#   pf_sink_file_for PATTERN         print the path of THE message matching
-#                                    PATTERN; 1 if none, 2 if several (first printed)
+#   pf_sink_count [PATTERN] / pf_sink_grep PATTERN / pf_sink_file_for PATTERN /
 #   pf_wait_sink PATTERN [TIMEOUT=20] [COUNT=1]
-#                                    wait until COUNT sink messages match PATTERN
-#     Sink files (smtp-sink -d 'SINKDIR/%Y%m%d%H%M%S.' -> SINKDIR/20261122204412.3d172b67,
-#     owned by postfix): smtp-sink prepends X-Client-Addr, X-Client-Proto,
-#     X-Helo-Args, X-Mail-Args, X-Rcpt-Args (one per RCPT, with ORCPT=...) and
-#     its own 3-line Received header, then the message as Postfix relayed it
-#     (our Postfix's Received header with the TLS details and, for a trusted
-#     client cert, '(Client CN "client.e2e.test", Issuer "tlspolicy e2e CA"
-#     (verified OK))'), LF line ends, dot-unstuffed, plus one empty line.  The
-#     file is created at MAIL FROM and written while DATA streams in; it is
-#     closed at "." BEFORE smtp-sink answers 250, so once pf_wait_queue_empty
-#     returns every delivered file is complete (an aborted transaction's file
-#     is unlinked).  Counting during deliveries may see partial files.
-#   pf_swaks_plain    [OPTS] [--] [SWAKS ARGS...]   plaintext (no STARTTLS)
-#   pf_swaks_starttls [OPTS] [--] [SWAKS ARGS...]   swaks --tls (TLS required)
-#   pf_swaks_implicit [OPTS] [--] [SWAKS ARGS...]   swaks --tls-on-connect
-#       OPTS: --cert trusted|untrusted|none  (swaks --tls-cert/--tls-key)
-#             --tls-version tlsv1_2|tlsv1_3 (swaks --tls-protocol VALUE)
-#             --id ID        (default: generated, unique)
-#             --port PORT    (default: the listener of that flavour)
-#       Defaults passed to swaks BEFORE your args (later args win):
-#         --server 127.0.0.1 --port P --ehlo client.e2e.test
-#         --from sender@client.e2e.test --to rcpt@remote.e2e.test
-#         --header "Subject: e2e ID" --add-header "X-E2E-Id: ID" --timeout 20
-#       Returns swaks' exit code (0 ok, 23 MAIL rejected, 24 RCPT rejected,
-#       25 DATA rejected, 26 rejected after ".", 29 TLS error, ...).
+#                                    the sink (see common-lib.sh).  Besides
+#                                    smtp-sink's own headers a message there has
+#                                    our Postfix's Received header with the TLS
+#                                    details and, for a trusted client cert,
+#                                    '(Client CN "client.e2e.test", Issuer
+#                                    "tlspolicy e2e CA" (verified OK))'.  Once
+#                                    pf_wait_queue_empty returns every delivered
+#                                    file is complete.
+#   pf_swaks_plain / pf_swaks_starttls / pf_swaks_implicit [OPTS] [--] [SWAKS ARGS...]
 #   pf_smtp_py MODE [OPTS] [--] [smtp-client.py ARGS...]
-#       MODE plain|starttls|starttls-noehlo|implicit, same OPTS as above
-#       (--tls-version also accepts 1.2/1.3); python client tests/e2e/smtp-client.py,
-#       exit codes as swaks.
 #   pf_starttls_noehlo [OPTS] [--] [ARGS...]
-#       = pf_smtp_py starttls-noehlo: EHLO, STARTTLS, then MAIL FROM with NO
-#       second EHLO.  swaks cannot do this (it always re-EHLOs).  Measured:
-#       `openssl s_client -starttls smtp -quiet -name HELO` sends one EHLO
-#       before STARTTLS and none after (log: ehlo=1 starttls=1 mail=1), but it
-#       only works with sleep-paced stdin and gives no per-step status; the
-#       python client reads every reply before sending the next command and
-#       exits with swaks-like codes.  Its transcript confirms the shape.
-#   pf_new_id                        print a fresh unique id
-#   Client transcripts: swaks' own format (" -> " cleartext, " ~> " in TLS,
-#   "<-"/"<~" replies, "<**" an error reply); the python client uses the same
-#   arrows; both files start with the exact command line ("=== ...") and end
-#   with "=== exit N".
+#                                    the e2e_ clients of common-lib.sh (OPTS
+#                                    --cert trusted|untrusted|none,
+#                                    --tls-version, --id, --port; transcripts in
+#                                    PF_TRANSCRIPT_DIR).  No second EHLO after
+#                                    STARTTLS, measured: `openssl s_client
+#                                    -starttls smtp -quiet -name HELO` sends one
+#                                    EHLO before STARTTLS and none after (log:
+#                                    ehlo=1 starttls=1 mail=1), but it only works
+#                                    with sleep-paced stdin and gives no per-step
+#                                    status: hence the python client.
+#   pf_new_id                        = e2e_new_id: print a fresh unique id
 #   One instance per shell: the state lives in the PF_* globals.
 #   pf_fail MESSAGE                  print MESSAGE + log tail to stderr, return 1
 #   pf_diag                          print diagnostics (log tail, queue, sink)
-
 #
 # Observed with this setup (Postfix 3.7.11, swaks 20201014.0):
 #   - Milter down + milter_default_action=tempfail: the connect already fails,
@@ -208,28 +185,13 @@
 # internals
 
 PF__LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-PF__USED_PORTS=${PF__USED_PORTS:-}
-PF__ID_SEQ=${PF__ID_SEQ:-0}
-PF__TRANSCRIPT_SEQ=${PF__TRANSCRIPT_SEQ:-0}
+# shellcheck source=common-lib.sh
+. "$PF__LIB_DIR/common-lib.sh"
 
 pf__say() { printf 'postfix-lib: %s\n' "$*" >&2; }
-
-# pf__alive PID: true if the process exists and is not a zombie.
-pf__alive() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    local pid=${1:-} st
-    [ -n "$pid" ] || return 1
-    [ -r "/proc/$pid/stat" ] || return 1
-    st=$(sed -e 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) || return 1
-    case $st in Z|X|x|"") return 1 ;; esac
-    return 0
-}
-
-# pf__is PID NAME: true if PID is alive and its command name is NAME (guards
-# against killing an unrelated process that reused a stale pid).
-pf__is() {
-    pf__alive "${1:-}" && [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]
-}
+# pf_log ... pf_fail, pf_new_id, pf_free_port, pf_wait_listen, pf__alive,
+# pf__is, pf__listening, pf__make_certs: common-lib.sh's
+e2e__define_api pf
 
 # pf__children PID: pids whose parent is PID (one level).
 pf__children() {
@@ -251,144 +213,10 @@ pf__backdate_conf() {
     return 0
 }
 
-pf__need_setup() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    if [ -z "${PF_WORKDIR:-}" ] || [ ! -f "${PF_CONF_DIR:-/nonexistent}/main.cf" ]; then
-        pf__say "pf_setup has not been run"
-        return 1
-    fi
-}
-
-pf_new_id() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    PF__ID_SEQ=$((PF__ID_SEQ + 1))
-    printf 'e2e%s%04d%05d' "$(date +%s%N | cut -c8-16)" "$PF__ID_SEQ" "$RANDOM"
-}
-
-# ---------------------------------------------------------------------------
-# ports
-
-pf_free_port() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    local port
-    port=$("${PF_PYTHON:-python3}" - "$PF__USED_PORTS" <<'EOF'
-import random, socket, sys
-used = set(int(p) for p in sys.argv[1].split() if p)
-for _ in range(2000):
-    p = random.randint(20000, 32767)
-    if p in used:
-        continue
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind(("127.0.0.1", p))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(p)
-    sys.exit(0)
-sys.exit(1)
-EOF
-) || { pf__say "pf_free_port: no free port found"; return 1; }
-    PF__USED_PORTS="$PF__USED_PORTS $port"
-    printf '%s\n' "$port"
-}
-
-# pf__listening PORT: true if 127.0.0.1:PORT or *:PORT is in LISTEN state.
-pf__listening() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    local hex
-    hex=$(printf '%04X' "$1")
-    awk -v p=":$hex" 'NR > 1 && $4 == "0A" && ($2 == "0100007F" p || $2 == "00000000" p) {f=1} END {exit !f}' \
-        /proc/net/tcp 2>/dev/null
-}
-
-# pf__unix_listening PATH: true if a listening unix socket is bound to PATH.
-pf__unix_listening() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    # /proc/net/unix: Num RefCount Protocol Flags Type St Inode Path; Flags
-    # 00010000 = __SO_ACCEPTCON (listening)
-    awk -v p="$1" 'NR > 1 && $NF == p && $4 == "00010000" {f=1} END {exit !f}' /proc/net/unix 2>/dev/null
-}
-
-pf_wait_listen() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    local target=${1:?pf_wait_listen PORT|unix:/path|inet:host:port [TIMEOUT]} timeout=${2:-10} i=0 n
-    n=$((timeout * 10))
-    while [ "$i" -lt "$n" ]; do
-        case $target in
-            unix:*) pf__unix_listening "${target#unix:}" && return 0 ;;
-            inet:*) pf__listening "${target##*:}" && return 0 ;;
-            *) pf__listening "$target" && return 0 ;;
-        esac
-        sleep 0.1
-        i=$((i + 1))
-    done
-    pf__say "nothing listening on $target after ${timeout}s"
-    return 1
-}
+pf__need_setup() { e2e__need_setup pf "${PF_CONF_DIR:-/nonexistent}/main.cf"; }
 
 # ---------------------------------------------------------------------------
 # setup
-
-pf__make_certs() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    local d=$1
-    cat >"$d/openssl.cnf" <<'EOF'
-[ req ]
-distinguished_name = dn
-prompt = no
-[ dn ]
-CN = unused
-[ ca ]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-[ server ]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:mx.e2e.test, DNS:alt.e2e.test, IP:127.0.0.1
-authorityKeyIdentifier = keyid
-[ client ]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = clientAuth
-subjectAltName = DNS:client.e2e.test
-authorityKeyIdentifier = keyid
-[ rogue ]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = clientAuth
-subjectAltName = DNS:rogue.e2e.test
-EOF
-    local ec="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1"
-    # shellcheck disable=SC2086
-    {
-        openssl req -config "$d/openssl.cnf" -x509 -new $ec -nodes -days 3650 \
-            -subj "/O=tlspolicy e2e/CN=tlspolicy e2e CA" -extensions ca \
-            -keyout "$d/ca.key" -out "$d/ca.pem" &&
-        openssl req -config "$d/openssl.cnf" -new $ec -nodes \
-            -subj "/O=tlspolicy e2e/CN=mx.e2e.test" \
-            -keyout "$d/server.key" -out "$d/server.csr" &&
-        openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
-            -set_serial 2 -days 3650 -extfile "$d/openssl.cnf" -extensions server \
-            -out "$d/server.pem" &&
-        openssl req -config "$d/openssl.cnf" -new $ec -nodes \
-            -subj "/O=tlspolicy e2e/CN=client.e2e.test" \
-            -keyout "$d/client.key" -out "$d/client.csr" &&
-        openssl x509 -req -in "$d/client.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
-            -set_serial 3 -days 3650 -extfile "$d/openssl.cnf" -extensions client \
-            -out "$d/client.pem" &&
-        openssl req -config "$d/openssl.cnf" -x509 -new $ec -nodes -days 3650 \
-            -subj "/O=rogue/CN=rogue.e2e.test" -extensions rogue \
-            -keyout "$d/rogue.key" -out "$d/rogue.pem"
-    } >"$d/openssl.log" 2>&1 || { cat "$d/openssl.log" >&2; pf__say "certificate generation failed"; return 1; }
-    cat "$d/server.pem" "$d/ca.pem" >"$d/server-chain.pem"
-    chmod 644 "$d"/*.pem
-    chmod 600 "$d"/*.key
-    rm -f "$d"/*.csr
-}
 
 pf_setup() {
     local -; set +e  # errexit-proof even if the caller uses set -e
@@ -405,10 +233,7 @@ pf_setup() {
     done
     if [ "$(id -u)" != 0 ]; then pf__say "must run as root"; return 1; fi
     id postfix >/dev/null 2>&1 || { pf__say "no postfix user: is postfix installed?"; return 1; }
-    local t
-    for t in postfix postconf smtp-sink swaks openssl script "${PF_PYTHON:-python3}"; do
-        command -v "$t" >/dev/null 2>&1 || { pf__say "missing tool: $t"; return 1; }
-    done
+    e2e__need_tools pf postfix postconf smtp-sink swaks openssl script "${PF_PYTHON:-python3}" || return 1
 
     # Every directory on the path must be traversable by postfix.
     local p=$w
@@ -423,12 +248,6 @@ pf_setup() {
     export PF_TLS_DIR=$w/tls PF_LOG_FILE=$w/log/maillog PF_SINK_DIR=$w/sink
     export PF_RUN_DIR=$w/run PF_TRANSCRIPT_DIR=$w/transcripts
     export PF_MILTER=$milter
-    export PF_HOSTNAME=mx.e2e.test PF_CLIENT_EHLO=client.e2e.test
-    export PF_DEFAULT_FROM=sender@client.e2e.test PF_DEFAULT_TO=rcpt@remote.e2e.test
-    export PF_CA_CERT=$PF_TLS_DIR/ca.pem
-    export PF_SERVER_CERT=$PF_TLS_DIR/server.pem PF_SERVER_KEY=$PF_TLS_DIR/server.key
-    export PF_CLIENT_CERT=$PF_TLS_DIR/client.pem PF_CLIENT_KEY=$PF_TLS_DIR/client.key
-    export PF_ROGUE_CERT=$PF_TLS_DIR/rogue.pem PF_ROGUE_KEY=$PF_TLS_DIR/rogue.key
     PF_MASTER_PID='' PF_SINK_PID=''
 
     rm -rf "$PF_CONF_DIR" "$PF_QUEUE_DIR" "$PF_DATA_DIR" "$PF_SINK_DIR" "$w/log"
@@ -437,18 +256,10 @@ pf_setup() {
     chmod 755 "$PF_CONF_DIR" "$PF_QUEUE_DIR" "$PF_TLS_DIR" "$w/log" "$PF_RUN_DIR" "$PF_TRANSCRIPT_DIR"
     chown postfix "$PF_DATA_DIR" "$PF_SINK_DIR" && chmod 700 "$PF_DATA_DIR" && chmod 755 "$PF_SINK_DIR"
 
-    if [ ! -s "$PF_CA_CERT" ] || [ ! -s "$PF_ROGUE_KEY" ]; then
-        pf__make_certs "$PF_TLS_DIR" || return 1
-    fi
-
-    local v
-    for v in PF_PORT_STARTTLS PF_PORT_STARTTLS2 PF_PORT_IMPLICIT PF_PORT_SINK; do
-        # not $(pf_free_port): the subshell would forget the used-port list
-        pf_free_port >"$PF_RUN_DIR/port" || return 1
-        read -r "${v?}" <"$PF_RUN_DIR/port"
-        export "${v?}"
-    done
-    rm -f "$PF_RUN_DIR/port"
+    # PF_HOSTNAME, PF_CLIENT_EHLO, PF_DEFAULT_*, PF_*_CERT/KEY (certificates
+    # made unless PF_TLS_DIR has them)
+    e2e__export_pki PF || return 1
+    e2e__pick_ports "$PF_RUN_DIR" PF_PORT_STARTTLS PF_PORT_STARTTLS2 PF_PORT_IMPLICIT PF_PORT_SINK || return 1
 
     cat >"$PF_CONF_DIR/main.cf" <<EOF
 # Generated by tests/e2e/postfix-lib.sh -- private test instance
@@ -622,21 +433,9 @@ pf_start() {
     fi
     pf__backdate_conf
 
-    # 1. smtp-sink first, so nothing is deferred.  -u postfix is mandatory as
-    # root; the dump directory must be writable by postfix.
-    # Started from a subshell so that it is NOT a child of the caller's shell:
-    # otherwise a bare `wait` in a test script would block on it forever.
-    if ! pf__alive "${PF_SINK_PID:-}"; then
-        PF_SINK_PID=$(
-            smtp-sink -u postfix -4 -h sink.e2e.test -m 256 \
-                -d "$PF_SINK_DIR/%Y%m%d%H%M%S." \
-                "127.0.0.1:$PF_PORT_SINK" 256 \
-                </dev/null >>"$PF_RUN_DIR/smtp-sink.log" 2>&1 &
-            echo $!
-        )
-        export PF_SINK_PID
-        echo "$PF_SINK_PID" >"$PF_RUN_DIR/smtp-sink.pid"
-    fi
+    # 1. smtp-sink first, so nothing is deferred (not a child of the
+    # caller's shell: a bare `wait` in a test does not block on it).
+    e2e__start_sink PF
 
     # 2. Postfix.  Without a tty `postfix` is silent on errors: use script(1).
     rc=0
@@ -683,10 +482,7 @@ pf_stop() {
         if pf__is "$pid" master; then
             kids=$(pf__children "$pid")
             # postfix stop = kill master + wait up to 5 s; we poll ourselves.
-            kill -TERM "$pid" 2>/dev/null
-            i=0
-            while pf__alive "$pid" && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-            pf__alive "$pid" && kill -KILL "$pid" 2>/dev/null
+            e2e__stop_pid "$pid" 100
             # Children exit when the master goes away (they also get SIGTERM
             # from the master's process-group kill); make sure of it.
             i=0
@@ -700,18 +496,7 @@ pf_stop() {
         fi
     fi
     PF_MASTER_PID=
-    if [ -n "${PF_SINK_PID:-}" ]; then
-        if pf__is "$PF_SINK_PID" smtp-sink; then
-            kill -TERM "$PF_SINK_PID" 2>/dev/null
-            i=0
-            while pf__alive "$PF_SINK_PID" && [ "$i" -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
-            pf__alive "$PF_SINK_PID" && kill -KILL "$PF_SINK_PID" 2>/dev/null
-        fi
-        # Not our child (see pf_start), so this normally returns 127 at once;
-        # kept in case a caller started the sink itself.
-        wait "$PF_SINK_PID" 2>/dev/null
-        PF_SINK_PID=
-    fi
+    e2e__stop_sink PF
     return 0
 }
 
@@ -747,290 +532,45 @@ pf_queue_flush_hold() {
     postsuper -c "$PF_CONF_DIR" -d ALL hold >/dev/null 2>&1
 }
 
-pf_wait_queue_empty() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    pf__need_setup || return 1
-    local timeout=${1:-20} i=0 zeros=0 n
-    while [ "$i" -lt $((timeout * 10)) ]; do
-        n=$(pf_queue_count)
-        if [ "$n" -eq 0 ]; then
-            zeros=$((zeros + 1))
-            [ "$zeros" -ge 2 ] && return 0
-        else
-            zeros=0
-        fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    pf__say "queue not empty after ${timeout}s ($n messages):"
-    pf_queue_list >&2
-    return 1
-}
-
 # ---------------------------------------------------------------------------
 # log
 
-pf_log() { printf '%s\n' "${PF_LOG_FILE:-}"; }
-
-pf_log_offset() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    if [ -f "${PF_LOG_FILE:-/nonexistent}" ]; then stat -c %s "$PF_LOG_FILE"; else echo 0; fi
+# pf__transcript_queueid FILE: the queue id of "250 ... queued as X".
+pf__transcript_queueid() {
+    sed -n 's/.*250 .*queued as \([0-9A-Za-z]*\).*/\1/p' "$1" | tail -n 1
 }
 
-pf_log_since() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    local off=${1:-0}
-    [ -f "${PF_LOG_FILE:-/nonexistent}" ] || return 0
-    tail -c +"$((off + 1))" "$PF_LOG_FILE"
-}
-
-pf_log_grep() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    [ -f "${PF_LOG_FILE:-/nonexistent}" ] || return 1
-    grep -E "$@" "$PF_LOG_FILE"
-}
-
-pf_log_wait() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    local pat=${1:?pf_log_wait PATTERN [TIMEOUT] [OFFSET]} timeout=${2:-10} off=${3:-0} i=0
-    while [ "$i" -lt $((timeout * 10)) ]; do
-        pf_log_since "$off" | grep -Eq -- "$pat" && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-
-# pf_log_session QUEUEID [TIMEOUT]: log lines of the smtpd session that
-# received QUEUEID, from "connect from" to "disconnect from".
-pf_log_session() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    local qid=${1:?pf_log_session QUEUEID [TIMEOUT]} timeout=${2:-5} i=0 out
-    while :; do
-        out=$(awk -v q="$qid" '
-            {
-                # "... postfix/smtpd[123]: text" or "postfix/alt/smtpd[123]: text"
-                if (match($0, /\/smtpd\[[0-9]+\]: /) == 0) next
-                key = substr($0, RSTART, RLENGTH)
-                txt = substr($0, RSTART + RLENGTH)
-                if (txt ~ /^connect from /) { buf[key] = ""; on[key] = 1 }
-                if (!on[key]) next
-                buf[key] = buf[key] $0 "\n"
-                if (index(txt, q ": ") == 1) hit[key] = 1
-                if (txt ~ /^disconnect from /) {
-                    if (hit[key]) { printf "%s", buf[key]; found = 1; exit }
-                    on[key] = 0; buf[key] = ""
-                }
+# pf__log_session_once QUEUEID (pf_log_session = e2e_log_session, which
+# polls it): the log lines of the smtpd session that received QUEUEID, from
+# "connect from" to "disconnect from"; 1 while they are not all there.
+pf__log_session_once() {
+    awk -v q="$1" '
+        {
+            # "... postfix/smtpd[123]: text" or "postfix/alt/smtpd[123]: text"
+            if (match($0, /\/smtpd\[[0-9]+\]: /) == 0) next
+            key = substr($0, RSTART, RLENGTH)
+            txt = substr($0, RSTART + RLENGTH)
+            if (txt ~ /^connect from /) { buf[key] = ""; on[key] = 1 }
+            if (!on[key]) next
+            buf[key] = buf[key] $0 "\n"
+            if (index(txt, q ": ") == 1) hit[key] = 1
+            if (txt ~ /^disconnect from /) {
+                if (hit[key]) { printf "%s", buf[key]; found = 1; exit }
+                on[key] = 0; buf[key] = ""
             }
-            END { exit !found }' "${PF_LOG_FILE:-/nonexistent}" 2>/dev/null) && {
-            printf '%s\n' "$out"
-            return 0
         }
-        [ "$i" -ge $((timeout * 10)) ] && return 1
-        sleep 0.1
-        i=$((i + 1))
-    done
+        END { exit !found }' "${PF_LOG_FILE:-/nonexistent}" 2>/dev/null
 }
-
-# ---------------------------------------------------------------------------
-# sink
-
-pf__sink_files() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    [ -d "${PF_SINK_DIR:-/nonexistent}" ] || return 0
-    find "$PF_SINK_DIR" -type f -printf '%T@ %p\n' 2>/dev/null | sort -n | cut -d' ' -f2-
-}
-
-pf_sink_grep() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    local pat=${1:?pf_sink_grep PATTERN} f found=1
-    while IFS= read -r f; do
-        if grep -Eq -- "$pat" "$f" 2>/dev/null; then printf '%s\n' "$f"; found=0; fi
-    done < <(pf__sink_files)
-    return $found
-}
-
-pf_sink_count() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    if [ $# -gt 0 ]; then
-        pf_sink_grep "$1" | wc -l
-    else
-        pf__sink_files | wc -l
-    fi
-}
-
-pf_sink_file_for() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    local pat=${1:?pf_sink_file_for PATTERN} files n
-    files=$(pf_sink_grep "$pat") || return 1
-    n=$(printf '%s\n' "$files" | wc -l)
-    printf '%s\n' "${files%%$'\n'*}"
-    if [ "$n" -gt 1 ]; then
-        pf__say "pf_sink_file_for: $n messages match '$pat'"
-        return 2
-    fi
-    return 0
-}
-
-pf_wait_sink() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    local pat=${1:?pf_wait_sink PATTERN [TIMEOUT] [COUNT]} timeout=${2:-20} want=${3:-1} i=0
-    while [ "$i" -lt $((timeout * 10)) ]; do
-        [ "$(pf_sink_count "$pat")" -ge "$want" ] && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-
-# ---------------------------------------------------------------------------
-# clients
-
-# pf__client_opts: parse wrapper options into PF__O_* and leave the rest in
-# PF__REST (array).
-pf__client_opts() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    PF__O_CERT=none PF__O_TLSV="" PF__O_ID="" PF__O_PORT=""
-    PF__REST=()
-    while [ $# -gt 0 ]; do
-        case $1 in
-            --cert) PF__O_CERT=${2:?--cert needs trusted|untrusted|none}; shift 2 ;;
-            --cert=*) PF__O_CERT=${1#*=}; shift ;;
-            --tls-version) PF__O_TLSV=${2:?--tls-version needs a value}; shift 2 ;;
-            --tls-version=*) PF__O_TLSV=${1#*=}; shift ;;
-            --id) PF__O_ID=${2:?--id needs a value}; shift 2 ;;
-            --id=*) PF__O_ID=${1#*=}; shift ;;
-            --port) PF__O_PORT=${2:?--port needs a value}; shift 2 ;;
-            --port=*) PF__O_PORT=${1#*=}; shift ;;
-            --) shift; break ;;
-            *) break ;;
-        esac
-    done
-    PF__REST=("$@")
-    case $PF__O_CERT in
-        trusted) PF__O_CERTFILE=$PF_CLIENT_CERT PF__O_KEYFILE=$PF_CLIENT_KEY ;;
-        untrusted|rogue) PF__O_CERTFILE=$PF_ROGUE_CERT PF__O_KEYFILE=$PF_ROGUE_KEY ;;
-        none|"") PF__O_CERTFILE="" PF__O_KEYFILE="" ;;
-        *) pf__say "--cert must be trusted, untrusted or none (got '$PF__O_CERT')"; return 1 ;;
-    esac
-    [ -n "$PF__O_ID" ] || PF__O_ID=$(pf_new_id)
-    PF__ID_SEQ=$((PF__ID_SEQ + 1))
-    return 0
-}
-
-pf__transcript_path() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    PF__TRANSCRIPT_SEQ=$((PF__TRANSCRIPT_SEQ + 1))
-    printf '%s/%03d-%s-%s.log' "$PF_TRANSCRIPT_DIR" "$PF__TRANSCRIPT_SEQ" "$1" "${PF__O_ID//[^A-Za-z0-9._-]/_}"
-}
-
-pf__finish_client() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    PF_LAST_QUEUEID=$(sed -n 's/.*250 .*queued as \([0-9A-Za-z]*\).*/\1/p' "$PF_LAST_TRANSCRIPT" | tail -n 1)
-    export PF_LAST_ID PF_LAST_TRANSCRIPT PF_LAST_RC PF_LAST_QUEUEID
-    return "$PF_LAST_RC"
-}
-
-# pf__swaks FLAVOUR DEFAULTPORT [swaks-mode-args] -- wrapper-args...
-pf__swaks() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    local flavour=$1 port=$2; shift 2
-    local -a mode=()
-    while [ $# -gt 0 ] && [ "$1" != "--" ]; do mode+=("$1"); shift; done
-    shift
-    pf__need_setup || return 1
-    pf__client_opts "$@" || return 1
-    local -a args=(--server 127.0.0.1 --port "${PF__O_PORT:-$port}" "${mode[@]}"
-        --ehlo "$PF_CLIENT_EHLO" --from "$PF_DEFAULT_FROM" --to "$PF_DEFAULT_TO"
-        --header "Subject: e2e $PF__O_ID" --add-header "X-E2E-Id: $PF__O_ID"
-        --timeout "${PF_CLIENT_TIMEOUT:-20}")
-    if [ -n "$PF__O_CERTFILE" ]; then
-        if [ "$flavour" = plain ]; then
-            pf__say "warning: --cert ignored for a plaintext session"
-        else
-            args+=(--tls-cert "$PF__O_CERTFILE" --tls-key "$PF__O_KEYFILE")
-        fi
-    fi
-    if [ -n "$PF__O_TLSV" ]; then
-        case $PF__O_TLSV in 1.2) PF__O_TLSV=tlsv1_2 ;; 1.3) PF__O_TLSV=tlsv1_3 ;; esac
-        [ "$flavour" = plain ] || args+=(--tls-protocol "$PF__O_TLSV")
-    fi
-    PF_LAST_ID=$PF__O_ID
-    PF_LAST_TRANSCRIPT=$(pf__transcript_path "swaks-$flavour")
-    PF_LAST_RC=0
-    {
-        printf '=== %s' "${PF_SWAKS:-swaks}"; printf ' %q' "${args[@]}" "${PF__REST[@]}"; echo
-    } >"$PF_LAST_TRANSCRIPT"
-    ${PF_SWAKS:-swaks} "${args[@]}" "${PF__REST[@]}" </dev/null >>"$PF_LAST_TRANSCRIPT" 2>&1 || PF_LAST_RC=$?
-    echo "=== exit $PF_LAST_RC" >>"$PF_LAST_TRANSCRIPT"
-    pf__finish_client
-}
-
-pf_swaks_plain()    { pf__swaks plain    "${PF_PORT_STARTTLS:-}" -- "$@"; }
-pf_swaks_starttls() { pf__swaks starttls "${PF_PORT_STARTTLS:-}" --tls -- "$@"; }
-pf_swaks_implicit() { pf__swaks implicit "${PF_PORT_IMPLICIT:-}" --tls-on-connect -- "$@"; }
-
-pf_smtp_py() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    local pymode=${1:?pf_smtp_py MODE [OPTS] [--] [ARGS]}; shift
-    pf__need_setup || return 1
-    pf__client_opts "$@" || return 1
-    local port=$PF_PORT_STARTTLS
-    [ "$pymode" = implicit ] && port=$PF_PORT_IMPLICIT
-    local -a args=(--server 127.0.0.1 --port "${PF__O_PORT:-$port}" --mode "$pymode"
-        --id "$PF__O_ID" --ehlo "$PF_CLIENT_EHLO" --from "$PF_DEFAULT_FROM"
-        --timeout "${PF_CLIENT_TIMEOUT:-20}")
-    [ -n "$PF__O_CERTFILE" ] && args+=(--cert "$PF__O_CERTFILE" --key "$PF__O_KEYFILE")
-    [ -n "$PF__O_TLSV" ] && args+=(--tls-version "$PF__O_TLSV")
-    # default recipient unless the caller gives --to
-    local a hasto=0
-    for a in "${PF__REST[@]}"; do case $a in --to|--to=*) hasto=1 ;; esac; done
-    [ "$hasto" = 1 ] || args+=(--to "$PF_DEFAULT_TO")
-    PF_LAST_ID=$PF__O_ID
-    PF_LAST_TRANSCRIPT=$(pf__transcript_path "py-$pymode")
-    PF_LAST_RC=0
-    {
-        printf '=== smtp-client.py'; printf ' %q' "${args[@]}" "${PF__REST[@]}"; echo
-    } >"$PF_LAST_TRANSCRIPT"
-    "${PF_PYTHON:-python3}" "$PF__LIB_DIR/smtp-client.py" "${args[@]}" "${PF__REST[@]}" \
-        </dev/null >>"$PF_LAST_TRANSCRIPT" 2>&1 || PF_LAST_RC=$?
-    pf__finish_client
-}
-
-pf_starttls_noehlo() { pf_smtp_py starttls-noehlo "$@"; }
 
 # ---------------------------------------------------------------------------
 # diagnostics
 
-pf_diag() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    {
-        echo "===== postfix-lib diagnostics (WORKDIR=${PF_WORKDIR:-?})"
-        if [ -f "${PF_RUN_DIR:-/nonexistent}/postfix-start.out" ]; then
-            echo "--- postfix start output:"; cat "$PF_RUN_DIR/postfix-start.out"
-        fi
-        echo "--- master pid ${PF_MASTER_PID:-none}, smtp-sink pid ${PF_SINK_PID:-none}"
-        echo "--- queue: $(pf_queue_count 2>/dev/null) active/incoming/deferred, $(pf_hold_count 2>/dev/null) held"
-        echo "--- sink: $(pf_sink_count 2>/dev/null) message(s)"
-        if [ -s "${PF_RUN_DIR:-/nonexistent}/smtp-sink.log" ]; then
-            echo "--- smtp-sink output:"; tail -n 20 "$PF_RUN_DIR/smtp-sink.log"
-        fi
-        if [ -f "${PF_LOG_FILE:-/nonexistent}" ]; then
-            echo "--- tail of $PF_LOG_FILE:"; tail -n "${PF_DIAG_LINES:-40}" "$PF_LOG_FILE"
-        else
-            echo "--- no Postfix log at ${PF_LOG_FILE:-?}"
-        fi
-        if [ -n "${PF_LAST_TRANSCRIPT:-}" ] && [ -f "$PF_LAST_TRANSCRIPT" ]; then
-            echo "--- last client transcript ($PF_LAST_TRANSCRIPT):"; tail -n 30 "$PF_LAST_TRANSCRIPT"
-        fi
-        echo "====="
-    } >&2
-    return 0
-}
-
-pf_fail() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    printf 'FAIL: %s\n' "$*" >&2
-    pf_diag
-    return 1
+# pf__diag_state: the Postfix part of pf_diag (e2e_diag).
+pf__diag_state() {
+    echo "===== postfix-lib diagnostics (WORKDIR=${PF_WORKDIR:-?})"
+    if [ -f "${PF_RUN_DIR:-/nonexistent}/postfix-start.out" ]; then
+        echo "--- postfix start output:"; cat "$PF_RUN_DIR/postfix-start.out"
+    fi
+    echo "--- master pid ${PF_MASTER_PID:-none}, smtp-sink pid ${PF_SINK_PID:-none}"
+    echo "--- queue: $(pf_queue_count 2>/dev/null) active/incoming/deferred, $(pf_hold_count 2>/dev/null) held"
 }

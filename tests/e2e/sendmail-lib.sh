@@ -18,9 +18,9 @@
 # sendmail packages, which would remove Postfix --, m4, unshare/mount/
 # hostname (util-linux; a kernel with UTS and mount namespaces), smtp-sink
 # (postfix package), swaks with libnet-ssleay-perl + libio-socket-ssl-perl,
-# openssl, python3 (>= 3.7).  It sources postfix-lib.sh (same directory) for
-# pf_free_port, pf_wait_listen, pf_new_id and the certificate generator
-# pf__make_certs, so both harnesses use the same test PKI and port picker.
+# openssl, python3 (>= 3.7).  It sources common-lib.sh (same directory),
+# which it shares with postfix-lib.sh: the same test PKI, port picker, sink,
+# log readers and SMTP client wrappers.
 #
 # Shell behaviour: safe under `set -u`; never calls `exit`; every public
 # function runs with errexit off (`local -; set +e`).  Nothing is left as a
@@ -86,7 +86,7 @@
 #   defaults unless SM_MILTER_MACROS=all: Sendmail 8.17 honours the milter's
 #   smfi_setsymlist (measured; see t-sendmail.sh).
 #
-# Listeners (127.0.0.1, ports picked by pf_free_port at sm_setup time),
+# Listeners (127.0.0.1, ports picked by e2e_free_port at sm_setup time),
 #   all with Listen=1024 (the default backlog of 10 throttles Sendmail):
 #   SM_PORT_STARTTLS   Name=MTA      STARTTLS offered      {daemon_name}=MTA
 #   SM_PORT_STARTTLS2  Name=MTA-ALT  same, a second listener the milter can
@@ -141,7 +141,7 @@
 #   sm_mkworkdir                     print a new WORKDIR under
 #                                    /var/lib/tlspolicy-e2e (mode 755)
 #   sm_setup WORKDIR MILTER_SOCKET   certs, ports, .mc, namespace files
-#   sm_free_port                     = pf_free_port
+#   sm_free_port                     = e2e_free_port
 #   sm_start                         (in the caller's shell, not in a pipe or
 #                                    $(...): it sets SM_PID & co.; sm_stop
 #                                    still finds an instance started from a
@@ -157,7 +157,7 @@
 #                                    syslog receiver.  Idempotent, always 0.
 #   sm_sendmail ARGS...              run the unpacked sendmail with -C SM_CF in
 #                                    a private namespace (host name mx.e2e.test)
-#   sm_wait_listen PORT|unix:/path [TIMEOUT]   = pf_wait_listen
+#   sm_wait_listen PORT|unix:/path [TIMEOUT]   = e2e_wait_listen
 #   sm_queue_count                   #messages in the queue (qf files), held
 #                                    (quarantined, hf) ones NOT included
 #   sm_hold_count                    #quarantined messages (hf files: Sendmail
@@ -169,18 +169,19 @@
 #   sm_hold_list                     mailq -qQ (the quarantine)
 #   sm_queue_flush_hold              delete quarantined messages
 #   sm_log / sm_log_offset / sm_log_since OFFSET / sm_log_grep ARGS /
-#   sm_log_wait PATTERN [TIMEOUT=10] [OFFSET=0]   as pf_log*
+#   sm_log_wait PATTERN [TIMEOUT=10] [OFFSET=0]   as pf_log* (common-lib.sh)
 #   sm_log_session QUEUEID [TIMEOUT=5]
 #                                    the log lines of the process that logged
 #                                    QUEUEID (the SMTP session: Sendmail logs a
 #                                    session under one pid)
 #   sm_sink_count [PATTERN] / sm_sink_grep PATTERN / sm_sink_file_for PATTERN /
-#   sm_wait_sink PATTERN [TIMEOUT=20] [COUNT=1]   as pf_sink_*
+#   sm_wait_sink PATTERN [TIMEOUT=20] [COUNT=1]   as pf_sink_* (common-lib.sh)
 #   sm_swaks_plain / sm_swaks_starttls / sm_swaks_implicit [OPTS] [--] [ARGS]
 #   sm_smtp_py MODE [OPTS] [--] [ARGS] / sm_starttls_noehlo [OPTS] [--] [ARGS]
-#       exactly as the pf_ versions (OPTS --cert trusted|untrusted|none,
-#       --tls-version, --id, --port; same defaults and exit codes)
-#   sm_new_id                        = pf_new_id
+#       the e2e_ clients of common-lib.sh, as the pf_ versions (OPTS --cert
+#       trusted|untrusted|none, --tls-version, --id, --port; same defaults
+#       and exit codes)
+#   sm_new_id                        = e2e_new_id
 #   sm_diag / sm_fail MESSAGE        diagnostics to stderr (sm_fail returns 1)
 #
 # Observed with this setup (Sendmail 8.17.1.9, swaks 20201014.0): see the
@@ -190,31 +191,18 @@
 # internals
 
 SM__LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SM__TRANSCRIPT_SEQ=${SM__TRANSCRIPT_SEQ:-0}
 SM_ROOT=${SM_ROOT:-/opt/sendmail}
 SM_BIN=$SM_ROOT/usr/libexec/sendmail/sendmail
 SM__CF_M4=$SM_ROOT/usr/share/sendmail/cf/m4/cf.m4
 export SM_ROOT SM_BIN
 
-# shellcheck source=postfix-lib.sh
-. "$SM__LIB_DIR/postfix-lib.sh"
+# shellcheck source=common-lib.sh
+. "$SM__LIB_DIR/common-lib.sh"
 
 sm__say() { printf 'sendmail-lib: %s\n' "$*" >&2; }
-
-# sm__alive PID: true if the process exists and is not a zombie.
-sm__alive() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    local pid=${1:-} st
-    [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
-    st=$(sed -e 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) || return 1
-    case $st in Z|X|x|"") return 1 ;; esac
-    return 0
-}
-
-# sm__is PID COMM: alive and its command name is COMM (pid reuse guard).
-sm__is() {
-    sm__alive "${1:-}" && [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]
-}
+# sm_log ... sm_fail, sm_new_id, sm_free_port, sm_wait_listen, sm__alive,
+# sm__is: common-lib.sh's
+e2e__define_api sm
 
 # sm__ns_pids NS: the live pids whose mount namespace is NS ("mnt:[N]").
 sm__ns_pids() {
@@ -232,27 +220,12 @@ sm__ns_pids() {
     return 0
 }
 
-sm__need_setup() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    if [ -z "${SM_WORKDIR:-}" ] || [ ! -f "${SM_MC:-/nonexistent}" ]; then
-        sm__say "sm_setup has not been run"
-        return 1
-    fi
-}
+sm__need_setup() { e2e__need_setup sm "${SM_MC:-/nonexistent}"; }
 
 # sm__have_ipv6: the loopback has ::1 and a socket can be bound there.
 sm__have_ipv6() {
     grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null || return 1
     "${SM_PYTHON:-python3}" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null
-}
-
-# sm__listening6 PORT: something LISTENs on [::1]:PORT or [::]:PORT.
-sm__listening6() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    local hex
-    hex=$(printf '%04X' "$1")
-    awk -v p=":$hex" 'NR > 1 && $4 == "0A" && ($2 == "00000000000000000000000001000000" p || $2 == "00000000000000000000000000000000" p) {f=1} END {exit !f}' \
-        /proc/net/tcp6 2>/dev/null
 }
 
 # sm__leftover_daemon WORKDIR: print the pid of a live Sendmail daemon that
@@ -266,10 +239,6 @@ sm__leftover_daemon() {
     [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$w/queue" ] || return 1
     printf '%s\n' "$pid"
 }
-
-sm_new_id() { pf_new_id; }
-sm_free_port() { pf_free_port; }
-sm_wait_listen() { pf_wait_listen "$@"; }
 
 # sm__safe_path DIR: no directory from DIR up to / may be group or world
 # writable (Sendmail's safefile checks; the sticky bit does not help).
@@ -413,12 +382,8 @@ sm_setup() {
             "run tests/e2e/install-sendmail.sh"
         return 1
     fi
-    local t
-    for t in m4 unshare mount hostname smtp-sink swaks openssl "${SM_PYTHON:-python3}"; do
-        command -v "$t" >/dev/null 2>&1 || { sm__say "missing tool: $t"; return 1; }
-    done
+    e2e__need_tools sm m4 unshare mount hostname smtp-sink swaks openssl "${SM_PYTHON:-python3}" || return 1
     id postfix >/dev/null 2>&1 || { sm__say "no postfix user (smtp-sink runs as postfix)"; return 1; }
-    declare -F pf__make_certs >/dev/null || { sm__say "postfix-lib.sh has no pf__make_certs"; return 1; }
     chmod 755 "$w" || return 1
     sm__safe_path "$w" || return 1
 
@@ -434,12 +399,6 @@ sm_setup() {
     export SM_LOG_FILE=$w/log/maillog SM_SINK_DIR=$w/sink SM_RUN_DIR=$w/run
     export SM_NS_DIR=$w/ns SM_TRANSCRIPT_DIR=$w/transcripts
     export SM_MILTER=$milter
-    export SM_HOSTNAME=mx.e2e.test SM_CLIENT_EHLO=client.e2e.test
-    export SM_DEFAULT_FROM=sender@client.e2e.test SM_DEFAULT_TO=rcpt@remote.e2e.test
-    export SM_CA_CERT=$SM_TLS_DIR/ca.pem
-    export SM_SERVER_CERT=$SM_TLS_DIR/server.pem SM_SERVER_KEY=$SM_TLS_DIR/server.key
-    export SM_CLIENT_CERT=$SM_TLS_DIR/client.pem SM_CLIENT_KEY=$SM_TLS_DIR/client.key
-    export SM_ROGUE_CERT=$SM_TLS_DIR/rogue.pem SM_ROGUE_KEY=$SM_TLS_DIR/rogue.key
     SM_PID='' SM_SINK_PID='' SM_SYSLOG_PID='' SM_MNTNS=''
 
     rm -rf "$SM_CONF_DIR" "$SM_QUEUE_DIR" "$SM_SINK_DIR" "$w/log" "$SM_NS_DIR"
@@ -450,27 +409,18 @@ sm_setup() {
     chmod 700 "$SM_QUEUE_DIR"
     chown postfix "$SM_SINK_DIR" && chmod 755 "$SM_SINK_DIR"
 
-    if [ ! -s "$SM_CA_CERT" ] || [ ! -s "$SM_ROGUE_KEY" ]; then
-        pf__make_certs "$SM_TLS_DIR" || return 1
-    fi
+    # SM_HOSTNAME, SM_CLIENT_EHLO, SM_DEFAULT_*, SM_*_CERT/KEY (certificates
+    # made unless SM_TLS_DIR has them)
+    e2e__export_pki SM || return 1
     # Sendmail: keys must not be group/world readable, certs not writable.
     chmod 600 "$SM_TLS_DIR"/*.key; chmod 644 "$SM_TLS_DIR"/*.pem
     rm -f "$SM_TLS_DIR/openssl.cnf.bak"
 
-    local v
-    for v in SM_PORT_STARTTLS SM_PORT_STARTTLS2 SM_PORT_IMPLICIT SM_PORT_SINK; do
-        # not $(pf_free_port): the subshell would forget the used-port list
-        pf_free_port >"$SM_RUN_DIR/port" || return 1
-        read -r "${v?}" <"$SM_RUN_DIR/port"
-        export "${v?}"
-    done
-    SM_PORT_IPV6=
+    e2e__pick_ports "$SM_RUN_DIR" SM_PORT_STARTTLS SM_PORT_STARTTLS2 SM_PORT_IMPLICIT SM_PORT_SINK || return 1
+    export SM_PORT_IPV6=
     if sm__have_ipv6; then
-        pf_free_port >"$SM_RUN_DIR/port" || return 1
-        read -r SM_PORT_IPV6 <"$SM_RUN_DIR/port"
+        e2e__pick_ports "$SM_RUN_DIR" SM_PORT_IPV6 || return 1
     fi
-    export SM_PORT_IPV6
-    rm -f "$SM_RUN_DIR/port"
 
     # Files bind-mounted inside Sendmail's namespace.
     cat >"$SM_NS_DIR/hosts" <<EOF
@@ -593,17 +543,7 @@ sm_start() {
     fi
 
     # 2. smtp-sink (runs as postfix; the dump directory is postfix's)
-    if ! sm__alive "${SM_SINK_PID:-}"; then
-        SM_SINK_PID=$(
-            smtp-sink -u postfix -4 -h sink.e2e.test -m 256 \
-                -d "$SM_SINK_DIR/%Y%m%d%H%M%S." \
-                "127.0.0.1:$SM_PORT_SINK" 256 \
-                </dev/null >>"$SM_RUN_DIR/smtp-sink.log" 2>&1 &
-            echo $!
-        )
-        export SM_SINK_PID
-        echo "$SM_SINK_PID" >"$SM_RUN_DIR/smtp-sink.pid"
-    fi
+    e2e__start_sink SM
 
     # 3. Sendmail, foreground daemon (-bD) in its namespace
     rm -f "$SM_RUN_DIR/sendmail.pid"
@@ -636,10 +576,10 @@ sm_start() {
     while [ "$i" -lt "$n" ]; do
         missing=""
         for port in "$SM_PORT_SINK" "$SM_PORT_STARTTLS" "$SM_PORT_STARTTLS2" "$SM_PORT_IMPLICIT"; do
-            pf__listening "$port" || missing="$missing $port"
+            e2e__listening "$port" || missing="$missing $port"
         done
         if [ -n "${SM_PORT_IPV6:-}" ]; then
-            sm__listening6 "$SM_PORT_IPV6" || missing="$missing [::1]:$SM_PORT_IPV6"
+            e2e__listening "$SM_PORT_IPV6" 6 || missing="$missing [::1]:$SM_PORT_IPV6"
         fi
         [ -z "$missing" ] && break
         sm__alive "$SM_PID" || break
@@ -701,22 +641,11 @@ sm_stop() {
         done
         SM_PID=
     fi
-    if [ -n "${SM_SINK_PID:-}" ]; then
-        if sm__is "$SM_SINK_PID" smtp-sink; then
-            kill -TERM "$SM_SINK_PID" 2>/dev/null
-            i=0
-            while sm__alive "$SM_SINK_PID" && [ "$i" -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
-            sm__alive "$SM_SINK_PID" && kill -KILL "$SM_SINK_PID" 2>/dev/null
-        fi
-        SM_SINK_PID=
-    fi
+    e2e__stop_sink SM
     if [ -n "${SM_SYSLOG_PID:-}" ]; then
         if sm__alive "$SM_SYSLOG_PID" && grep -qF "$SM_RUN_DIR/syslog.sock" "/proc/$SM_SYSLOG_PID/cmdline" 2>/dev/null; then
             sleep 0.2   # let the last datagrams in
-            kill -TERM "$SM_SYSLOG_PID" 2>/dev/null
-            i=0
-            while sm__alive "$SM_SYSLOG_PID" && [ "$i" -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
-            sm__alive "$SM_SYSLOG_PID" && kill -KILL "$SM_SYSLOG_PID" 2>/dev/null
+            e2e__stop_pid "$SM_SYSLOG_PID"
         fi
         SM_SYSLOG_PID=
     fi
@@ -768,277 +697,34 @@ sm_queue_flush_hold() {
     return 0
 }
 
-sm_wait_queue_empty() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    sm__need_setup || return 1
-    local timeout=${1:-20} i=0 zeros=0 n
-    while [ "$i" -lt $((timeout * 10)) ]; do
-        n=$(sm_queue_count)
-        if [ "$n" -eq 0 ]; then
-            zeros=$((zeros + 1))
-            [ "$zeros" -ge 2 ] && return 0
-        else
-            zeros=0
-        fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    sm__say "queue not empty after ${timeout}s ($n messages):"
-    sm_queue_list >&2
-    return 1
-}
-
 # ---------------------------------------------------------------------------
 # log
 
-sm_log() { printf '%s\n' "${SM_LOG_FILE:-}"; }
-
-sm_log_offset() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    if [ -f "${SM_LOG_FILE:-/nonexistent}" ]; then stat -c %s "$SM_LOG_FILE"; else echo 0; fi
+# sm__transcript_queueid FILE: the queue id of "250 2.0.0 ID Message accepted".
+sm__transcript_queueid() {
+    sed -n 's/.*250 2\.0\.0 \([0-9A-Za-z]*\) Message accepted.*/\1/p' "$1" | tail -n 1
 }
 
-sm_log_since() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    local off=${1:-0}
-    [ -f "${SM_LOG_FILE:-/nonexistent}" ] || return 0
-    tail -c +"$((off + 1))" "$SM_LOG_FILE"
-}
-
-sm_log_grep() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    [ -f "${SM_LOG_FILE:-/nonexistent}" ] || return 1
-    grep -E "$@" "$SM_LOG_FILE"
-}
-
-sm_log_wait() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    local pat=${1:?sm_log_wait PATTERN [TIMEOUT] [OFFSET]} timeout=${2:-10} off=${3:-0} i=0
-    while [ "$i" -lt $((timeout * 10)) ]; do
-        sm_log_since "$off" | grep -Eq -- "$pat" && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-
-# sm_log_session QUEUEID [TIMEOUT]: the lines logged by the sendmail process
-# that logged "QUEUEID: from=" (the SMTP session's process).
-sm_log_session() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    local qid=${1:?sm_log_session QUEUEID [TIMEOUT]} timeout=${2:-5} i=0 pid
-    while :; do
-        pid=$(sed -n "s/.*sm-e2e\[\([0-9]*\)\]: $qid: from=.*/\1/p" "${SM_LOG_FILE:-/nonexistent}" 2>/dev/null | tail -n 1)
-        if [ -n "$pid" ]; then
-            grep -F "sm-e2e[$pid]: " "$SM_LOG_FILE"
-            return 0
-        fi
-        [ "$i" -ge $((timeout * 10)) ] && return 1
-        sleep 0.1
-        i=$((i + 1))
-    done
-}
-
-# ---------------------------------------------------------------------------
-# sink
-
-sm__sink_files() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    [ -d "${SM_SINK_DIR:-/nonexistent}" ] || return 0
-    find "$SM_SINK_DIR" -type f -printf '%T@ %p\n' 2>/dev/null | sort -n | cut -d' ' -f2-
-}
-
-sm_sink_grep() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    local pat=${1:?sm_sink_grep PATTERN}
-    local -a files
-    mapfile -t files < <(sm__sink_files)
-    [ "${#files[@]}" -gt 0 ] || return 1
-    # one grep for all files (oldest first: grep -l keeps argument order)
-    grep -lE -- "$pat" "${files[@]}" 2>/dev/null
-}
-
-sm_sink_count() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    if [ $# -gt 0 ]; then
-        sm_sink_grep "$1" | wc -l
-    else
-        sm__sink_files | wc -l
-    fi
-}
-
-sm_sink_file_for() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    local pat=${1:?sm_sink_file_for PATTERN} files n
-    files=$(sm_sink_grep "$pat") || return 1
-    n=$(printf '%s\n' "$files" | wc -l)
-    printf '%s\n' "${files%%$'\n'*}"
-    if [ "$n" -gt 1 ]; then
-        sm__say "sm_sink_file_for: $n messages match '$pat'"
-        return 2
-    fi
+# sm__log_session_once QUEUEID (sm_log_session = e2e_log_session, which
+# polls it): the lines logged by the sendmail process that logged
+# "QUEUEID: from=" (the SMTP session's process); 1 while there is none.
+sm__log_session_once() {
+    local pid
+    pid=$(sed -n "s/.*sm-e2e\[\([0-9]*\)\]: $1: from=.*/\1/p" "${SM_LOG_FILE:-/nonexistent}" 2>/dev/null | tail -n 1)
+    [ -n "$pid" ] || return 1
+    grep -F "sm-e2e[$pid]: " "$SM_LOG_FILE"
     return 0
 }
-
-sm_wait_sink() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    local pat=${1:?sm_wait_sink PATTERN [TIMEOUT] [COUNT]} timeout=${2:-20} want=${3:-1} i=0
-    while [ "$i" -lt $((timeout * 10)) ]; do
-        [ "$(sm_sink_count "$pat")" -ge "$want" ] && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-
-# ---------------------------------------------------------------------------
-# clients
-
-sm__client_opts() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    SM__O_CERT=none SM__O_TLSV="" SM__O_ID="" SM__O_PORT=""
-    SM__REST=()
-    while [ $# -gt 0 ]; do
-        case $1 in
-            --cert) SM__O_CERT=${2:?--cert needs trusted|untrusted|none}; shift 2 ;;
-            --cert=*) SM__O_CERT=${1#*=}; shift ;;
-            --tls-version) SM__O_TLSV=${2:?--tls-version needs a value}; shift 2 ;;
-            --tls-version=*) SM__O_TLSV=${1#*=}; shift ;;
-            --id) SM__O_ID=${2:?--id needs a value}; shift 2 ;;
-            --id=*) SM__O_ID=${1#*=}; shift ;;
-            --port) SM__O_PORT=${2:?--port needs a value}; shift 2 ;;
-            --port=*) SM__O_PORT=${1#*=}; shift ;;
-            --) shift; break ;;
-            *) break ;;
-        esac
-    done
-    SM__REST=("$@")
-    case $SM__O_CERT in
-        trusted) SM__O_CERTFILE=$SM_CLIENT_CERT SM__O_KEYFILE=$SM_CLIENT_KEY ;;
-        untrusted|rogue) SM__O_CERTFILE=$SM_ROGUE_CERT SM__O_KEYFILE=$SM_ROGUE_KEY ;;
-        none|"") SM__O_CERTFILE="" SM__O_KEYFILE="" ;;
-        *) sm__say "--cert must be trusted, untrusted or none (got '$SM__O_CERT')"; return 1 ;;
-    esac
-    [ -n "$SM__O_ID" ] || SM__O_ID=$(pf_new_id)
-    # pf_new_id ran in a subshell: advance the sequence here too
-    PF__ID_SEQ=$((PF__ID_SEQ + 1))
-    return 0
-}
-
-# (called in $(...): the caller advances SM__TRANSCRIPT_SEQ)
-sm__transcript_path() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    printf '%s/%03d-%s-%s.log' "$SM_TRANSCRIPT_DIR" "$SM__TRANSCRIPT_SEQ" "$1" "${SM__O_ID//[^A-Za-z0-9._-]/_}"
-}
-
-sm__finish_client() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    SM_LAST_QUEUEID=$(sed -n 's/.*250 2\.0\.0 \([0-9A-Za-z]*\) Message accepted.*/\1/p' "$SM_LAST_TRANSCRIPT" | tail -n 1)
-    export SM_LAST_ID SM_LAST_TRANSCRIPT SM_LAST_RC SM_LAST_QUEUEID
-    return "$SM_LAST_RC"
-}
-
-# sm__swaks FLAVOUR DEFAULTPORT [swaks-mode-args] -- wrapper-args...
-sm__swaks() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    local flavour=$1 port=$2; shift 2
-    local -a mode=()
-    while [ $# -gt 0 ] && [ "$1" != "--" ]; do mode+=("$1"); shift; done
-    shift
-    sm__need_setup || return 1
-    sm__client_opts "$@" || return 1
-    local -a args=(--server 127.0.0.1 --port "${SM__O_PORT:-$port}" "${mode[@]}"
-        --ehlo "$SM_CLIENT_EHLO" --from "$SM_DEFAULT_FROM" --to "$SM_DEFAULT_TO"
-        --header "Subject: e2e $SM__O_ID" --add-header "X-E2E-Id: $SM__O_ID"
-        --timeout "${SM_CLIENT_TIMEOUT:-20}")
-    if [ -n "$SM__O_CERTFILE" ]; then
-        if [ "$flavour" = plain ]; then
-            sm__say "warning: --cert ignored for a plaintext session"
-        else
-            args+=(--tls-cert "$SM__O_CERTFILE" --tls-key "$SM__O_KEYFILE")
-        fi
-    fi
-    if [ -n "$SM__O_TLSV" ]; then
-        case $SM__O_TLSV in 1.2) SM__O_TLSV=tlsv1_2 ;; 1.3) SM__O_TLSV=tlsv1_3 ;; esac
-        [ "$flavour" = plain ] || args+=(--tls-protocol "$SM__O_TLSV")
-    fi
-    SM_LAST_ID=$SM__O_ID
-    SM__TRANSCRIPT_SEQ=$((SM__TRANSCRIPT_SEQ + 1))
-    SM_LAST_TRANSCRIPT=$(sm__transcript_path "swaks-$flavour")
-    SM_LAST_RC=0
-    {
-        printf '=== %s' "${SM_SWAKS:-swaks}"; printf ' %q' "${args[@]}" "${SM__REST[@]}"; echo
-    } >"$SM_LAST_TRANSCRIPT"
-    ${SM_SWAKS:-swaks} "${args[@]}" "${SM__REST[@]}" </dev/null >>"$SM_LAST_TRANSCRIPT" 2>&1 || SM_LAST_RC=$?
-    echo "=== exit $SM_LAST_RC" >>"$SM_LAST_TRANSCRIPT"
-    sm__finish_client
-}
-
-sm_swaks_plain()    { sm__swaks plain    "${SM_PORT_STARTTLS:-}" -- "$@"; }
-sm_swaks_starttls() { sm__swaks starttls "${SM_PORT_STARTTLS:-}" --tls -- "$@"; }
-sm_swaks_implicit() { sm__swaks implicit "${SM_PORT_IMPLICIT:-}" --tls-on-connect -- "$@"; }
-
-sm_smtp_py() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    local pymode=${1:?sm_smtp_py MODE [OPTS] [--] [ARGS]}; shift
-    sm__need_setup || return 1
-    sm__client_opts "$@" || return 1
-    local port=$SM_PORT_STARTTLS
-    [ "$pymode" = implicit ] && port=$SM_PORT_IMPLICIT
-    local -a args=(--server 127.0.0.1 --port "${SM__O_PORT:-$port}" --mode "$pymode"
-        --id "$SM__O_ID" --ehlo "$SM_CLIENT_EHLO" --from "$SM_DEFAULT_FROM"
-        --timeout "${SM_CLIENT_TIMEOUT:-20}")
-    [ -n "$SM__O_CERTFILE" ] && args+=(--cert "$SM__O_CERTFILE" --key "$SM__O_KEYFILE")
-    [ -n "$SM__O_TLSV" ] && args+=(--tls-version "$SM__O_TLSV")
-    local a hasto=0
-    for a in "${SM__REST[@]}"; do case $a in --to|--to=*) hasto=1 ;; esac; done
-    [ "$hasto" = 1 ] || args+=(--to "$SM_DEFAULT_TO")
-    SM_LAST_ID=$SM__O_ID
-    SM__TRANSCRIPT_SEQ=$((SM__TRANSCRIPT_SEQ + 1))
-    SM_LAST_TRANSCRIPT=$(sm__transcript_path "py-$pymode")
-    SM_LAST_RC=0
-    {
-        printf '=== smtp-client.py'; printf ' %q' "${args[@]}" "${SM__REST[@]}"; echo
-    } >"$SM_LAST_TRANSCRIPT"
-    "${SM_PYTHON:-python3}" "$SM__LIB_DIR/smtp-client.py" "${args[@]}" "${SM__REST[@]}" \
-        </dev/null >>"$SM_LAST_TRANSCRIPT" 2>&1 || SM_LAST_RC=$?
-    sm__finish_client
-}
-
-sm_starttls_noehlo() { sm_smtp_py starttls-noehlo "$@"; }
 
 # ---------------------------------------------------------------------------
 # diagnostics
 
-sm_diag() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    {
-        echo "===== sendmail-lib diagnostics (WORKDIR=${SM_WORKDIR:-?})"
-        if [ -s "${SM_RUN_DIR:-/nonexistent}/sendmail.out" ]; then
-            echo "--- sendmail output:"; tail -n 20 "$SM_RUN_DIR/sendmail.out"
-        fi
-        echo "--- sendmail pid ${SM_PID:-none} (alive: $(sm__alive "${SM_PID:-}" && echo yes || echo no)), smtp-sink pid ${SM_SINK_PID:-none}, syslog pid ${SM_SYSLOG_PID:-none}"
-        echo "--- queue: $(sm_queue_count 2>/dev/null) queued, $(sm_hold_count 2>/dev/null) quarantined"
-        echo "--- sink: $(sm_sink_count 2>/dev/null) message(s)"
-        if [ -s "${SM_RUN_DIR:-/nonexistent}/smtp-sink.log" ]; then
-            echo "--- smtp-sink output:"; tail -n 20 "$SM_RUN_DIR/smtp-sink.log"
-        fi
-        if [ -f "${SM_LOG_FILE:-/nonexistent}" ]; then
-            echo "--- tail of $SM_LOG_FILE:"; tail -n "${SM_DIAG_LINES:-40}" "$SM_LOG_FILE"
-        else
-            echo "--- no Sendmail log at ${SM_LOG_FILE:-?}"
-        fi
-        if [ -n "${SM_LAST_TRANSCRIPT:-}" ] && [ -f "$SM_LAST_TRANSCRIPT" ]; then
-            echo "--- last client transcript ($SM_LAST_TRANSCRIPT):"; tail -n 30 "$SM_LAST_TRANSCRIPT"
-        fi
-        echo "====="
-    } >&2
-    return 0
-}
-
-sm_fail() {
-    local -; set +e  # errexit-proof even if the caller uses set -e
-    printf 'FAIL: %s\n' "$*" >&2
-    sm_diag
-    return 1
+# sm__diag_state: the Sendmail part of sm_diag (e2e_diag).
+sm__diag_state() {
+    echo "===== sendmail-lib diagnostics (WORKDIR=${SM_WORKDIR:-?})"
+    if [ -s "${SM_RUN_DIR:-/nonexistent}/sendmail.out" ]; then
+        echo "--- sendmail output:"; tail -n 20 "$SM_RUN_DIR/sendmail.out"
+    fi
+    echo "--- sendmail pid ${SM_PID:-none} (alive: $(sm__alive "${SM_PID:-}" && echo yes || echo no)), smtp-sink pid ${SM_SINK_PID:-none}, syslog pid ${SM_SYSLOG_PID:-none}"
+    echo "--- queue: $(sm_queue_count 2>/dev/null) queued, $(sm_hold_count 2>/dev/null) quarantined"
 }
