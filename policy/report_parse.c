@@ -263,22 +263,15 @@ static int
 get_domain(struct parse *p, struct json_object *obj, const char *pfx,
 	   const char *key, const char **out)
 {
-	const char *s, *why;
-	size_t	len;
-	char   *copy;
+	const char *why;
 
-	*out = NULL;
-	if (member_str(p, obj, pfx, key, F_NULLABLE, &s, &len) < 0)
+	if (get_str(p, obj, pfx, key, F_NULLABLE, out) < 0)
 		return (-1);
-	if (s == NULL)
-		return (0);
-	if ((copy = arena_alloc(&p->b->arena, len + 1)) == NULL) {
-		p->b->nomem = true;
-		return (bad(p, pfx, key, "out of memory"));
-	}
-	if (tp_domain_normalize(s, len, copy, &why) < 0)
+	/* Canonical form is never longer: normalize the copy in place. */
+	if (*out != NULL && tp_domain_normalize(*out, strlen(*out), (char *)(uintptr_t)*out, &why) < 0) {
+		*out = NULL;
 		return (bad(p, pfx, key, why));
-	*out = copy;
+	}
 	return (0);
 }
 
