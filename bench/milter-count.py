@@ -3,6 +3,7 @@
 
 Usage:
     milter-count.py --listen SOCKET --connect SOCKET [--report FILE] [--ready FILE]
+                    [--record FILE]
 
 SOCKET is unix:/path or inet:HOST:PORT (Postfix syntax; inet:PORT@HOST is
 accepted too).  Point Postfix's smtpd_milters at --listen; the proxy
@@ -35,6 +36,9 @@ one message per connection and one recipient per message to read
 "replies the MTA waited for per one-recipient message".
 
 --ready FILE is created once the proxy is listening.
+
+--record FILE saves the MTA-to-milter byte stream of the first connection
+that carried a whole message (an 'E'), as sent, for bench/milter-replay.
 """
 
 import argparse
@@ -116,6 +120,7 @@ class Stats:
 
 
 STATS = Stats()
+RECORD = {'path': None, 'done': False, 'lock': threading.Lock()}
 
 
 def parse_sock(spec):
@@ -138,6 +143,8 @@ class Session:
 
     def __init__(self, mta):
         self.mta = mta
+        self.stream = bytearray()    # MTA -> milter bytes, for --record
+        self.saw_eom = False
         self.proto = None            # negotiated protocol flags
         self.pending = collections.deque()   # (cmd, t) the MTA waits on
         self.done = threading.Event()
@@ -154,6 +161,10 @@ class Session:
 
     def on_mta_packet(self, cmd, data):
         c = cmd.decode('latin-1')
+        if RECORD['path'] and not RECORD['done']:
+            self.stream += struct.pack('>I', len(data) + 1) + cmd + data
+            if cmd == b'E':
+                self.saw_eom = True
         with STATS.lock:
             STATS.mta_packets[c] += 1
         if self.needs_reply(cmd):
@@ -241,6 +252,12 @@ def handle(mta, target):
     t.start()
     pump(mta, milter, s.on_mta_packet, add_mta_bytes, s)
     t.join()
+    if RECORD['path'] and s.saw_eom:
+        with RECORD['lock']:
+            if not RECORD['done']:
+                with open(RECORD['path'], 'wb') as f:
+                    f.write(s.stream)
+                RECORD['done'] = True
     mta.close()
     milter.close()
 
@@ -251,7 +268,9 @@ def main():
     ap.add_argument('--connect', required=True)
     ap.add_argument('--report', default='-')
     ap.add_argument('--ready')
+    ap.add_argument('--record')
     args = ap.parse_args()
+    RECORD['path'] = args.record
     lfam, laddr = parse_sock(args.listen)
     target = parse_sock(args.connect)
 

@@ -4,7 +4,7 @@
  * SUMMARY
  *	the floor for a per-recipient milter that adds one header
  * SYNOPSIS
- *	minimal-milter -p SOCKET [-N] [-H] [-D]
+ *	minimal-milter -p SOCKET [-N] [-H] [-D] [-T [-X] [-S]]
  * DESCRIPTION
  *	A benchmark baseline for tlspolicy-milter (bench/run-postfix-bench.sh).
  *	It negotiates away every stage but RCPT TO and end of message
@@ -19,6 +19,8 @@
  *	TCP_NODELAY on libmilter's listening socket after smfi_opensocket(),
  *	so that the end-of-message reply that follows the header
  *	modification is not held back by Nagle's algorithm over inet:.
+ *	(That does not prevent the stall on Postfix's side, whose milter
+ *	socket has no TCP_NODELAY: see -D and bench/run-postfix-bench.sh.)
  *
  *	A unix: socket is created mode 0666 so that Postfix's smtpd (user
  *	postfix) can connect whatever user this runs as.
@@ -33,6 +35,13 @@
  *		   replies a message instead of three. Over inet: this avoids
  *		   the stall on Postfix's side described in
  *		   bench/run-postfix-bench.sh (a variant to measure that fix)
+ *	-T         negotiate exactly as tlspolicy-milter does (connect, HELO,
+ *		   MAIL and each header without reply, the same macro lists
+ *		   asked for with smfi_setsymlist) but do nothing with them:
+ *		   separates the cost of that protocol shape from the cost of
+ *		   tlspolicy-milter's own work (diagnostic variant)
+ *	-X         with -T: but no header events (SMFIP_NOHDRS)
+ *	-S         with -T: but do not ask for macros (the MTA's default lists)
  * BUILD
  *	cc -O2 -o minimal-milter minimal-milter.c -lmilter -pthread
  */
@@ -49,8 +58,38 @@
 
 #include <libmilter/mfapi.h>
 
+/* unconst - libmilter takes char * for strings it only reads */
+static char *
+unconst(const char *s)
+{
+	union {
+		const char *c;
+		char   *p;
+	}	u = {s};
+
+	return (u.p);
+}
+
 static int want_headers;		/* -H */
 static int want_data;			/* -D */
+static int like_tp;			/* -T */
+static int no_hdrs;			/* -X */
+static int no_symlist;			/* -S */
+
+/* -T: the macro lists tlspolicy-milter asks for (milter/callbacks.c) */
+#define TLS_MACROS "{tls_version} {cipher} {cipher_bits} {cert_subject} " \
+	"{cert_issuer} {verify} {cn_subject} {cn_issuer}"
+static const struct {
+	int	stage;
+	const char *macros;
+}	tp_symlists[] = {
+	{SMFIM_CONNECT, "j _ {daemon_name} {daemon_port} {daemon_addr} {client_addr} "
+	 "{client_name} {client_ptr} {client_resolve} " TLS_MACROS},
+	{SMFIM_HELO, TLS_MACROS},
+	{SMFIM_ENVFROM, "i {mail_addr} {auth_authen} {auth_type} " TLS_MACROS},
+	{SMFIM_ENVRCPT, "i {rcpt_addr} " TLS_MACROS},
+	{SMFIM_EOM, "i {msg_id}"},
+};
 
 static sfsistat
 mm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
@@ -63,14 +102,43 @@ mm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	(void)ctx, (void)f2, (void)f3;
 	if (want_headers)
 		proto = (proto & ~SMFIP_NOHDRS) | SMFIP_NR_HDR;
+	if (like_tp)
+		proto = SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NOEOH
+		    | SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_HDR;
+	if (like_tp && no_hdrs)
+		proto = (proto & ~SMFIP_NR_HDR) | SMFIP_NOHDRS;
 	if (want_data)
 		proto &= ~SMFIP_NODATA;
 	if ((f1 & proto) != proto)	/* the MTA cannot skip all that */
 		return (SMFIS_REJECT);
-	*pf0 = f0 & SMFIF_ADDHDRS;
+	*pf0 = f0 & (SMFIF_ADDHDRS | (like_tp ? SMFIF_SETSYMLIST : 0));
 	*pf1 = proto;
 	*pf2 = *pf3 = 0;
+	if (like_tp && !no_symlist && (f0 & SMFIF_SETSYMLIST))
+		for (size_t i = 0; i < sizeof(tp_symlists) / sizeof(tp_symlists[0]); i++)
+			smfi_setsymlist(ctx, tp_symlists[i].stage, unconst(tp_symlists[i].macros));
 	return (SMFIS_CONTINUE);
+}
+
+static sfsistat
+mm_noreply_conn(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+	(void)ctx, (void)host, (void)sa;
+	return (SMFIS_NOREPLY);
+}
+
+static sfsistat
+mm_noreply_helo(SMFICTX *ctx, char *helo)
+{
+	(void)ctx, (void)helo;
+	return (SMFIS_NOREPLY);
+}
+
+static sfsistat
+mm_noreply_mail(SMFICTX *ctx, char **argv)
+{
+	(void)ctx, (void)argv;
+	return (SMFIS_NOREPLY);
 }
 
 static sfsistat
@@ -149,7 +217,7 @@ set_nodelay(void)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: minimal-milter -p inet:PORT@HOST|unix:/PATH [-N] [-H] [-D]\n");
+	fprintf(stderr, "usage: minimal-milter -p inet:PORT@HOST|unix:/PATH [-N] [-H] [-D] [-T [-X] [-S]]\n");
 	exit(64);
 }
 
@@ -160,24 +228,34 @@ main(int argc, char **argv)
 	bool	nodelay = true;
 	int	c;
 
-	while ((c = getopt(argc, argv, "p:NHD")) != -1) {
+	while ((c = getopt(argc, argv, "p:NHDTXS")) != -1) {
 		switch (c) {
 		case 'p': spec = optarg; break;
 		case 'N': nodelay = false; break;
 		case 'H': want_headers = 1; break;
 		case 'D': want_data = 1; break;
+		case 'T': like_tp = 1; break;
+		case 'X': no_hdrs = 1; break;
+		case 'S': no_symlist = 1; break;
 		default: usage();
 		}
 	}
 	if (spec == NULL || optind != argc)
 		usage();
+	if (like_tp) {
+		desc.xxfi_flags |= SMFIF_SETSYMLIST;
+		desc.xxfi_connect = mm_noreply_conn;
+		desc.xxfi_helo = mm_noreply_helo;
+		desc.xxfi_envfrom = mm_noreply_mail;
+		want_headers = !no_hdrs;
+	}
 	if (want_headers)
 		desc.xxfi_header = mm_header;
 	if (want_data)
 		desc.xxfi_data = mm_data;
 	if (strncmp(spec, "unix:", 5) == 0)
 		unlink(spec + 5);
-	if (smfi_setconn((char *)spec) != MI_SUCCESS || smfi_register(desc) != MI_SUCCESS) {
+	if (smfi_setconn(unconst(spec)) != MI_SUCCESS || smfi_register(desc) != MI_SUCCESS) {
 		fprintf(stderr, "minimal-milter: libmilter refused %s\n", spec);
 		return (78);
 	}

@@ -1,68 +1,112 @@
 #!/bin/bash
 # bench/run-postfix-bench.sh -- milter throughput through a real Postfix.
 #
-# Opt-in (not part of make check); needs root, postfix, smtp-sink,
-# libmilter-dev, libssl-dev, python3, cc, pkg-config. Run from anywhere:
+# Opt-in (not part of make check). Needs root, postfix (smtp-sink),
+# libmilter-dev, libssl-dev, python3, cc, pkg-config, and a built
+# tlspolicy-milter. Run from anywhere:
 #
 #     bench/run-postfix-bench.sh                 # N=5000 C=20 ROUNDS=3
 #     N=2000 ROUNDS=5 MODES="plain starttls implicit" bench/run-postfix-bench.sh
+#     TLSPOLICY_MILTER_X=/path/to/candidate/tlspolicy-milter bench/run-postfix-bench.sh
 #
 # What it does
-#   1. Builds bench/minimal-milter.c and bench/smtp-load.c with cc into a
-#      work directory (WORKDIR, default /var/tmp/tlspolicy-pfbench.XXXXXX).
+#   1. Builds bench/minimal-milter.c, bench/smtp-load.c and
+#      bench/milter-replay.c with cc into a work directory, and copies the
+#      tlspolicy-milter binary there (a rebuild during the run changes
+#      nothing).
 #   2. Starts ONE private Postfix with tests/e2e/postfix-lib.sh, relaying
-#      everything to an smtp-sink of its own that does not write messages
-#      to disk (the library's sink dumps every message to a file with -d;
-#      it is started too, but idles). Each milter configuration gets its
-#      own pair of smtpd listeners in master.cf (STARTTLS-capable and
-#      implicit TLS), with "-o smtpd_milters=...": switching configuration
-#      needs no "postfix reload", so no run pays for smtpd respawns that
-#      another does not (a reload makes every smtpd exit after its session).
-#      Configurations:
-#        none      no milter
-#        min_inet  bench/minimal-milter over inet:   (the floor)
-#        min_unix  bench/minimal-milter over unix:
-#        tp_inet   tlspolicy-milter over inet:, default configuration
-#        tp_unix   tlspolicy-milter over unix:, default configuration
-#      (tlspolicy-milter: -F, a 5-rule policy with "default prefer",
-#      result header on, forged copies removed; stderr to a file.)
+#      everything to an smtp-sink of its own that writes nothing to disk
+#      (the library's sink dumps every message to a file; it is started
+#      too, but idles). Each milter configuration gets its own pair of
+#      smtpd listeners in master.cf (STARTTLS-capable and implicit TLS)
+#      with "-o smtpd_milters=...", so switching configuration needs no
+#      "postfix reload" (after a reload every smtpd is replaced, and the
+#      next run would pay for the respawns). Configurations:
+#        none       no milter
+#        min_inet   bench/minimal-milter over inet: (the floor: 3 replies)
+#        min_unix   bench/minimal-milter over unix:
+#        mind_inet  bench/minimal-milter -D over inet: (4 replies: also at
+#                   DATA, which avoids the stall on Postfix's side, below)
+#        tp_inet    tlspolicy-milter over inet:, default configuration
+#        tp_unix    tlspolicy-milter over unix:, default configuration
+#        tpx_inet, tpx_unix   a second tlspolicy-milter binary, if
+#                   TLSPOLICY_MILTER_X is set (to measure a candidate fix)
+#        mindn_inet minimal-milter -D -N (no TCP_NODELAY), if NAGLE_CONTROL=1
+#        mint_unix  minimal-milter -T over unix: (tlspolicy-milter's
+#                   negotiation and macro lists, no work), if SHAPE_CONTROL=1
+#      CONFIGS="..." picks configurations explicitly (any of the above,
+#      also mind_unix, mint_inet, and the diagnostic mintx_unix = -T -X,
+#      tlspolicy's shape without header events, and mints_unix = -T -S,
+#      tlspolicy's shape with the MTA's default macro lists).
+#      tlspolicy-milter runs with -F -u postfix, a 5-rule policy whose
+#      "default prefer" decides every message, the default configuration
+#      (result header on, forged copies removed; if the binary has an
+#      audit log, it is on, in the work directory); stderr to a file.
 #   3. Warm-up: WARMUP messages through every listener of every mode.
-#   4. ROUNDS rounds; in each, for each MODE, every configuration once
-#      (the order rotates from round to round), N messages at concurrency
-#      C, one message per connection, HEADERS header lines per message,
-#      all sent by bench/smtp-load (one client for all modes, so plaintext
-#      and TLS figures come from the same code). Before each run the
-#      queue is drained, so no run delivers another's backlog. The rate
-#      is messages accepted (250 after ".") per second.
-#   5. Milter CPU: utime+stime from /proc/PID/stat before and after each
-#      of that milter's runs (10 ms ticks), summed per mode and socket.
-#   6. Replies waited for: bench/milter-count.py between Postfix and each
-#      milter, COUNT_N one-recipient messages with 2 and with 30 headers.
-#   7. Prints markdown tables: medians over rounds of the per-round ratios
-#      tp/min, min/none and tp/none; median msg/s and p50 session times;
-#      milter CPU per message; the reply counts.
+#   4. ROUNDS rounds; in each, for each MODE, every configuration once (the
+#      order rotates from round to round): N messages at concurrency C, one
+#      message per connection, one recipient, HEADERS header lines, sent by
+#      bench/smtp-load for every mode (smtp-source has no TLS; one client
+#      for all modes keeps the figures comparable). The queue is drained
+#      before each run. The rate is messages accepted (250 after ".") per
+#      second.
+#   5. Milter CPU: utime+stime of the milter process from /proc/PID/stat
+#      before and after each of its runs (10 ms ticks), per message.
+#   6. Stall probe: STALL_N messages at concurrency 1 per configuration and
+#      mode; a stall shows as a median session time of 40 ms or more.
+#   7. Replies waited for: bench/milter-count.py between Postfix and the
+#      minimal and tlspolicy milters, COUNT_N messages with 2 and 30 headers,
+#      plaintext and STARTTLS.
+#   8. Milter-only CPU: the proxy records what Postfix sent each milter for
+#      one message; bench/milter-replay replays it REPLAY_N times at
+#      concurrency 20 over unix: against minimal-milter, minimal-milter -T
+#      (tlspolicy-milter's negotiation and macro lists, no work) and
+#      tlspolicy-milter, REPLAY_ROUNDS times: CPU per message without
+#      Postfix, client and sink competing for the CPUs.
+#   9. Prints markdown tables: medians over rounds of per-round ratios,
+#      median msg/s, p50 session times, milter CPU per message, the stall
+#      probe, the reply counts, the replay CPU.
 #
 # Environment
 #   N=5000 C=20 ROUNDS=3        messages per run, concurrency, rounds
 #   MODES="plain starttls"      add "implicit" for port-465 style TLS
-#   SOCKETS="inet unix"         milter socket kinds
+#   SOCKETS="inet unix"         milter socket kinds for min_* and tp_*
+#   DATA_FLOOR=1                include mind_inet (0: leave it out)
 #   HEADERS=10                  header lines per message in the throughput runs
 #   WARMUP=200                  messages per listener before round 1 (0: none)
-#   COUNT_N=100                 messages per reply-count run (0: skip counting)
-#   NAGLE_CONTROL=0             1: add "min_nagle", the minimal milter over
-#                               inet: WITHOUT TCP_NODELAY (shows the stall)
+#   STALL_N=100                 messages per configuration in the stall probe (0: skip)
+#   COUNT_N=100                 messages per reply-count run (0: skip)
+#   REPLAY_N=20000 REPLAY_ROUNDS=3   milter-only replay (REPLAY_N=0: skip)
+#   QUICKACK=1                  smtp-load acknowledges at once (see smtp-load.c);
+#                               0: plain delayed ACKs (every TLS session then
+#                               stalls ~40 ms on Postfix's side, milter or not)
+#   NAGLE_CONTROL=0             1: add mindn_inet
+#   SHAPE_CONTROL=0             1: add mint_unix
+#   CONFIGS="none min_unix ..." run exactly these configurations
 #   TLSPOLICY_MILTER=PATH       default: _build/milter/tlspolicy-milter
+#   TLSPOLICY_MILTER_X=PATH     optional second binary (tpx_* configurations)
 #   WORKDIR=DIR                 default: mktemp -d /var/tmp/tlspolicy-pfbench.XXXXXX
-#   KEEP=1                      keep WORKDIR (logs, results.tsv, count-*.json)
+#   KEEP=1                      keep WORKDIR (logs, results.tsv, count/*.json)
 #   SETUP_ONLY=1                start everything, write WORKDIR/env.sh (ports,
 #                               pids) and wait until killed: for diagnosis
 #
-# Every process it starts is stopped on exit (trap EXIT). Everything
-# listens on 127.0.0.1 only. Exit status: 0, or 1 if any run had an SMTP
-# error or something failed to start.
+# Every process it starts is stopped on exit (trap EXIT); everything listens
+# on 127.0.0.1 or on unix sockets in WORKDIR. Exit status 0, or 1 if any run
+# had an SMTP error, a milter died, or something failed to start.
 #
-# Time: about (runs x N / rate) + drain time. With N=5000, C=20, ROUNDS=3,
-# MODES="plain starttls" on a 2-core VM: see BENCHMARKS.md / the report.
+# Time at the defaults (N=5000, C=20, ROUNDS=3, plain + STARTTLS, 6
+# configurations, 36 runs of 5000 messages) on the 2-core VM: 9-10 minutes
+# (measured 9m09s and 9m23s), most of it the STARTTLS runs. Adding
+# MODES=implicit makes it ~14; N=3000 with all three modes takes ~9.
+#
+# Postfix-side stall over inet: (found with this script) Postfix sets no
+# TCP_NODELAY on its milter sockets, and writes what it has for the milter
+# when it waits for a reply -- and also when smtpd hands the milter
+# connection to cleanup at DATA. A milter that negotiates SMFIP_NODATA gets
+# the DATA macros as a lone segment it does not answer; its delayed ACK
+# (~40 ms) then holds cleanup's end-of-message packet back (Nagle), once per
+# message, whatever the milter does with TCP_NODELAY. A reply at DATA (the
+# fourth reply) avoids it. Over unix: there is no Nagle.
 
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -72,21 +116,30 @@ C=${C:-20}
 ROUNDS=${ROUNDS:-3}
 MODES=${MODES:-plain starttls}
 SOCKETS=${SOCKETS:-inet unix}
+DATA_FLOOR=${DATA_FLOOR:-1}
 HEADERS=${HEADERS:-10}
 WARMUP=${WARMUP:-200}
+STALL_N=${STALL_N:-100}
 COUNT_N=${COUNT_N:-100}
+REPLAY_N=${REPLAY_N:-20000}
+REPLAY_ROUNDS=${REPLAY_ROUNDS:-3}
+QUICKACK=${QUICKACK:-1}
 NAGLE_CONTROL=${NAGLE_CONTROL:-0}
-TP_BIN=${TLSPOLICY_MILTER:-$TOP/_build/milter/tlspolicy-milter}
+SHAPE_CONTROL=${SHAPE_CONTROL:-0}
+TP_SRC=${TLSPOLICY_MILTER:-$TOP/_build/milter/tlspolicy-milter}
+TPX_SRC=${TLSPOLICY_MILTER_X:-}
 PYTHON=${PYTHON:-python3}
 
 say() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "must run as root (private Postfix)"
-[ -x "$TP_BIN" ] || die "no tlspolicy-milter at $TP_BIN (build it, or set TLSPOLICY_MILTER)"
+[ -x "$TP_SRC" ] || die "no tlspolicy-milter at $TP_SRC (build it, or set TLSPOLICY_MILTER)"
+[ -z "$TPX_SRC" ] || [ -x "$TPX_SRC" ] || die "TLSPOLICY_MILTER_X=$TPX_SRC is not executable"
 for t in cc pkg-config smtp-sink postfix "$PYTHON"; do
     command -v "$t" >/dev/null 2>&1 || die "missing tool: $t"
 done
+id postfix >/dev/null 2>&1 || die "no postfix user"
 
 # shellcheck source=../tests/e2e/postfix-lib.sh
 . "$TOP/tests/e2e/postfix-lib.sh"
@@ -98,20 +151,21 @@ else
     W=$(mktemp -d /var/tmp/tlspolicy-pfbench.XXXXXX) || die "mktemp failed"
 fi
 chmod 755 "$W"
-mkdir -p "$W/bin" "$W/log" "$W/sock" "$W/count" "$W/pf"
-chmod 755 "$W/sock"
+mkdir -p "$W/bin" "$W/log" "$W/sock" "$W/count" "$W/pf" "$W/audit"
+chmod 755 "$W/sock" "$W/bin"
+chown postfix "$W/audit"
 
 PIDS=()            # every background process we started, stopped at exit
-declare -A TP_PID MIN_PID
-SINK_PID=
+declare -A MPID    # milter pid by configuration
 cleanup() {
     local p i
     for p in "${PIDS[@]}"; do
         kill -TERM "$p" 2>/dev/null
     done
+    # libmilter's graceful stop can take a few seconds
     for p in "${PIDS[@]}"; do
         i=0
-        while kill -0 "$p" 2>/dev/null && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+        while kill -0 "$p" 2>/dev/null && [ $i -lt 80 ]; do sleep 0.1; i=$((i + 1)); done
         kill -KILL "$p" 2>/dev/null
         wait "$p" 2>/dev/null
     done
@@ -134,7 +188,13 @@ cc -O2 -Wall -o "$W/bin/minimal-milter" "$HERE/minimal-milter.c" -lmilter -pthre
 # shellcheck disable=SC2046
 cc -O2 -Wall -o "$W/bin/smtp-load" "$HERE/smtp-load.c" $(pkg-config --cflags --libs openssl) -pthread ||
     die "cannot build smtp-load"
+cc -O2 -Wall -o "$W/bin/milter-replay" "$HERE/milter-replay.c" -pthread ||
+    die "cannot build milter-replay"
+cp "$TP_SRC" "$W/bin/tlspolicy-milter" || die "cannot copy $TP_SRC"
+[ -z "$TPX_SRC" ] || cp "$TPX_SRC" "$W/bin/tlspolicy-milter-x" || die "cannot copy $TPX_SRC"
 LOAD=$W/bin/smtp-load
+LOADOPT=()
+[ "$QUICKACK" = 1 ] || LOADOPT+=(-a)
 
 # ---------------------------------------------------------------------------
 # 2. milters, sink, Postfix
@@ -142,55 +202,59 @@ LOAD=$W/bin/smtp-load
 pf_setup "$W/pf" "" || die "pf_setup failed"
 
 port() { pf_free_port >"$W/port" || die "no free port"; cat "$W/port"; }
-SINK_PORT=$(port)
-MIN_PORT=$(port)
-TP_PORT=$(port)
-NAGLE_PORT=$(port)
-CNT_MIN_PORT=$(port)
-CNT_TP_PORT=$(port)
-MIN_SOCK=$W/sock/minimal.sock
-TP_SOCK=$W/sock/tlspolicy.sock
 
-CONFIGS="none"
-for s in $SOCKETS; do
-    case $s in inet|unix) ;; *) die "SOCKETS: inet and/or unix" ;; esac
-    CONFIGS="$CONFIGS min_$s tp_$s"
+if [ -z "${CONFIGS:-}" ]; then
+    CONFIGS="none"
+    for s in $SOCKETS; do
+        case $s in inet|unix) ;; *) die "SOCKETS: inet and/or unix" ;; esac
+        CONFIGS="$CONFIGS min_$s tp_$s"
+        [ -n "$TPX_SRC" ] && CONFIGS="$CONFIGS tpx_$s"
+    done
+    case " $SOCKETS " in *" inet "*) [ "$DATA_FLOOR" = 1 ] && CONFIGS="$CONFIGS mind_inet" ;; esac
+    [ "$NAGLE_CONTROL" = 1 ] && CONFIGS="$CONFIGS mindn_inet"
+    [ "$SHAPE_CONTROL" = 1 ] && CONFIGS="$CONFIGS mint_unix"
+fi
+for cfg in $CONFIGS; do
+    case $cfg in
+        none|min_inet|min_unix|mind_inet|mind_unix|mindn_inet|mint_inet|mint_unix|tp_inet|tp_unix) ;;
+        mintx_unix|mints_unix) ;;
+        tpx_inet|tpx_unix) [ -n "$TPX_SRC" ] || die "$cfg needs TLSPOLICY_MILTER_X" ;;
+        *) die "unknown configuration $cfg" ;;
+    esac
 done
-[ "$NAGLE_CONTROL" = 1 ] && CONFIGS="$CONFIGS min_nagle"
 for m in $MODES; do
     case $m in plain|starttls|implicit) ;; *) die "MODES: plain, starttls and/or implicit" ;; esac
 done
 
-milter_spec() {   # Postfix smtpd_milters value of a configuration
-    case $1 in
-        none) echo "" ;;
-        min_inet) echo "inet:127.0.0.1:$MIN_PORT" ;;
-        min_unix) echo "unix:$MIN_SOCK" ;;
-        tp_inet) echo "inet:127.0.0.1:$TP_PORT" ;;
-        tp_unix) echo "unix:$TP_SOCK" ;;
-        min_nagle) echo "inet:127.0.0.1:$NAGLE_PORT" ;;
-        cnt_min) echo "inet:127.0.0.1:$CNT_MIN_PORT" ;;
-        cnt_tp) echo "inet:127.0.0.1:$CNT_TP_PORT" ;;
+# The milter endpoint of each configuration (Postfix syntax), and of the
+# two counting proxies (cnt_min, cnt_tp).
+declare -A SPEC
+for cfg in $CONFIGS cnt_min cnt_tp; do
+    case $cfg in
+        none) SPEC[$cfg]="" ;;
+        *_unix) SPEC[$cfg]="unix:$W/sock/$cfg.sock" ;;
+        *) SPEC[$cfg]="inet:127.0.0.1:$(port)" ;;
     esac
-}
+done
 
 # One STARTTLS-capable and one implicit-TLS smtpd per configuration.
 declare -A LPORT
 {
     echo "# --- run-postfix-bench.sh listeners"
     for cfg in $CONFIGS cnt_min cnt_tp; do
-        spec=$(milter_spec "$cfg")
         LPORT[$cfg/starttls]=$(port)
         LPORT[$cfg/plain]=${LPORT[$cfg/starttls]}
         LPORT[$cfg/implicit]=$(port)
         printf '127.0.0.1:%s inet n - n - - smtpd\n  -o syslog_name=postfix/%s\n  -o smtpd_milters=%s\n' \
-            "${LPORT[$cfg/starttls]}" "$cfg" "$spec"
+            "${LPORT[$cfg/starttls]}" "$cfg" "${SPEC[$cfg]}"
         printf '127.0.0.1:%s inet n - n - - smtpd\n  -o syslog_name=postfix/%s-smtps\n' \
             "${LPORT[$cfg/implicit]}" "$cfg"
-        printf '  -o smtpd_tls_wrappermode=yes\n  -o smtpd_tls_security_level=encrypt\n  -o smtpd_milters=%s\n' "$spec"
+        printf '  -o smtpd_tls_wrappermode=yes\n  -o smtpd_tls_security_level=encrypt\n  -o smtpd_milters=%s\n' \
+            "${SPEC[$cfg]}"
     done
 } >>"$PF_CONF_DIR/master.cf"
 
+SINK_PORT=$(port)
 PF_EXTRA_MAIN_CF="default_transport = smtp:[127.0.0.1]:$SINK_PORT
 relay_transport = smtp:[127.0.0.1]:$SINK_PORT"
 
@@ -198,10 +262,14 @@ relay_transport = smtp:[127.0.0.1]:$SINK_PORT"
 smtp-sink -u postfix -4 -h sink.bench.test -m 256 "127.0.0.1:$SINK_PORT" 256 \
     </dev/null >"$W/log/smtp-sink.log" 2>&1 &
 SINK_PID=$!
-PIDS+=("$SINK_PID")
+PIDS+=("$!")
 
-# tlspolicy-milter: default configuration (empty config file), small policy.
+# tlspolicy-milter: default configuration; only the audit log (if this
+# build has one) is moved to a writable place.
 : >"$W/tlspolicy-milter.conf"
+if "$W/bin/tlspolicy-milter" --help 2>&1 | grep -q 'audit_log\|audit-log'; then
+    echo "audit_log = $W/audit/audit.jsonl" >>"$W/tlspolicy-milter.conf"
+fi
 cat >"$W/policy.conf" <<'EOF'
 # run-postfix-bench.sh: the senders used are not listed, so "default" decides
 default                 prefer
@@ -212,22 +280,46 @@ client:192.0.2.0/24     require
 EOF
 chmod 644 "$W/policy.conf" "$W/tlspolicy-milter.conf"
 
-"$TP_BIN" -F -c "$W/tlspolicy-milter.conf" -f "$W/policy.conf" -p "inet:$TP_PORT@127.0.0.1" \
-    </dev/null 2>"$W/log/tp_inet.log" &
-TP_PID[inet]=$!; PIDS+=("$!")
-"$TP_BIN" -F -c "$W/tlspolicy-milter.conf" -f "$W/policy.conf" -p "unix:$TP_SOCK" -u postfix \
-    </dev/null 2>"$W/log/tp_unix.log" &
-TP_PID[unix]=$!; PIDS+=("$!")
-"$W/bin/minimal-milter" -p "inet:$MIN_PORT@127.0.0.1" </dev/null 2>"$W/log/min_inet.log" &
-MIN_PID[inet]=$!; PIDS+=("$!")
-"$W/bin/minimal-milter" -p "unix:$MIN_SOCK" </dev/null 2>"$W/log/min_unix.log" &
-MIN_PID[unix]=$!; PIDS+=("$!")
-"$W/bin/minimal-milter" -N -p "inet:$NAGLE_PORT@127.0.0.1" </dev/null 2>"$W/log/min_nagle.log" &
-NAGLE_PID=$!; PIDS+=("$!")
+libmilter_spec() {   # Postfix inet:HOST:PORT -> libmilter inet:PORT@HOST
+    case $1 in
+        inet:*) local hp=${1#inet:}; echo "inet:${hp##*:}@${hp%:*}" ;;
+        *) echo "$1" ;;
+    esac
+}
 
-for t in "$SINK_PORT" "$MIN_PORT" "$TP_PORT" "$NAGLE_PORT" "unix:$MIN_SOCK" "unix:$TP_SOCK"; do
-    pf_wait_listen "$t" 10 || die "nothing listening on $t (see $W/log)"
+# start_milter NAME SPEC: start the milter of configuration NAME (min_*,
+# mind_*, mindn_*, tp_*, tpx_*, or rmin/rminT/rtp for the replay) on SPEC.
+# Started as a simple command, so that $! is the milter itself.
+start_milter() {
+    local cfg=$1 spec
+    local -a argv
+    spec=$(libmilter_spec "$2")
+    case $cfg in
+        min_*|rmin) argv=("$W/bin/minimal-milter" -p "$spec") ;;
+        mint_*|rminT) argv=("$W/bin/minimal-milter" -T -p "$spec") ;;
+        mintx_*) argv=("$W/bin/minimal-milter" -T -X -p "$spec") ;;
+        mints_*) argv=("$W/bin/minimal-milter" -T -S -p "$spec") ;;
+        mind_*) argv=("$W/bin/minimal-milter" -D -p "$spec") ;;
+        mindn_*) argv=("$W/bin/minimal-milter" -D -N -p "$spec") ;;
+        tp_*|rtp) argv=("$W/bin/tlspolicy-milter" -F -u postfix -c "$W/tlspolicy-milter.conf"
+                        -f "$W/policy.conf" -p "$spec") ;;
+        tpx_*) argv=("$W/bin/tlspolicy-milter-x" -F -u postfix -c "$W/tlspolicy-milter.conf"
+                     -f "$W/policy.conf" -p "$spec") ;;
+        *) die "start_milter: unknown configuration $cfg" ;;
+    esac
+    "${argv[@]}" </dev/null >/dev/null 2>"$W/log/$cfg.log" &
+    MPID[$cfg]=$!
+    PIDS+=("$!")
+}
+
+for cfg in $CONFIGS; do
+    [ "$cfg" = none ] || start_milter "$cfg" "${SPEC[$cfg]}"
 done
+for cfg in $CONFIGS; do
+    [ "$cfg" = none ] && continue
+    pf_wait_listen "${SPEC[$cfg]}" 10 || die "milter $cfg not listening (see $W/log/$cfg.log)"
+done
+pf_wait_listen "$SINK_PORT" 10 || die "smtp-sink not listening"
 
 say "starting Postfix"
 pf_start || die "pf_start failed"
@@ -237,26 +329,13 @@ for cfg in $CONFIGS cnt_min cnt_tp; do
     done
 done
 
-pid_of() {   # the milter process of a configuration ("" for none)
-    case $1 in
-        min_inet) echo "${MIN_PID[inet]}" ;;
-        min_unix) echo "${MIN_PID[unix]}" ;;
-        tp_inet) echo "${TP_PID[inet]}" ;;
-        tp_unix) echo "${TP_PID[unix]}" ;;
-        min_nagle) echo "$NAGLE_PID" ;;
-        *) echo "" ;;
-    esac
-}
-
 if [ "${SETUP_ONLY:-0}" = 1 ]; then
     # Diagnosis: leave everything running; source $W/env.sh elsewhere.
     {
         printf 'W=%q\nLOAD=%q\nPF_CONF_DIR=%q\n' "$W" "$LOAD" "$PF_CONF_DIR"
         for k in "${!LPORT[@]}"; do printf 'PORT_%s=%s\n' "${k//\//_}" "${LPORT[$k]}"; done
-        printf 'TP_PID_INET=%s\nTP_PID_UNIX=%s\nMIN_PID_INET=%s\nMIN_PID_UNIX=%s\nNAGLE_PID=%s\n' \
-            "${TP_PID[inet]}" "${TP_PID[unix]}" "${MIN_PID[inet]}" "${MIN_PID[unix]}" "$NAGLE_PID"
-        printf 'MIN_PORT=%s\nTP_PORT=%s\nNAGLE_PORT=%s\nCNT_MIN_PORT=%s\nCNT_TP_PORT=%s\nMIN_SOCK=%s\nTP_SOCK=%s\n' \
-            "$MIN_PORT" "$TP_PORT" "$NAGLE_PORT" "$CNT_MIN_PORT" "$CNT_TP_PORT" "$MIN_SOCK" "$TP_SOCK"
+        for k in "${!SPEC[@]}"; do printf 'SPEC_%s=%q\n' "$k" "${SPEC[$k]}"; done
+        for k in "${!MPID[@]}"; do printf 'PID_%s=%s\n' "$k" "${MPID[$k]}"; done
     } >"$W/env.sh"
     say "SETUP_ONLY: everything is running; . $W/env.sh; stop with kill $$"
     while :; do sleep 1; done
@@ -264,51 +343,86 @@ fi
 
 cpu_ticks() {   # utime + stime of PID, in clock ticks (all threads, dead ones too)
     [ -n "$1" ] || { echo 0; return; }
-    sed -e 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
+    sed -e 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12 + $13}'
+}
+
+# postfix_ticks: CPU of the whole Postfix instance, in ticks: the master's
+# own and its reaped children's (cutime, cstime), plus every live child's.
+# Exact whatever else runs on the machine (it is attribution, not sampling).
+postfix_ticks() {
+    local master=${PF_MASTER_PID:-} d line rest total=0
+    local -a f
+    [ -n "$master" ] && [ -r "/proc/$master/stat" ] || { echo 0; return; }
+    for d in /proc/[0-9]*; do
+        { read -r line <"$d/stat"; } 2>/dev/null || continue
+        rest=${line##*) }
+        read -r -a f <<<"$rest"
+        # f[1] = ppid; f[11..14] = utime stime cutime cstime
+        if [ "${d#/proc/}" = "$master" ]; then
+            total=$((total + f[11] + f[12] + f[13] + f[14]))
+        elif [ "${f[1]}" = "$master" ]; then
+            total=$((total + f[11] + f[12] + f[13] + f[14]))
+        fi
+    done
+    echo "$total"
+}
+
+FAILED=0
+milter_alive() {   # milter_alive CONFIG
+    local pid=${MPID[$1]:-}
+    [ -z "$pid" ] && return 0
+    kill -0 "$pid" 2>/dev/null && return 0
+    say "ERROR: the milter of $1 (pid $pid) is gone; its log:"
+    tail -n 5 "$W/log/$1.log" >&2
+    FAILED=1
+    return 1
 }
 
 # ---------------------------------------------------------------------------
-# 3-4. runs
+# 3-5. throughput runs
 
 RESULTS=$W/results.tsv
-printf 'round\tmode\tconfig\trate\tseconds\tcpu_ticks\tp50_ms\tp99_ms\terrors\n' >"$RESULTS"
-FAILED=0
+printf 'round\tmode\tconfig\trate\tseconds\tcpu_ticks\tp50_ms\tp99_ms\terrors\tpostfix_ticks\tsink_ticks\tclient_ms\n' >"$RESULTS"
 
-# run_one ROUND MODE CONFIG COUNT: one run, a line in results.tsv (round > 0)
+field() { sed -n "s/.* $1=\\([0-9.]*\\).*/\\1/p" <<<"$2"; }
+
+# run_one ROUND MODE CONFIG COUNT CONCURRENCY OUTFILE
 run_one() {
-    local round=$1 mode=$2 cfg=$3 n=$4 pid t0 t1 out rc
-    local port=${LPORT[$cfg/$mode]}
+    local round=$1 mode=$2 cfg=$3 n=$4 c=$5 outfile=$6 pid t0 t1 out rc p0 p1 s0 s1
     pf_wait_queue_empty 300 >/dev/null 2>&1 || say "warning: queue not empty before $mode/$cfg"
-    pid=$(pid_of "$cfg")
-    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
-        say "ERROR: the milter of $cfg (pid $pid) is gone"; FAILED=1; return 1
-    fi
+    milter_alive "$cfg" || return 1
+    pid=${MPID[$cfg]:-}
     t0=$(cpu_ticks "$pid")
+    p0=$(postfix_ticks)
+    s0=$(cpu_ticks "$SINK_PID")
     rc=0
-    out=$("$LOAD" -p "$port" -m "$mode" -n "$n" -c "$C" -H "$HEADERS" 2>"$W/log/load.err") || rc=$?
+    out=$("$LOAD" "${LOADOPT[@]}" -p "${LPORT[$cfg/$mode]}" -m "$mode" -n "$n" -c "$c" -H "$HEADERS" \
+        2>"$W/log/load.err") || rc=$?
     t1=$(cpu_ticks "$pid")
+    # Postfix is still delivering what it accepted: count that too.
+    pf_wait_queue_empty 300 >/dev/null 2>&1
+    p1=$(postfix_ticks)
+    s1=$(cpu_ticks "$SINK_PID")
     if [ $rc -ne 0 ]; then
         say "ERROR: round $round $mode/$cfg: smtp-load exit $rc: $out"
         sed 's/^/    /' "$W/log/load.err" >&2
         FAILED=1
     fi
-    [ "$round" -gt 0 ] || return 0
-    # mode=plain n=... rate=R p50_ms=.. p99_ms=..
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$mode" "$cfg" \
-        "$(sed -n 's/.* rate=\([0-9.]*\).*/\1/p' <<<"$out")" \
-        "$(sed -n 's/.* seconds=\([0-9.]*\).*/\1/p' <<<"$out")" \
-        "$((t1 - t0))" \
-        "$(sed -n 's/.* p50_ms=\([0-9.]*\).*/\1/p' <<<"$out")" \
-        "$(sed -n 's/.* p99_ms=\([0-9.]*\).*/\1/p' <<<"$out")" \
-        "$(sed -n 's/.* errors=\([0-9]*\).*/\1/p' <<<"$out")" >>"$RESULTS"
-    say "round $round $(printf '%-8s %-9s' "$mode" "$cfg") $(sed -n 's/.* rate=\([0-9.]*\).*p50_ms=\([0-9.]*\).*/\1 msg\/s  p50 \2 ms/p' <<<"$out")  cpu $((t1 - t0)) ticks"
+    [ -n "$outfile" ] || return 0
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$mode" "$cfg" \
+        "$(field rate "$out")" "$(field seconds "$out")" "$((t1 - t0))" \
+        "$(field p50_ms "$out")" "$(field p99_ms "$out")" "$(field errors "$out")" \
+        "$((p1 - p0))" "$((s1 - s0))" "$(field cpu_ms "$out")" >>"$outfile"
+    say "$(printf 'round %s %-8s %-10s %7s msg/s  p50 %6s ms  milter cpu %s ticks' "$round" "$mode" "$cfg" \
+        "$(field rate "$out")" "$(field p50_ms "$out")" "$((t1 - t0))")"
 }
 
 T_START=$(date +%s)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 if [ "$WARMUP" -gt 0 ]; then
     say "warm-up: $WARMUP messages per listener"
     for m in $MODES; do
-        for cfg in $CONFIGS; do run_one 0 "$m" "$cfg" "$WARMUP"; done
+        for cfg in $CONFIGS; do run_one 0 "$m" "$cfg" "$WARMUP" "$C" ""; done
     done
 fi
 
@@ -318,126 +432,265 @@ for ((r = 1; r <= ROUNDS; r++)); do
     for m in $MODES; do
         for ((i = 0; i < NCFG; i++)); do
             cfg=${CFG_ARR[$(((i + r - 1) % NCFG))]}
-            run_one "$r" "$m" "$cfg" "$N"
+            run_one "$r" "$m" "$cfg" "$N" "$C" "$RESULTS"
         done
     done
 done
 pf_wait_queue_empty 300 >/dev/null 2>&1
 T_RUNS=$(($(date +%s) - T_START))
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------------------
-# 6. replies waited for (milter-count.py between Postfix and the milter)
+# 6. stall probe: concurrency 1
 
-count_run() {   # count_run TARGET(min|tp) MODE HEADERS -> $W/count/TARGET-MODE-H.json
-    local tgt=$1 mode=$2 h=$3 lport cport pid out
+STALL=$W/stall.tsv
+printf 'round\tmode\tconfig\trate\tseconds\tcpu_ticks\tp50_ms\tp99_ms\terrors\tpostfix_ticks\tsink_ticks\tclient_ms\n' >"$STALL"
+if [ "$STALL_N" -gt 0 ]; then
+    say "stall probe: $STALL_N messages at concurrency 1 per configuration"
+    for m in $MODES; do
+        for cfg in $CONFIGS; do run_one 1 "$m" "$cfg" "$STALL_N" 1 "$STALL" 2>/dev/null; done
+    done
+fi
+
+# ---------------------------------------------------------------------------
+# 7. replies waited for (milter-count.py between Postfix and the milter)
+
+# count_run TARGET(min|mind|tp) MODE HEADERS COUNT [RECORD-FILE]
+count_run() {
+    local tgt=$1 mode=$2 h=$3 n=$4 rec=${5:-} lspec cspec pid out lcfg=cnt_min
     case $tgt in
-        min) lport=$CNT_MIN_PORT cport=$MIN_PORT ;;
-        tp) lport=$CNT_TP_PORT cport=$TP_PORT ;;
+        min) cspec=${SPEC[min_inet]:-${SPEC[min_unix]}} ;;
+        mind) cspec=${SPEC[mind_inet]:-} ;;
+        tp) cspec=${SPEC[tp_inet]:-${SPEC[tp_unix]}}; lcfg=cnt_tp ;;
     esac
+    [ -n "$cspec" ] || return 0
+    lspec=${SPEC[$lcfg]}
     out=$W/count/$tgt-$mode-$h.json
-    rm -f "$W/count/ready"
-    "$PYTHON" "$HERE/milter-count.py" --listen "inet:127.0.0.1:$lport" \
-        --connect "inet:127.0.0.1:$cport" --report "$out" --ready "$W/count/ready" \
-        </dev/null 2>"$W/log/count-$tgt.err" &
-    pid=$!; PIDS+=("$pid")
-    pf_wait_listen "$lport" 10 || { say "ERROR: milter-count.py did not start"; FAILED=1; return 1; }
-    "$LOAD" -p "${LPORT[cnt_$tgt/$mode]}" -m "$mode" -n "$COUNT_N" -c 5 -H "$h" >/dev/null 2>"$W/log/load.err" ||
+    local -a extra=()
+    [ -n "$rec" ] && extra=(--record "$rec")
+    "$PYTHON" "$HERE/milter-count.py" --listen "$lspec" --connect "$cspec" --report "$out" "${extra[@]}" \
+        </dev/null >/dev/null 2>"$W/log/count-$tgt.err" &
+    pid=$!
+    PIDS+=("$pid")
+    pf_wait_listen "$lspec" 10 || { say "ERROR: milter-count.py did not start"; FAILED=1; return 1; }
+    "$LOAD" "${LOADOPT[@]}" -p "${LPORT[$lcfg/$mode]}" -m "$mode" -n "$n" -c 5 -H "$h" \
+        >/dev/null 2>"$W/log/load.err" ||
         { say "ERROR: count run $tgt/$mode/$h failed"; cat "$W/log/load.err" >&2; FAILED=1; }
     kill -TERM "$pid"
     wait "$pid" 2>/dev/null
 }
-COUNT_HEADERS="2 30"
 if [ "$COUNT_N" -gt 0 ]; then
     say "counting replies waited for ($COUNT_N messages each)"
-    for tgt in min tp; do
+    for tgt in min mind tp; do
         for m in plain starttls; do
-            for h in $COUNT_HEADERS; do count_run "$tgt" "$m" "$h"; done
+            for h in 2 30; do count_run "$tgt" "$m" "$h" "$COUNT_N"; done
         done
     done
 fi
 
 # ---------------------------------------------------------------------------
-# 7. report
+# 8. milter-only CPU: replay a recorded session
 
-say "runs took ${T_RUNS}s"
-"$PYTHON" - "$RESULTS" "$W/count" "$N" "$C" "$ROUNDS" "$HEADERS" "$MODES" "$CONFIGS" "$T_RUNS" \
-    "$(getconf CLK_TCK)" "$COUNT_N" <<'EOF'
+REPLAY=$W/replay.tsv
+printf 'round\tmilter\tstream\tus_per_msg\trate\n' >"$REPLAY"
+if [ "$REPLAY_N" -gt 0 ]; then
+    say "recording one session per milter ($HEADERS headers), replaying $REPLAY_N x $REPLAY_ROUNDS"
+    count_run min plain "$HEADERS" 3 "$W/count/min.stream"
+    count_run tp plain "$HEADERS" 3 "$W/count/tp.stream"
+    # The replay targets: unix sockets of their own (nothing else uses them).
+    for v in rmin rminT rtp; do start_milter "$v" "unix:$W/sock/$v.sock"; done
+    for v in rmin rminT rtp; do
+        pf_wait_listen "unix:$W/sock/$v.sock" 10 || { say "ERROR: replay milter $v did not start"; FAILED=1; }
+    done
+    if [ -s "$W/count/min.stream" ] && [ -s "$W/count/tp.stream" ]; then
+        for ((r = 1; r <= REPLAY_ROUNDS; r++)); do
+            for v in rmin rminT rtp; do
+                stream=$W/count/tp.stream
+                [ "$v" = rmin ] && stream=$W/count/min.stream
+                milter_alive "$v" || continue
+                "$W/bin/milter-replay" -s "unix:$W/sock/$v.sock" -f "$stream" -n 1000 -c 20 >/dev/null 2>&1
+                t0=$(cpu_ticks "${MPID[$v]}")
+                out=$("$W/bin/milter-replay" -s "unix:$W/sock/$v.sock" -f "$stream" -n "$REPLAY_N" -c 20 2>&1) ||
+                    { say "ERROR: replay $v: $out"; FAILED=1; }
+                t1=$(cpu_ticks "${MPID[$v]}")
+                printf '%s\t%s\t%s\t%s\t%s\n' "$r" "$v" "$(basename "$stream")" \
+                    "$(awk -v t=$((t1 - t0)) -v n="$REPLAY_N" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}')" \
+                    "$(field rate " $out")" >>"$REPLAY"
+            done
+        done
+    else
+        say "no recorded session to replay (CONFIGS without min_* and tp_*?): replay skipped"
+    fi
+fi
+
+# tlspolicy-milter's own check: one log line per decision
+for s in $SOCKETS; do
+    [ -f "$W/log/tp_$s.log" ] && say "tp_$s: $(grep -c '^session=' "$W/log/tp_$s.log") decision lines logged"
+done
+
+# ---------------------------------------------------------------------------
+# 9. report
+
+say "runs took ${T_RUNS}s; load average $LOAD_START at the start, $LOAD_END at the end"
+"$PYTHON" - "$W" "$N" "$C" "$HEADERS" "$MODES" "$CONFIGS" "$T_RUNS" "$(getconf CLK_TCK)" \
+    "$COUNT_N" "$STALL_N" "$REPLAY_N" "$QUICKACK" "$LOAD_START / $LOAD_END" <<'EOF'
 import json, os, statistics, sys
 from collections import defaultdict
-(res, cdir, N, C, R, H, modes, configs, took, tck, count_n) = sys.argv[1:]
+(w, N, C, H, modes, configs, took, tck, count_n, stall_n, replay_n, quickack, loadavg) = sys.argv[1:]
 modes = modes.split(); configs = configs.split(); tck = int(tck)
-rate = {}; p50 = {}; cpu = defaultdict(int); msgs = defaultdict(int)
-with open(res) as f:
-    next(f)
-    for line in f:
-        r, m, c, rt, sec, ticks, q50, q99, err = line.rstrip('\n').split('\t')
-        if not rt:
-            continue
-        rate[(int(r), m, c)] = float(rt); p50[(int(r), m, c)] = float(q50 or 0)
-        cpu[(m, c)] += int(ticks); msgs[(m, c)] += int(N)
+
+def load(path):
+    rows = []
+    with open(path) as f:
+        next(f)
+        for line in f:
+            r, m, c, rt, sec, ticks, q50, q99, err, pft, skt, clm = line.rstrip('\n').split('\t')
+            if rt:
+                rows.append((int(r), m, c, float(rt), int(ticks), float(q50 or 0), int(err or 0),
+                             int(pft or 0), int(skt or 0), float(clm or 0)))
+    return rows
+
+rows = load(os.path.join(w, 'results.tsv'))
+rate = {(r, m, c): row[3] for row in rows for (r, m, c) in [row[:3]]}
+p50 = {(r, m, c): row[5] for row in rows for (r, m, c) in [row[:3]]}
+cpu = defaultdict(int); msgs = defaultdict(int)
+stack = defaultdict(lambda: defaultdict(list))   # (m, c) -> part -> [us/msg per round]
+for row in rows:
+    r, m, c, rt, ticks, q, err, pft, skt, clm = row
+    cpu[(m, c)] += ticks; msgs[(m, c)] += int(N)
+    per = 1e6 / tck / int(N)
+    stack[(m, c)]['postfix'].append(pft * per)
+    stack[(m, c)]['milter'].append(ticks * per)
+    stack[(m, c)]['sink'].append(skt * per)
+    stack[(m, c)]['client'].append(clm * 1e3 / int(N))
+    stack[(m, c)]['total'].append((pft + ticks + skt) * per + clm * 1e3 / int(N))
 rounds = sorted({k[0] for k in rate})
-def med(xs):
-    return statistics.median(xs) if xs else float('nan')
+med = lambda xs: statistics.median(xs) if xs else float('nan')
+
 def ratio(m, a, b):
     return [rate[(r, m, a)] / rate[(r, m, b)] for r in rounds
             if (r, m, a) in rate and (r, m, b) in rate and rate[(r, m, b)] > 0]
+
 def fmt(xs):
-    if not xs:
-        return 'n/a'
-    return '%.3f (%s)' % (med(xs), ' '.join('%.2f' % x for x in xs))
+    return 'n/a' if not xs else '**%.3f** (%s)' % (med(xs), ' '.join('%.2f' % x for x in xs))
+
+pairs = [('tp_inet', 'min_inet'), ('tp_unix', 'min_unix'), ('tp_inet', 'mind_inet'),
+         ('min_inet', 'none'), ('min_unix', 'none'), ('mind_inet', 'none'),
+         ('tp_inet', 'none'), ('tp_unix', 'none'),
+         ('tpx_inet', 'tp_inet'), ('tpx_unix', 'tp_unix'), ('tpx_inet', 'mind_inet'),
+         ('tpx_inet', 'min_inet'), ('tpx_unix', 'min_unix'), ('mindn_inet', 'mind_inet'),
+         ('mint_unix', 'min_unix'), ('tp_unix', 'mint_unix'), ('tpx_unix', 'mint_unix'),
+         ('mintx_unix', 'min_unix'), ('mints_unix', 'min_unix')]
+pairs = [(a, b) for a, b in pairs if a in configs and b in configs]
 print()
-print('### Postfix + milter throughput: N=%s messages, concurrency %s, %d round(s), %s headers/message, one message per connection, client bench/smtp-load for every mode (runs took %ss)' % (N, C, len(rounds), H, took))
+print('### Postfix + milter throughput')
 print()
-print('Medians over rounds of the per-round ratios (each round\'s values in brackets):')
+print('N=%s messages per run, concurrency %s, %d round(s), %s header lines per message, one message and one recipient per connection; '
+      'client bench/smtp-load for every mode (TLS 1.3, full handshake each, quickack=%s); runs took %ss; load average %s.'
+      % (N, C, len(rounds), H, quickack, took, loadavg))
 print()
-print('| mode | socket | tlspolicy / minimal | minimal / none | tlspolicy / none |')
-print('|---|---|---|---|---|')
-for m in modes:
-    for s in ('inet', 'unix'):
-        if 'tp_' + s not in configs:
-            continue
-        print('| %s | %s | %s | %s | %s |' % (m, s, fmt(ratio(m, 'tp_' + s, 'min_' + s)),
-              fmt(ratio(m, 'min_' + s, 'none')), fmt(ratio(m, 'tp_' + s, 'none'))))
-    if 'min_nagle' in configs:
-        print('| %s | inet, minimal without TCP_NODELAY | min_nagle / min_inet: %s | | |' % (m, fmt(ratio(m, 'min_nagle', 'min_inet'))))
+print('Medians over rounds of the per-round ratios of msg/s (each round in brackets):')
 print()
-print('Absolute: median msg/s over rounds (median p50 session time, ms); milter CPU from /proc/PID/stat utime+stime over all its runs of that mode (%d Hz ticks):' % tck)
+print('| ratio | ' + ' | '.join(modes) + ' |')
+print('|---|' + '---|' * len(modes))
+for a, b in pairs:
+    print('| %s / %s | %s |' % (a, b, ' | '.join(fmt(ratio(m, a, b)) for m in modes)))
 print()
-print('| mode | config | msg/s | p50 ms | milter CPU us/message |')
+print('Median msg/s over rounds; median p50 session time (ms) at concurrency %s; milter CPU per message '
+      '(utime+stime from /proc/PID/stat over all its runs of that mode, %d Hz ticks):' % (C, tck))
+print()
+print('| mode | config | msg/s | p50 ms | milter CPU us/msg |')
 print('|---|---|---|---|---|')
 for m in modes:
     for c in configs:
         xs = [rate[(r, m, c)] for r in rounds if (r, m, c) in rate]
         ps = [p50[(r, m, c)] for r in rounds if (r, m, c) in p50]
-        cp = '' if c == 'none' or not msgs[(m, c)] else '%.1f' % (cpu[(m, c)] * 1e6 / tck / msgs[(m, c)])
+        cp = '' if c == 'none' or not msgs[(m, c)] else '%.0f' % (cpu[(m, c)] * 1e6 / tck / msgs[(m, c)])
         print('| %s | %s | %.1f | %.1f | %s |' % (m, c, med(xs), med(ps), cp))
-tp_ticks = sum(v for (m, c), v in cpu.items() if c.startswith('tp_'))
-tp_msgs = sum(v for (m, c), v in msgs.items() if c.startswith('tp_'))
-if tp_msgs:
-    print()
-    print('tlspolicy-milter CPU over all its runs: %.1f us/message (%d ticks, %d messages)'
-          % (tp_ticks * 1e6 / tck / tp_msgs, tp_ticks, tp_msgs))
+print()
+print('CPU per message of the whole stack, by component (us/message, median over rounds; Postfix = master + all its '
+      'daemons incl. delivery to the sink, from /proc utime+stime+cutime+cstime; client = smtp-load rusage). '
+      'Attribution, not sampling: unaffected by other load on the machine, except through cache and scheduling effects. '
+      '"expected ratio" = total(min_same_socket) / total(this), the throughput ratio to expect if CPU were the only limit:')
+print()
+print('| mode | config | Postfix | milter | client | sink | total | expected ratio vs min |')
+print('|---|---|---|---|---|---|---|---|')
+for m in modes:
+    for c in configs:
+        st = stack[(m, c)]
+        if not st['total']:
+            continue
+        base = 'min_' + c.split('_')[-1] if '_' in c else None
+        exp = ''
+        if base and base in configs and stack[(m, base)]['total'] and c != base:
+            exp = '%.3f' % (med(stack[(m, base)]['total']) / med(st['total']))
+        print('| %s | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %s |' % (
+            m, c, med(st['postfix']), med(st['milter']), med(st['client']), med(st['sink']),
+            med(st['total']), exp))
+for pre in ('tp_', 'tpx_', 'min_'):
+    t = sum(v for (m, c), v in cpu.items() if c.startswith(pre))
+    n = sum(v for (m, c), v in msgs.items() if c.startswith(pre))
+    if n:
+        print()
+        print('%s* milters, CPU over all their runs: %.0f us/message (%d ticks, %d messages)'
+              % (pre, t * 1e6 / tck / n, t, n))
+
+if int(stall_n) > 0 and os.path.exists(os.path.join(w, 'stall.tsv')):
+    srows = load(os.path.join(w, 'stall.tsv'))
+    if srows:
+        print()
+        print('Stall probe: %s messages at concurrency 1, median session time in ms (a Nagle/delayed-ACK stall adds ~40 ms):' % stall_n)
+        print()
+        print('| config | ' + ' | '.join(modes) + ' |')
+        print('|---|' + '---|' * len(modes))
+        sp = {(row[1], row[2]): row[5] for row in srows}
+        for c in configs:
+            print('| %s | %s |' % (c, ' | '.join('%.1f' % sp[(m, c)] if (m, c) in sp else '' for m in modes)))
+
 if int(count_n) > 0:
     print()
-    print('Replies Postfix waited for per one-recipient message (bench/milter-count.py, %s messages per cell; "commands" = MTA packets sent to the milter per message, of which headers):' % count_n)
+    print('Replies Postfix waited for per one-recipient message (bench/milter-count.py, %s messages per cell; '
+          'MTA packets = everything Postfix sent the milter per message, of which header packets):' % count_n)
     print()
-    print('| milter | mode | headers sent | waited for | by command | MTA packets (headers) | milter packets | mismatch |')
+    print('| milter | mode | headers sent | replies waited for | by command | MTA packets (headers) | milter packets | counts agree |')
     print('|---|---|---|---|---|---|---|---|')
     for m in ('plain', 'starttls'):
         print('| none | %s | any | 0 | (no milter) | 0 | 0 | |' % m)
-    for tgt, name in (('min', 'minimal'), ('tp', 'tlspolicy')):
+    for tgt, name in (('min', 'minimal'), ('mind', 'minimal -D (DATA reply)'), ('tp', 'tlspolicy')):
         for m in ('plain', 'starttls'):
             for h in ('2', '30'):
-                p = os.path.join(cdir, '%s-%s-%s.json' % (tgt, m, h))
+                p = os.path.join(w, 'count', '%s-%s-%s.json' % (tgt, m, h))
                 if not os.path.exists(p):
-                    print('| %s | %s | %s | (no report) | | | | |' % (name, m, h)); continue
+                    continue
                 j = json.load(open(p))
                 by = ' '.join('%s=%g' % kv for kv in j['waited_by_command_per_message'].items())
                 mp = j['mta_packets_per_message']
                 print('| %s | %s | %s | %s | %s | %s (%s) | %s | %s |' % (
                     name, m, h, j['replies_waited_for_per_message'], by,
                     j['mta_packets_total_per_message'], mp.get('header', 0),
-                    j['milter_packets_total_per_message'], 'YES' if j['mismatch'] else 'no'))
+                    j['milter_packets_total_per_message'], 'no' if j['mismatch'] else 'yes'))
+
+rp = os.path.join(w, 'replay.tsv')
+if int(replay_n) > 0 and os.path.exists(rp):
+    rr = defaultdict(list); rt = defaultdict(list)
+    with open(rp) as f:
+        next(f)
+        for line in f:
+            r, v, s, us, ra = line.rstrip('\n').split('\t')
+            rr[v].append(float(us)); rt[v].append(float(ra or 0))
+    if rr:
+        names = {'rmin': 'minimal-milter (floor: no connect/HELO/MAIL/header events)',
+                 'rminT': 'minimal-milter -T (tlspolicy\'s negotiation and macro lists, no work)',
+                 'rtp': 'tlspolicy-milter (default configuration)'}
+        print()
+        print('Milter-only CPU (bench/milter-replay: one recorded Postfix session with %s headers replayed %s times, concurrency 20, unix socket; '
+              'utime+stime per message, median and each round):' % (H, replay_n))
+        print()
+        print('| milter | CPU us/message | replayed sessions/s |')
+        print('|---|---|---|')
+        for v in ('rmin', 'rminT', 'rtp'):
+            if rr[v]:
+                print('| %s | **%.0f** (%s) | %.0f |' % (names[v], med(rr[v]), ' '.join('%.0f' % x for x in rr[v]), med(rt[v])))
 EOF
 
 if [ "$FAILED" -ne 0 ]; then
