@@ -79,8 +79,11 @@ signal_thread(void *arg)
 			tp_policy_reload();
 			stats_report(false);
 		} else if (sig == SIGUSR2) {
-			if (tp_audit_log != NULL)
+			if (tp_audit_log != NULL) {
 				tp_audit_reopen(tp_audit_log);
+				/* So that the status counts every record queued so far. */
+				tp_audit_flush(tp_audit_log);
+			}
 			tp_log(LOG_INFO, "audit log reopened; status written");
 			stats_report(true);
 		} else if (sig < 0 && errno == EAGAIN && tp_config.stats_interval) {

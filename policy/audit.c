@@ -26,6 +26,8 @@
 #include "tp_audit.h"
 
 #define WARN_INTERVAL	60		/* seconds between warnings */
+#define BATCH_BYTES	(64 * 1024)	/* wake the writer once this much waits */
+#define BATCH_WAIT_MS	200		/* or once the oldest record is this old */
 
 struct tp_audit {
 	pthread_mutex_t lock;
@@ -40,6 +42,7 @@ struct tp_audit {
 	bool	reopen;			/* asked to reopen */
 	bool	stop;			/* asked to finish */
 	bool	busy;			/* the writer holds a batch */
+	bool	flush;			/* asked to write what is queued now */
 	struct tp_audit_counts counts;
 	unsigned long long warned_lost;	/* lost count at the last warning */
 	time_t	warned_at;
@@ -107,6 +110,32 @@ write_batch(struct tp_audit *a, const char *buf, size_t len, const char **why)
 	return (0);
 }
 
+/*
+ * wait_for_work - with the lock held: until a batch is full, the oldest
+ * queued record is BATCH_WAIT_MS old, or a reopen, flush or stop is
+ * asked for. Waking the writer for every record would cost a context
+ * switch and a write() per message; batches cost a few per second.
+ */
+
+static void
+wait_for_work(struct tp_audit *a)
+{
+	struct timespec deadline;
+
+	while (!a->reopen && !a->stop && !a->flush && a->used < BATCH_BYTES) {
+		if (a->used == 0) {
+			pthread_cond_wait(&a->wake, &a->lock);
+			continue;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_nsec += BATCH_WAIT_MS * 1000000L;
+		deadline.tv_sec += deadline.tv_nsec / 1000000000L;
+		deadline.tv_nsec %= 1000000000L;
+		if (pthread_cond_timedwait(&a->wake, &a->lock, &deadline) == ETIMEDOUT)
+			return;
+	}
+}
+
 /* writer_main - take what is queued, write it, repeat */
 
 static void *
@@ -118,8 +147,7 @@ writer_main(void *arg)
 
 	pthread_mutex_lock(&a->lock);
 	for (;;) {
-		while (a->used == 0 && !a->reopen && !a->stop)
-			pthread_cond_wait(&a->wake, &a->lock);
+		wait_for_work(a);
 		if (a->reopen) {
 			a->reopen = false;
 			pthread_mutex_unlock(&a->lock);
@@ -153,6 +181,8 @@ writer_main(void *arg)
 			a->counts.lost += count_lines(a->queue, a->used);
 			a->used = 0;
 		}
+		if (a->used == 0)
+			a->flush = false;
 		pthread_cond_broadcast(&a->drained);
 		if (a->stop && a->used == 0)
 			break;
@@ -174,8 +204,13 @@ tp_audit_open(const char *path, size_t queue_bytes, void (*warn) (const char *))
 	a->fd = -1;
 	a->size = queue_bytes < TP_AUDIT_RECORD_MAX ? TP_AUDIT_RECORD_MAX : queue_bytes;
 	a->warn = warn;
+	pthread_condattr_t attr;
+
 	pthread_mutex_init(&a->lock, NULL);
-	pthread_cond_init(&a->wake, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&a->wake, &attr);
+	pthread_condattr_destroy(&attr);
 	pthread_cond_init(&a->drained, NULL);
 	/* Open now, so that a bad path is reported at start-up; the writer
 	 * tries again at every batch. */
@@ -215,8 +250,10 @@ tp_audit_submit(struct tp_audit *a, const char *line, size_t len)
 		rc = -1;
 	} else {
 		memcpy(a->queue + a->used, line, len);
+		/* The first record starts the writer's clock; a full batch wakes it. */
+		if (a->used == 0 || (a->used < BATCH_BYTES && a->used + len >= BATCH_BYTES))
+			pthread_cond_signal(&a->wake);
 		a->used += len;
-		pthread_cond_signal(&a->wake);
 	}
 	pthread_mutex_unlock(&a->lock);
 	if (warn)
@@ -251,6 +288,8 @@ void
 tp_audit_flush(struct tp_audit *a)
 {
 	pthread_mutex_lock(&a->lock);
+	a->flush = true;
+	pthread_cond_signal(&a->wake);
 	while (a->busy || a->used > 0 || a->reopen)
 		pthread_cond_wait(&a->drained, &a->lock);
 	pthread_mutex_unlock(&a->lock);
