@@ -472,6 +472,25 @@ write_pidfile(const char *path)
 	return (0);
 }
 
+/* already_running - does a live daemon hold this pid file's lock? */
+
+static bool
+already_running(const char *path)
+{
+	struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	int	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	bool	held;
+
+	if (fd < 0)
+		return (false);
+	held = fcntl(fd, F_GETLK, &lk) == 0 && lk.l_type != F_UNLCK;
+	if (held)
+		fprintf(stderr, "tlspolicy-milter: pid file %s is locked: already running (pid %ld)\n",
+			path, (long)lk.l_pid);
+	close(fd);
+	return (held);
+}
+
 /*
  * block_signals - block our signals everywhere, before any thread starts:
  * SIGUSR1/2 are for our signal thread, SIGHUP/SIGTERM/SIGINT for
@@ -535,11 +554,14 @@ main(int argc, char **argv)
 			tp_config.socket);
 		return (EXIT_CONFIG);
 	}
+	pidfile = tp_config.pidfile ? tp_config.pidfile : tp_config.foreground ? NULL : DEFAULT_PIDFILE;
+	/* Before binding: a second daemon must not take over the socket. */
+	if (pidfile && already_running(pidfile))
+		return (EXIT_OS);
 	if (open_socket(pw) < 0)
 		return (EXIT_OS);
 	if (!tp_config.foreground && daemonize() < 0)
 		return (EXIT_OS);
-	pidfile = tp_config.pidfile ? tp_config.pidfile : tp_config.foreground ? NULL : DEFAULT_PIDFILE;
 	if (pidfile && write_pidfile(pidfile) < 0)
 		return (EXIT_OS);
 	if (drop_privileges(pw) < 0)
