@@ -236,7 +236,6 @@ START_TEST(test_writer_counts_loss)
 	char	path[128];
 	struct tp_audit_counts n;
 	struct tp_audit *a;
-	int	warned = 0;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/gone/audit.jsonl", dir);
@@ -255,7 +254,6 @@ START_TEST(test_writer_counts_loss)
 	ck_assert_uint_eq(n.lost, 11);
 	tp_audit_close(a);
 	rmdir(dir);
-	(void)warned;
 }
 END_TEST
 
