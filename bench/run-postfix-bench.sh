@@ -459,9 +459,9 @@ fi
 count_run() {
     local tgt=$1 mode=$2 h=$3 n=$4 rec=${5:-} lspec cspec pid out lcfg=cnt_min
     case $tgt in
-        min) cspec=${SPEC[min_inet]:-${SPEC[min_unix]}} ;;
+        min) cspec=${SPEC[min_inet]:-${SPEC[min_unix]:-}} ;;
         mind) cspec=${SPEC[mind_inet]:-} ;;
-        tp) cspec=${SPEC[tp_inet]:-${SPEC[tp_unix]}}; lcfg=cnt_tp ;;
+        tp) cspec=${SPEC[tp_inet]:-${SPEC[tp_unix]:-}}; lcfg=cnt_tp ;;
     esac
     [ -n "$cspec" ] || return 0
     lspec=${SPEC[$lcfg]}

@@ -390,7 +390,7 @@ fix_headers(SMFICTX *ctx, struct tp_conn *c, const struct tp_record *rec)
 		tp_log(LOG_NOTICE, "session=%s removed=%u forged %s header(s)", c->session_id,
 		       c->forged_headers, tp_config.header_name);
 	tp_record_header(rec, value, sizeof(value));
-	return (smfi_insheader(ctx, 0, tp_config.header_name, value) == MI_SUCCESS ? 0 : -1);
+	return (smfi_addheader(ctx, tp_config.header_name, value) == MI_SUCCESS ? 0 : -1);
 }
 
 /* mlfi_eom - whole-message actions and the result header */

@@ -289,8 +289,9 @@ tp_conn_message_end(struct tp_conn *c, const char *outcome, const char *reply)
 	tp_conn_record(c, &tls, outcome, &rec);
 	rec.reply = reply;
 	for (size_t i = 0; i < c->nrcpts; i++) {
-		tp_record_syslog(&rec, i, line, sizeof(line));
-		tp_log(c->rcpts[i].refused || c->rcpts[i].error ? LOG_NOTICE : LOG_INFO, "%s", line);
+		size_t	len = tp_record_syslog(&rec, i, line, sizeof(line));
+
+		tp_log_text(c->rcpts[i].refused || c->rcpts[i].error ? LOG_NOTICE : LOG_INFO, line, len);
 		tp_stats_decision(&tp_stats, &c->rcpts[i]);
 	}
 	tp_stats_message(&tp_stats, outcome);

@@ -81,24 +81,64 @@ static const struct tp_conf_key config_keys[] = {
 
 static int log_stderr;
 
-/* tp_log - one log line to syslog (and stderr in the foreground) */
+/* log_line - one finished line to syslog, and to stderr in the foreground */
+
+static void
+log_line(int pri, const char *line, size_t len)
+{
+	syslog(pri, "%s", line);
+	if (log_stderr) {
+		char	small[TP_LOG_LINE_MAX + 1];
+		char   *copy = len < sizeof(small) ? small : malloc(len + 1);
+
+		/* One write per line, so that the lines of threads never mix. */
+		if (copy != NULL) {
+			memcpy(copy, line, len);
+			copy[len] = '\n';
+			(void)!write(STDERR_FILENO, copy, len + 1);
+			if (copy != small)
+				free(copy);
+		}
+	}
+}
+
+/* tp_log - one formatted log line */
 
 void
 tp_log(int pri, const char *fmt,...)
 {
+	char	line[TP_LOG_LINE_MAX];
 	va_list ap;
+	int	n;
 
 	va_start(ap, fmt);
-	vsyslog(pri, fmt, ap);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (log_stderr) {
-		va_start(ap, fmt);
-		flockfile(stderr);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-		funlockfile(stderr);
-		va_end(ap);
-	}
+	if (n >= 0)
+		log_line(pri, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+/* tp_log_text - one log line made already (a decision record) */
+
+void
+tp_log_text(int pri, const char *line, size_t len)
+{
+	log_line(pri, line, len);
+}
+
+/* stderr_is_journal - whether systemd's journal reads our stderr */
+
+static int
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	/* systemd sets "DEV:INODE" of the stream it connected us to. */
+	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+		return (0);
+	return ((unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino);
 }
 
 /* audit_warning - the audit writer's rate-limited warnings */
@@ -150,7 +190,8 @@ usage(FILE *fp)
 "      --allow-root      run as root all the same [allow_root]\n"
 "  -P, --pidfile FILE    write the process id here [pidfile]\n"
 "                        (default, when not in the foreground: %s)\n"
-"  -F, --foreground      do not detach; log to stderr too [foreground]\n"
+"  -F, --foreground      do not detach; log to stderr too, unless stderr is\n"
+"                        systemd's journal [foreground]\n"
 "  -a, --audit-log FILE  JSON-lines audit log, one record per message, or\n"
 "                        \"none\" [audit_log] (default %s)\n"
 "  -n, --check           check the configuration and the policy, then exit\n"
@@ -528,7 +569,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "tlspolicy-milter: unknown syslog_facility %s\n", tp_config.syslog_facility);
 		return (EXIT_CONFIG);
 	}
-	log_stderr = tp_config.foreground || check_only;
+	/* Under systemd the journal gets syslog already: not every line twice. */
+	log_stderr = (tp_config.foreground || check_only) && !stderr_is_journal();
 	openlog("tlspolicy-milter", LOG_PID | LOG_NDELAY, facility);
 	block_signals();
 	if (tp_policy_start(tp_config.policy) < 0)

@@ -77,8 +77,11 @@ extern void tp_policy_stop(void);
 extern int tp_signal_thread_start(void);
 extern void tp_stats_report(void);
 
-/* main.c */
+/* main.c: log lines go to syslog, and to stderr in the foreground
+ * unless stderr is systemd's journal (which has the syslog copy) */
+#define TP_LOG_LINE_MAX	8192		/* bytes of one formatted line */
 extern void tp_log(int, const char *,...) __attribute__((format(printf, 2, 3)));
+extern void tp_log_text(int, const char *, size_t);
 extern bool tp_listener_is_implicit(const char *, const char *);
 
 /* conn.c: the state of one SMTP connection */

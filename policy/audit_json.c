@@ -15,51 +15,44 @@
  *	json-c.
  */
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "tp_audit.h"
+#include "tp_buf.h"
 #include "tp_names.h"
 
 #define STRING_MAX	1024		/* bytes of one network string */
 
-/* A bounded builder; full is set once anything did not fit. */
-struct json {
-	char   *buf;
-	size_t	size;
-	size_t	len;
-	int	full;
-};
-
 /* raw - append bytes as they are */
 
 static void
-raw(struct json *j, const char *s, size_t n)
+raw(struct tp_buf *j, const char *s, size_t n)
 {
-	if (j->full || j->len + n >= j->size) {
-		j->full = 1;
-		return;
-	}
-	memcpy(j->buf + j->len, s, n);
-	j->len += n;
+	tp_buf_add(j, s, n);
 }
 
-/* rawf - append formatted text (numbers, keys we chose) */
+/* word - "name":"word", for words this program chose */
 
-__attribute__((format(printf, 2, 3)))
 static void
-rawf(struct json *j, const char *fmt,...)
+word(struct tp_buf *j, const char *name, const char *w)
 {
-	char	tmp[128];
-	va_list ap;
-	int	n;
+	raw(j, "\"", 1);
+	tp_buf_adds(j, name);
+	raw(j, "\":\"", 3);
+	tp_buf_adds(j, w);
+	raw(j, "\",", 2);
+}
 
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		raw(j, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+/* digits - v in exactly n decimal digits, zero-padded */
+
+static void
+digits(struct tp_buf *j, long v, int n)
+{
+	char	d[8];
+
+	for (int i = n - 1; i >= 0; i--, v /= 10)
+		d[i] = (char)('0' + v % 10);
+	raw(j, d, (size_t)n);
 }
 
 /* utf8_len - length of a valid UTF-8 sequence at s, or 0 */
@@ -89,7 +82,7 @@ plain_run(const unsigned char *s, size_t len)
 /* str - a JSON string, escaped and capped; NULL is null */
 
 static void
-str(struct json *j, const char *s)
+str(struct tp_buf *j, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u = (const unsigned char *)s;
@@ -136,7 +129,7 @@ str(struct json *j, const char *s)
 /* key - "name": */
 
 static void
-key(struct json *j, const char *name)
+key(struct tp_buf *j, const char *name)
 {
 	raw(j, "\"", 1);
 	raw(j, name, strlen(name));
@@ -146,7 +139,7 @@ key(struct json *j, const char *name)
 /* field - "name":"escaped value", */
 
 static void
-field(struct json *j, const char *name, const char *value)
+field(struct tp_buf *j, const char *name, const char *value)
 {
 	key(j, name);
 	str(j, value);
@@ -166,9 +159,8 @@ domain_of(const char *addr, struct tp_address *a)
 /* rule_ref - "FILE:LINE" of a rule */
 
 static void
-rule_ref(struct json *j, const struct tp_rule *r)
+rule_ref(struct tp_buf *j, const struct tp_rule *r)
 {
-	char	line[16];
 	size_t	before = j->len;
 
 	if (r == NULL) {
@@ -179,26 +171,30 @@ rule_ref(struct json *j, const struct tp_rule *r)
 	/* Put ":LINE" inside the closing quote. */
 	if (!j->full && j->len > before) {
 		j->len--;
-		snprintf(line, sizeof(line), ":%u\"", (unsigned)r->line);
-		raw(j, line, strlen(line));
+		raw(j, ":", 1);
+		tp_buf_addu(j, r->line);
+		raw(j, "\"", 1);
 	}
 }
 
 /* tls_object - the "tls" member */
 
 static void
-tls_object(struct json *j, const struct tp_tls_state *tls)
+tls_object(struct tp_buf *j, const struct tp_tls_state *tls)
 {
 	int	on = tls != NULL && tls->how != TP_TLS_HOW_NONE;
 
-	rawf(j, "\"tls\":{\"how\":\"%s\",", tp_tls_how_name(on ? tls->how : TP_TLS_HOW_NONE));
+	raw(j, "\"tls\":{", 7);
+	word(j, "how", tp_tls_how_name(on ? tls->how : TP_TLS_HOW_NONE));
 	field(j, "version", on ? tls->version : NULL);
 	field(j, "cipher", on ? tls->cipher : NULL);
+	raw(j, "\"bits\":", 7);
 	if (on && tls->bits >= 0)
-		rawf(j, "\"bits\":%d,", tls->bits);
+		tp_buf_addi(j, tls->bits);
 	else
-		raw(j, "\"bits\":null,", 12);
-	rawf(j, "\"verify\":\"%s\",", tp_verify_name(on ? tls->verify : TP_VERIFY_NONE));
+		raw(j, "null", 4);
+	raw(j, ",", 1);
+	word(j, "verify", tp_verify_name(on ? tls->verify : TP_VERIFY_NONE));
 	field(j, "verify_raw", on ? tls->verify_raw : NULL);
 	field(j, "subject", on ? tls->cert_subject : NULL);
 	key(j, "issuer");
@@ -209,21 +205,24 @@ tls_object(struct json *j, const struct tp_tls_state *tls)
 /* rcpt_object - one recipient's decision */
 
 static void
-rcpt_object(struct json *j, const struct tp_record_rcpt *r)
+rcpt_object(struct tp_buf *j, const struct tp_record_rcpt *r)
 {
 	struct tp_address a;
 
 	raw(j, "{", 1);
 	field(j, "addr", r->addr);
 	field(j, "domain", domain_of(r->addr, &a));
-	rawf(j, "\"level\":\"%s\",", r->error ? "none" : tp_level_name(r->level));
-	rawf(j, "\"result\":\"%s\",", r->error ? "error" : tp_result_name(r->result));
+	word(j, "level", r->error ? "none" : tp_level_name(r->level));
+	word(j, "result", r->error ? "error" : tp_result_name(r->result));
 	if (!r->error && r->result == TP_RESULT_FAIL)
-		rawf(j, "\"action\":\"%s\",", tp_action_name(r->action));
+		word(j, "action", tp_action_name(r->action));
 	else
 		raw(j, "\"action\":null,", 14);
-	rawf(j, "\"testing\":%s,\"refused\":%s,\"rules\":[",
-	     r->testing ? "true" : "false", r->refused ? "true" : "false");
+	raw(j, "\"testing\":", 10);
+	tp_buf_adds(j, r->testing ? "true" : "false");
+	raw(j, ",\"refused\":", 11);
+	tp_buf_adds(j, r->refused ? "true" : "false");
+	raw(j, ",\"rules\":[", 10);
 	for (size_t i = 0; i < r->nrules; i++) {
 		if (i)
 			raw(j, ",", 1);
@@ -241,15 +240,27 @@ rcpt_object(struct json *j, const struct tp_record_rcpt *r)
 /* head - everything before the recipients */
 
 static void
-head(struct json *j, const struct tp_record *rec, const struct timespec *when)
+head(struct tp_buf *j, const struct tp_record *rec, const struct timespec *when)
 {
 	struct tm tm;
 	struct tp_address a;
 
 	gmtime_r(&when->tv_sec, &tm);
-	rawf(j, "{\"v\":1,\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",",
-	     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	     tm.tm_sec, when->tv_nsec / 1000000);
+	raw(j, "{\"v\":1,\"time\":\"", 15);
+	digits(j, tm.tm_year + 1900L, 4);
+	raw(j, "-", 1);
+	digits(j, tm.tm_mon + 1, 2);
+	raw(j, "-", 1);
+	digits(j, tm.tm_mday, 2);
+	raw(j, "T", 1);
+	digits(j, tm.tm_hour, 2);
+	raw(j, ":", 1);
+	digits(j, tm.tm_min, 2);
+	raw(j, ":", 1);
+	digits(j, tm.tm_sec, 2);
+	raw(j, ".", 1);
+	digits(j, when->tv_nsec / 1000000, 3);
+	raw(j, "Z\",", 3);
 	field(j, "host", rec->hostname);
 	field(j, "session", rec->session_id);
 	field(j, "queue_id", rec->queue_id);
@@ -272,14 +283,18 @@ head(struct json *j, const struct tp_record *rec, const struct timespec *when)
 /* tail - everything after the recipients */
 
 static void
-tail(struct json *j, const struct tp_record *rec, size_t dropped)
+tail(struct tp_buf *j, const struct tp_record *rec, size_t dropped)
 {
-	rawf(j, "],\"rcpts_dropped\":%zu,", dropped);
+	raw(j, "],\"rcpts_dropped\":", 18);
+	tp_buf_addu(j, dropped);
+	raw(j, ",", 1);
 	field(j, "outcome", rec->outcome);
 	field(j, "reply", rec->reply);
 	raw(j, "\"policy\":{", 10);
 	field(j, "file", rec->policy_file);
-	rawf(j, "\"generation\":%lu}}\n", rec->policy_generation);
+	raw(j, "\"generation\":", 13);
+	tp_buf_addu(j, rec->policy_generation);
+	raw(j, "}}\n", 3);
 }
 
 /* tp_audit_format - the record as one line of JSON; 0 if it cannot fit */
@@ -288,7 +303,7 @@ size_t
 tp_audit_format(const struct tp_record *rec, const struct timespec *when,
 		char *buf, size_t size)
 {
-	struct json j = {buf, size, 0, 0};
+	struct tp_buf j = TP_BUF(buf, size);
 	size_t	reserve = 512;		/* for the tail */
 	size_t	dropped = 0;
 
@@ -297,7 +312,7 @@ tp_audit_format(const struct tp_record *rec, const struct timespec *when,
 	if (j.full || size < reserve)
 		return (0);
 	for (size_t i = 0; i < rec->nrcpts; i++) {
-		struct json r = {buf, size - reserve, j.len, 0};
+		struct tp_buf r = {buf, size - reserve, j.len, false};
 
 		if (i)
 			raw(&r, ",", 1);

@@ -7,86 +7,85 @@
  *	See tp_record.h.
  */
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
+#include "tp_buf.h"
 #include "tp_escape.h"
 #include "tp_record.h"
-
-/* A bounded string builder: never overflows, always terminated. */
-struct out {
-	char   *buf;
-	size_t	size;
-	size_t	len;
-};
-
-/* put - append formatted text, truncating at the end of the buffer */
-
-__attribute__((format(printf, 2, 3)))
-static void
-put(struct out *o, const char *fmt,...)
-{
-	va_list ap;
-	int	n;
-
-	if (o->len + 1 >= o->size)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		o->len = o->len + (size_t)n < o->size ? o->len + (size_t)n : o->size - 1;
-}
 
 /* put_str - key="escaped value" */
 
 static void
-put_str(struct out *o, const char *key, const char *value)
+put_str(struct tp_buf *o, const char *key, const char *value)
 {
-	char	esc[TP_FIELD_MAX];
+	tp_buf_adds(o, " ");
+	tp_buf_adds(o, key);
+	tp_buf_add(o, "=\"", 2);
+	tp_buf_add_escaped(o, value, TP_FIELD_MAX);
+	tp_buf_add(o, "\"", 1);
+}
 
-	put(o, " %s=\"%s\"", key, tp_escape(value, esc, sizeof(esc)));
+/* put_word - key=word, for words this program chose */
+
+static void
+put_word(struct tp_buf *o, const char *key, const char *word)
+{
+	tp_buf_adds(o, " ");
+	tp_buf_adds(o, key);
+	tp_buf_add(o, "=", 1);
+	tp_buf_adds(o, word);
+}
+
+/* put_ref - FILE:LINE of a rule, escaped */
+
+static void
+put_ref(struct tp_buf *o, const struct tp_rule *r)
+{
+	tp_buf_add_escaped(o, r->file, TP_FIELD_MAX);
+	tp_buf_add(o, ":", 1);
+	tp_buf_addu(o, r->line);
 }
 
 /* put_tls - the TLS state, as key=value pairs */
 
 static void
-put_tls(struct out *o, const struct tp_tls_state *tls, const char *sep)
+put_tls(struct tp_buf *o, const struct tp_tls_state *tls)
 {
-	char	esc[TP_FIELD_MAX];
-
 	if (tls == NULL || tls->how == TP_TLS_HOW_NONE) {
-		put(o, "%stls=none", sep);
+		tp_buf_adds(o, " tls=none");
 		return;
 	}
-	put(o, "%stls=\"%s\"", sep, tp_escape(tls->version, esc, sizeof(esc)));
-	put(o, "%svia=%s", sep, tp_tls_how_name(tls->how));
-	put(o, "%scipher=\"%s\"", sep, tp_escape(tls->cipher, esc, sizeof(esc)));
-	if (tls->bits >= 0)
-		put(o, "%sbits=%d", sep, tls->bits);
-	put(o, "%sverify=%s", sep, tp_verify_name(tls->verify));
+	put_str(o, "tls", tls->version);
+	put_word(o, "via", tp_tls_how_name(tls->how));
+	put_str(o, "cipher", tls->cipher);
+	if (tls->bits >= 0) {
+		tp_buf_adds(o, " bits=");
+		tp_buf_addi(o, tls->bits);
+	}
+	put_word(o, "verify", tp_verify_name(tls->verify));
 	if (tls->cert_subject)
-		put(o, "%ssubject=\"%s\"", sep, tp_escape(tls->cert_subject, esc, sizeof(esc)));
+		put_str(o, "subject", tls->cert_subject);
 	if (tls->cert_issuer)
-		put(o, "%sissuer=\"%s\"", sep, tp_escape(tls->cert_issuer, esc, sizeof(esc)));
+		put_str(o, "issuer", tls->cert_issuer);
 }
 
-/* put_rules - rules=FILE:LINE,FILE:LINE decided_by=FILE:LINE */
+/* put_rules - rules="FILE:LINE,FILE:LINE" decided_by="FILE:LINE" */
 
 static void
-put_rules(struct out *o, const struct tp_record_rcpt *r)
+put_rules(struct tp_buf *o, const struct tp_record_rcpt *r)
 {
-	char	esc[TP_FIELD_MAX];
-
-	put(o, " rules=\"");
-	for (size_t i = 0; i < r->nrules; i++)
-		put(o, "%s%s:%u", i ? "," : "", tp_escape(r->rules[i]->file, esc, sizeof(esc)),
-		    (unsigned)r->rules[i]->line);
-	put(o, "\"");
-	if (r->decider)
-		put(o, " decided_by=\"%s:%u\"", tp_escape(r->decider->file, esc, sizeof(esc)),
-		    (unsigned)r->decider->line);
+	tp_buf_adds(o, " rules=\"");
+	for (size_t i = 0; i < r->nrules; i++) {
+		if (i)
+			tp_buf_add(o, ",", 1);
+		put_ref(o, r->rules[i]);
+	}
+	tp_buf_add(o, "\"", 1);
+	if (r->decider) {
+		tp_buf_adds(o, " decided_by=\"");
+		put_ref(o, r->decider);
+		tp_buf_add(o, "\"", 1);
+	}
 }
 
 /* tp_record_syslog - one recipient's decision as one key=value line */
@@ -95,32 +94,35 @@ size_t
 tp_record_syslog(const struct tp_record *rec, size_t i, char *buf, size_t size)
 {
 	const struct tp_record_rcpt *r = &rec->rcpts[i];
-	struct out o = {buf, size, 0};
+	struct tp_buf o = TP_BUF(buf, size);
 
 	buf[0] = 0;
-	put(&o, "session=%s", rec->session_id);
+	tp_buf_adds(&o, "session=");
+	tp_buf_adds(&o, rec->session_id);
 	put_str(&o, "queue_id", rec->queue_id ? rec->queue_id : "NOQUEUE");
 	put_str(&o, "client", rec->client_addr);
 	put_str(&o, "client_name", rec->client_name);
 	put_str(&o, "helo", rec->helo);
 	put_str(&o, "listener", rec->daemon_name);
-	put_tls(&o, rec->tls, " ");
+	put_tls(&o, rec->tls);
 	put_str(&o, "sender", rec->sender);
 	put_str(&o, "rcpt", r->addr);
 	if (r->error) {
-		put(&o, " result=error action=tempfail");
+		tp_buf_adds(&o, " result=error action=tempfail");
 	} else {
-		put(&o, " level=%s result=%s", tp_level_name(r->level), tp_result_name(r->result));
-		if (r->result == TP_RESULT_FAIL)
-			put(&o, " action=%s testing=%s", tp_action_name(r->action),
-			    r->testing ? "yes" : "no");
+		put_word(&o, "level", tp_level_name(r->level));
+		put_word(&o, "result", tp_result_name(r->result));
+		if (r->result == TP_RESULT_FAIL) {
+			put_word(&o, "action", tp_action_name(r->action));
+			put_word(&o, "testing", r->testing ? "yes" : "no");
+		}
 		put_rules(&o, r);
 	}
-	put(&o, " refused=%s", r->refused ? "yes" : "no");
+	put_word(&o, "refused", r->refused ? "yes" : "no");
 	if (r->reply)
 		put_str(&o, "reply", r->reply);
 	put_str(&o, "reason", r->reason);
-	put(&o, " outcome=%s", rec->outcome ? rec->outcome : "pending");
+	put_word(&o, "outcome", rec->outcome ? rec->outcome : "pending");
 	return (o.len);
 }
 
@@ -161,20 +163,27 @@ size_t
 tp_record_header(const struct tp_record *rec, char *buf, size_t size)
 {
 	const struct tp_record_rcpt *w = tp_record_worst(rec);
-	char	esc[TP_FIELD_MAX];
-	struct out o = {buf, size < 900 ? size : 900, 0};
+	struct tp_buf o = TP_BUF(buf, size < 900 ? size : 900);
 
 	buf[0] = 0;
-	put(&o, "%s;", tp_escape(rec->hostname, esc, sizeof(esc)));
-	put_tls(&o, rec->tls, " ");
-	put(&o, "; result=%s", w ? tp_result_name(w->result) : "none");
-	if (w && w->result == TP_RESULT_FAIL)
-		put(&o, " action=%s%s", tp_action_name(w->action), w->testing ? " testing=yes" : "");
-	if (w && w->decider)
-		put(&o, " rule=\"%s:%u\"", tp_escape(w->decider->file, esc, sizeof(esc)),
-		    (unsigned)w->decider->line);
+	tp_buf_add_escaped(&o, rec->hostname, TP_FIELD_MAX);
+	tp_buf_add(&o, ";", 1);
+	put_tls(&o, rec->tls);
+	tp_buf_adds(&o, "; result=");
+	tp_buf_adds(&o, w ? tp_result_name(w->result) : "none");
+	if (w && w->result == TP_RESULT_FAIL) {
+		put_word(&o, "action", tp_action_name(w->action));
+		if (w->testing)
+			tp_buf_adds(&o, " testing=yes");
+	}
+	if (w && w->decider) {
+		tp_buf_adds(&o, " rule=\"");
+		put_ref(&o, w->decider);
+		tp_buf_add(&o, "\"", 1);
+	}
 	if (w && (w->result == TP_RESULT_FAIL || w->result == TP_RESULT_UNMET))
-		put(&o, " reason=\"%s\"", tp_escape(w->reason, esc, sizeof(esc)));
-	put(&o, "; session=%s", rec->session_id);
+		put_str(&o, "reason", w->reason);
+	tp_buf_adds(&o, "; session=");
+	tp_buf_adds(&o, rec->session_id);
 	return (o.len);
 }

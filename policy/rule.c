@@ -28,11 +28,11 @@
  *	selector, level, attributes), for explain and logs.
  */
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "tp_buf.h"
 #include "tp_names.h"
 #include "tp_policy.h"
 
@@ -173,46 +173,28 @@ tp_rule_reason(const struct tp_rule *r, unsigned unmet,
 	}
 }
 
-/* append - add formatted text at *off, never past len */
-
-__attribute__((format(printf, 4, 5)))
-static void
-append(char *buf, size_t len, size_t *off, const char *fmt,...)
-{
-	va_list ap;
-	int	n;
-
-	if (*off >= len)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(buf + *off, len - *off, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		*off = *off + (size_t)n < len ? *off + (size_t)n : len;
-}
-
 /* tp_rule_format - a rule back as policy text */
 
 void
 tp_rule_format(const struct tp_rule *r, char *buf, size_t len)
 {
-	size_t	off = 0;
+	struct tp_buf b = TP_BUF(buf, len);
 
-	append(buf, len, &off, "%s %s", r->selector, tp_level_name(r->level));
+	tp_buf_addf(&b, "%s %s", r->selector, tp_level_name(r->level));
 	if (r->min_version)
-		append(buf, len, &off, " min_version=%s", tp_tls_version_name(r->min_version));
+		tp_buf_addf(&b, " min_version=%s", tp_tls_version_name(r->min_version));
 	if (r->min_bits)
-		append(buf, len, &off, " min_bits=%u", r->min_bits);
+		tp_buf_addf(&b, " min_bits=%u", r->min_bits);
 	if (r->verify && !r->cert_subject && !r->cert_issuer)
-		append(buf, len, &off, " verify=yes");
+		tp_buf_addf(&b, " verify=yes");
 	if (r->cert_subject)
-		append(buf, len, &off, " cert_subject=\"%s\"", r->cert_subject);
+		tp_buf_addf(&b, " cert_subject=\"%s\"", r->cert_subject);
 	if (r->cert_issuer)
-		append(buf, len, &off, " cert_issuer=\"%s\"", r->cert_issuer);
+		tp_buf_addf(&b, " cert_issuer=\"%s\"", r->cert_issuer);
 	if (r->level == TP_LEVEL_REQUIRE && r->action != TP_ACTION_REJECT)
-		append(buf, len, &off, " action=%s", tp_action_name(r->action));
+		tp_buf_addf(&b, " action=%s", tp_action_name(r->action));
 	if (r->testing)
-		append(buf, len, &off, " mode=testing");
+		tp_buf_addf(&b, " mode=testing");
 	if (r->reply)
-		append(buf, len, &off, " reply=\"%s\"", r->reply);
+		tp_buf_addf(&b, " reply=\"%s\"", r->reply);
 }

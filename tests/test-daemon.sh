@@ -43,5 +43,20 @@ wait "$pid"
 rc=$?
 pid=
 check "SIGTERM stops it cleanly" test "$rc" -eq 0
+check "the foreground log has the start line" grep -q "listening on unix:$D/milter.sock" "$D/log"
+
+# Under systemd, stderr is the journal, which gets the syslog copy already:
+# the daemon then writes nothing to stderr ($JOURNAL_STREAM names the stream).
+: >"$D/journal"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$D/journal") "$milter" -F -c "$D/milter.conf" -u nobody \
+	-p "unix:$D/j.sock" -f "$policy" -P "$D/j.pid" 2>>"$D/journal" &
+pid=$!
+wait_for test -S "$D/j.sock"
+kill -TERM "$pid"
+wait "$pid"
+pid=
+check "no stderr copy of the log when stderr is the journal" test ! -s "$D/journal"
+JOURNAL_STREAM=1:2 "$milter" -n -c "$D/milter.conf" -f "$policy" >/dev/null 2>"$D/other-stream"
+check "but a copy when JOURNAL_STREAM names another stream" test -s "$D/other-stream"
 echo "daemon: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,107 @@
+/*
+ * NAME
+ *	buf 3
+ * SUMMARY
+ *	a bounded string builder
+ * DESCRIPTION
+ *	See tp_buf.h.
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tp_buf.h"
+#include "tp_escape.h"
+
+/* tp_buf_add - append n bytes, or as many as fit */
+
+void
+tp_buf_add(struct tp_buf *b, const char *s, size_t n)
+{
+	size_t	room = b->size - 1 - b->len;
+
+	if (n > room) {
+		n = room;
+		b->full = true;
+	}
+	memcpy(b->buf + b->len, s, n);
+	b->len += n;
+	b->buf[b->len] = 0;
+}
+
+/* tp_buf_adds - append a string */
+
+void
+tp_buf_adds(struct tp_buf *b, const char *s)
+{
+	tp_buf_add(b, s, strlen(s));
+}
+
+/* tp_buf_addu - append a number in decimal */
+
+void
+tp_buf_addu(struct tp_buf *b, unsigned long v)
+{
+	char	digits[24];
+	size_t	i = sizeof(digits);
+
+	do {
+		digits[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	tp_buf_add(b, digits + i, sizeof(digits) - i);
+}
+
+/* tp_buf_addi - append a signed number in decimal */
+
+void
+tp_buf_addi(struct tp_buf *b, long v)
+{
+	if (v < 0) {
+		tp_buf_add(b, "-", 1);
+		/* Negate in unsigned arithmetic: LONG_MIN has no positive twin. */
+		tp_buf_addu(b, 0UL - (unsigned long)v);
+	} else {
+		tp_buf_addu(b, (unsigned long)v);
+	}
+}
+
+/* tp_buf_addf - append formatted text */
+
+void
+tp_buf_addf(struct tp_buf *b, const char *fmt,...)
+{
+	va_list ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(b->buf + b->len, b->size - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->buf[b->len] = 0;
+		return;
+	}
+	if ((size_t)n >= b->size - b->len) {
+		b->len = b->size - 1;
+		b->full = true;
+	} else {
+		b->len += (size_t)n;
+	}
+}
+
+/* tp_buf_add_escaped - append untrusted text, escaped and capped */
+
+void
+tp_buf_add_escaped(struct tp_buf *b, const char *s, size_t cap)
+{
+	size_t	room = b->size - b->len;
+
+	if (s == NULL)
+		return;
+	/* Escape straight into the array: no copy of the common case. */
+	tp_escape(s, b->buf + b->len, cap < room ? cap : room);
+	b->len += strlen(b->buf + b->len);
+	if (cap >= room && b->len == b->size - 1)
+		b->full = true;
+}

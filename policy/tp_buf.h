@@ -1,0 +1,54 @@
+#ifndef TP_BUF_H
+#define TP_BUF_H
+
+/*
+ * NAME
+ *	tp_buf 3h
+ * SUMMARY
+ *	a bounded string builder for log lines, headers and JSON
+ * SYNOPSIS
+ *	#include "tp_buf.h"
+ *
+ *	struct tp_buf b = TP_BUF(array, sizeof(array));
+ *
+ *	void	tp_buf_add(struct tp_buf *b, const char *s, size_t n);
+ *	void	tp_buf_adds(struct tp_buf *b, const char *s);
+ *	void	tp_buf_addu(struct tp_buf *b, unsigned long v);
+ *	void	tp_buf_addi(struct tp_buf *b, long v);
+ *	void	tp_buf_addf(struct tp_buf *b, const char *fmt, ...);
+ *	void	tp_buf_add_escaped(struct tp_buf *b, const char *s, size_t cap);
+ * DESCRIPTION
+ *	Appends never write past the array and always leave it
+ *	NUL-terminated; what does not fit is cut and b->full is set, so a
+ *	caller that must not emit a cut record can tell. The array (at
+ *	least one byte) belongs to the caller.
+ *
+ *	The decision record is formatted for every message, so the
+ *	common appends (bytes, strings, numbers) copy directly instead of
+ *	going through printf; tp_buf_addf() is for the rare rest.
+ *
+ *	tp_buf_add_escaped() appends s as tp_escape() makes it (at most
+ *	cap - 1 bytes; NULL appends nothing).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct tp_buf {
+	char   *buf;
+	size_t	size;			/* of buf, terminator included */
+	size_t	len;			/* bytes before the terminator */
+	bool	full;			/* something was cut */
+};
+
+#define TP_BUF(array, size)	{(array), (size), 0, false}
+
+extern void tp_buf_add(struct tp_buf *, const char *, size_t);
+extern void tp_buf_adds(struct tp_buf *, const char *);
+extern void tp_buf_addu(struct tp_buf *, unsigned long);
+extern void tp_buf_addi(struct tp_buf *, long);
+extern void tp_buf_addf(struct tp_buf *, const char *,...)
+	__attribute__((format(printf, 2, 3)));
+extern void tp_buf_add_escaped(struct tp_buf *, const char *, size_t);
+
+#endif
