@@ -14,30 +14,6 @@
 #include "tp_buf.h"
 #include "tp_escape.h"
 
-/* tp_buf_add - append n bytes, or as many as fit */
-
-void
-tp_buf_add(struct tp_buf *b, const char *s, size_t n)
-{
-	size_t	room = b->size - 1 - b->len;
-
-	if (n > room) {
-		n = room;
-		b->full = true;
-	}
-	memcpy(b->buf + b->len, s, n);
-	b->len += n;
-	b->buf[b->len] = 0;
-}
-
-/* tp_buf_adds - append a string */
-
-void
-tp_buf_adds(struct tp_buf *b, const char *s)
-{
-	tp_buf_add(b, s, strlen(s));
-}
-
 /* tp_buf_addu - append a number in decimal */
 
 void

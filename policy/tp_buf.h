@@ -33,6 +33,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 struct tp_buf {
 	char   *buf;
@@ -43,8 +44,30 @@ struct tp_buf {
 
 #define TP_BUF(array, size)	{(array), (size), 0, false}
 
-extern void tp_buf_add(struct tp_buf *, const char *, size_t);
-extern void tp_buf_adds(struct tp_buf *, const char *);
+/* tp_buf_add - append n bytes, or as many as fit (inline: called per field) */
+
+static inline void
+tp_buf_add(struct tp_buf *b, const char *s, size_t n)
+{
+	size_t	room = b->size - 1 - b->len;
+
+	if (n > room) {
+		n = room;
+		b->full = true;
+	}
+	memcpy(b->buf + b->len, s, n);
+	b->len += n;
+	b->buf[b->len] = 0;
+}
+
+/* tp_buf_adds - append a string */
+
+static inline void
+tp_buf_adds(struct tp_buf *b, const char *s)
+{
+	tp_buf_add(b, s, strlen(s));
+}
+
 extern void tp_buf_addu(struct tp_buf *, unsigned long);
 extern void tp_buf_addi(struct tp_buf *, long);
 extern void tp_buf_addf(struct tp_buf *, const char *,...)
