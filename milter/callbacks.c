@@ -6,7 +6,8 @@
  * DESCRIPTION
  *	Each callback gathers what the MTA says, calls the engine, and
  *	maps the decision to a reply. Postfix waits for a reply only at
- *	negotiate, RCPT TO, DATA (see mlfi_data) and end of message: every
+ *	negotiate, RCPT TO, DATA (over TCP only: see mlfi_data) and end of
+ *	message: every
  *	other stage is negotiated away (no body, no end of headers) or "no
  *	reply" (connect, HELO, MAIL, each header), and the TLS macros are
  *	asked for at MAIL and RCPT too, so nothing is missed by it.
@@ -157,6 +158,8 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	(void)f2, (void)f3;
 	if (!tp_config.add_header)
 		proto = (proto & ~SMFIP_NR_HDR) | SMFIP_NOHDRS;
+	if (!tp_config.reply_at_data)
+		proto |= SMFIP_NODATA;
 	*pf0 = f0 & actions;
 	/* Without our state we must be able to refuse at every stage. */
 	*pf1 = c != NULL ? f1 & proto : 0;
@@ -469,11 +472,13 @@ mlfi_close(SMFICTX *ctx)
 }
 
 /*
- * mlfi_data - reply at DATA. Postfix sets no TCP_NODELAY on its milter
- * socket and smtpd sends the DATA-stage macros on their own when it hands
- * the milter connection to cleanup; unanswered, their delayed ACK holds
- * cleanup's end-of-message packet back ~40 ms over inet:. A reply here
- * costs one round trip (four replies a message) and removes the stall.
+ * mlfi_data - reply at DATA, over TCP only. Postfix sets no TCP_NODELAY
+ * on its milter socket and smtpd sends the DATA-stage macros on their own
+ * when it hands the milter connection to cleanup; unanswered, their
+ * delayed ACK holds cleanup's end-of-message packet back ~40 ms over
+ * inet:. A reply here costs one round trip (four replies a message) and
+ * removes the stall. A unix: socket has no Nagle and no delayed ACK: DATA
+ * is negotiated away there (three replies).
  */
 static sfsistat
 mlfi_data(SMFICTX *ctx)

@@ -420,6 +420,7 @@ open_socket(const struct passwd *pw)
 		return (-1);
 	}
 	set_nodelay();
+	tp_config.reply_at_data = unix_socket_path(tp_config.socket) == NULL;
 	if (path != NULL) {
 		gid_t	gid = pw ? pw->pw_gid : (gid_t)-1;
 

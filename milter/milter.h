@@ -45,6 +45,7 @@ struct tp_config {
 	unsigned audit_queue_kb;	/* bounded queue in front of it */
 	char   *stats_file;		/* status file for tlspolicyctl status */
 	unsigned stats_interval;	/* seconds between stats; 0: only on SIGUSR2 */
+	int	reply_at_data;		/* derived: the socket is TCP (see mlfi_data) */
 };
 
 extern struct tp_stats tp_stats;	/* the daemon's counters */

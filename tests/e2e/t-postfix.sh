@@ -69,7 +69,40 @@ extra_hostile_helo() {
 		milter_line_has "queue_id=\"$E2E_LAST_QUEUEID\"" 'helo="evil\"helo\\x\\\\ session=forged"'
 }
 
+# Over a unix: socket there is no Nagle, so the milter negotiates DATA away
+# (three replies a message, not four): it must decide at RCPT TO and add its
+# header at end of message all the same. Run last, with the inet: milter
+# gone (scenario milter_down).
+unix_socket_checks() {
+	local d=$W/unix upid lines
+	mkdir -p "$d"
+	chmod 755 "$d"
+	printf 'allow_root = yes\nsocket_group = postfix\naudit_log = none\nstats_file =\nhostname = mx.e2e.test\n' >"$d/milter.conf"
+	"$milter_bin" -F -p "unix:$d/milter.sock" -f "$W/policy.conf" -c "$d/milter.conf" >"$d/milter.log" 2>&1 &
+	upid=$!
+	if ! mta wait_listen "unix:$d/milter.sock" 10; then
+		not_ok "unix: socket: the milter did not start"
+		cat "$d/milter.log"
+		kill "$upid" 2>/dev/null
+		return
+	fi
+	pf_postconf "smtpd_milters = unix:$d/milter.sock"
+	pf_reload
+	sleep 1
+	send plain -- --from a@secure.e2e.test
+	check "unix: socket: require sender, plaintext: 530 5.7.0 at RCPT TO" \
+		transcript_has "530 5.7.0 Must issue a STARTTLS command first"
+	send starttls -- --from a@secure.e2e.test
+	check "unix: socket: the same over STARTTLS: delivered" delivered
+	check "unix: socket: with our header" header_has "result=pass"
+	lines=$(grep -c "session=" "$d/milter.log")
+	check "unix: socket: both decisions logged by that milter" test "$lines" -ge 2
+	kill -9 "$upid"
+	wait "$upid" 2>/dev/null
+}
+
 refusals_at_start
 setup_instance 'inet:127.0.0.1:%s'
 run_scenarios
+unix_socket_checks
 finish
