@@ -28,7 +28,9 @@
 #        mind_inet  bench/minimal-milter -D over inet: (4 replies: also at
 #                   DATA, which avoids the stall on Postfix's side, below)
 #        tp_inet    tlspolicy-milter over inet:, default configuration
+#                   (four replies: it answers at DATA over TCP)
 #        tp_unix    tlspolicy-milter over unix:, default configuration
+#                   (three replies: no Nagle there, DATA negotiated away)
 #        tpx_inet, tpx_unix   a second tlspolicy-milter binary, if
 #                   TLSPOLICY_MILTER_X is set (to measure a candidate fix)
 #        mindn_inet minimal-milter -D -N (no TCP_NODELAY), if NAGLE_CONTROL=1
@@ -85,7 +87,10 @@
 #   CONFIGS="none min_unix ..." run exactly these configurations
 #   TLSPOLICY_MILTER=PATH       default: _build/milter/tlspolicy-milter
 #   TLSPOLICY_MILTER_X=PATH     optional second binary (tpx_* configurations)
-#   WORKDIR=DIR                 default: mktemp -d /var/tmp/tlspolicy-pfbench.XXXXXX
+#   WORKDIR=DIR                 default: mktemp -d /var/tmp/tlspolicy-pfbench.XXXXXX;
+#                               a directory on tmpfs (/dev/shm/...) takes the
+#                               queue's disk I/O out of the noise (and makes
+#                               Postfix cheaper, so the milter's share larger)
 #   KEEP=1                      keep WORKDIR (logs, results.tsv, count/*.json)
 #   SETUP_ONLY=1                start everything, write WORKDIR/env.sh (ports,
 #                               pids) and wait until killed: for diagnosis
