@@ -68,6 +68,7 @@ static const struct tp_conf_key config_keys[] = {
 	KEY("header", TP_CONF_BOOL, add_header, 0),
 	KEY("header_name", TP_CONF_STRING, header_name, 0),
 	KEY("implicit_tls", TP_CONF_STRING, implicit_tls, 0),
+	KEY("syslog", TP_CONF_BOOL, use_syslog, 0),
 	KEY("syslog_facility", TP_CONF_STRING, syslog_facility, 0),
 	KEY("hostname", TP_CONF_STRING, hostname, 0),
 	KEY("timeout", TP_CONF_UINT, timeout, 3600),
@@ -86,7 +87,8 @@ static int log_stderr;
 static void
 log_line(int pri, const char *line, size_t len)
 {
-	syslog(pri, "%s", line);
+	if (tp_config.use_syslog)
+		syslog(pri, "%s", line);
 	if (log_stderr) {
 		char	small[TP_LOG_LINE_MAX + 1];
 		char   *copy = len < sizeof(small) ? small : malloc(len + 1);
@@ -207,7 +209,9 @@ usage(FILE *fp)
 "  implicit_tls = LIST   listener names ({daemon_name}) or ports that take TLS\n"
 "                        from connect (e.g. smtps, 465), for MTAs that do not\n"
 "                        tell (Sendmail)\n"
-"  tp_config.socket_group = GROUP  group of a unix socket, e.g. the MTA's (mode 0660)\n"
+"  socket_group = GROUP  group of a unix socket, e.g. the MTA's (mode 0660)\n"
+"  syslog = yes|no       log to syslog (default yes); no: to standard error\n"
+"                        only, in the foreground (e.g. in a container)\n"
 "  syslog_facility = F   mail (default), daemon, local0 ... local7\n"
 "  hostname = NAME       name in the result header (default: this host's)\n"
 "  timeout = SECONDS     how long libmilter waits for the MTA (default 600)\n"
@@ -239,6 +243,7 @@ set_defaults(void)
 		strcpy(host, "localhost");
 	host[sizeof(host) - 1] = 0;
 	tp_config.add_header = 1;
+	tp_config.use_syslog = 1;
 	tp_config.timeout = 600;
 	tp_config.audit_queue_kb = 4096;
 	tp_config.stats_interval = 300;
@@ -570,9 +575,16 @@ main(int argc, char **argv)
 		fprintf(stderr, "tlspolicy-milter: unknown syslog_facility %s\n", tp_config.syslog_facility);
 		return (EXIT_CONFIG);
 	}
+	if (!tp_config.use_syslog && !tp_config.foreground && !check_only) {
+		fprintf(stderr, "tlspolicy-milter: syslog = no needs foreground = yes (-F): "
+			"a daemon that detaches has no standard error to log to\n");
+		return (EXIT_CONFIG);
+	}
 	/* Under systemd the journal gets syslog already: not every line twice. */
-	log_stderr = (tp_config.foreground || check_only) && !stderr_is_journal();
-	openlog("tlspolicy-milter", LOG_PID | LOG_NDELAY, facility);
+	log_stderr = (tp_config.foreground || check_only)
+	    && (!tp_config.use_syslog || !stderr_is_journal());
+	if (tp_config.use_syslog)
+		openlog("tlspolicy-milter", LOG_PID | LOG_NDELAY, facility);
 	block_signals();
 	if (tp_policy_start(tp_config.policy) < 0)
 		return (EXIT_CONFIG);

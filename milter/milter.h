@@ -37,6 +37,7 @@ struct tp_config {
 	int	add_header;		/* add the result header */
 	char   *header_name;		/* its name */
 	char   *implicit_tls;		/* listener names/ports that are TLS from connect */
+	int	use_syslog;		/* no: log to stderr only (foreground) */
 	char   *syslog_facility;
 	char   *hostname;		/* for the header; default: gethostname */
 	unsigned timeout;		/* seconds libmilter waits for the MTA */

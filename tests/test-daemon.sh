@@ -56,6 +56,21 @@ kill -TERM "$pid"
 wait "$pid"
 pid=
 check "no stderr copy of the log when stderr is the journal" test ! -s "$D/journal"
+# syslog = no: stderr only, and only in the foreground.
+printf 'syslog = no\nstats_file =\naudit_log = none\n' > "$D/nosyslog.conf"
+"$milter" -c "$D/nosyslog.conf" -u nobody -p "unix:$D/n.sock" -f "$policy" -P "$D/n.pid" >/dev/null 2>"$D/nosyslog.err"
+rc=$?
+check "syslog = no without the foreground is refused (exit 78)" test "$rc" -eq 78
+check "and says why" grep -q "syslog = no needs foreground" "$D/nosyslog.err"
+check "and binds nothing" test ! -e "$D/n.sock"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$D/journal") "$milter" -F -c "$D/nosyslog.conf" -u nobody \
+	-p "unix:$D/n.sock" -f "$policy" -P "$D/n.pid" 2>>"$D/journal" &
+pid=$!
+wait_for test -S "$D/n.sock"
+kill -TERM "$pid"
+wait "$pid"
+pid=
+check "syslog = no: logs to stderr, even when it is the journal" grep -q "listening on unix:$D/n.sock" "$D/journal"
 JOURNAL_STREAM=1:2 "$milter" -n -c "$D/milter.conf" -f "$policy" >/dev/null 2>"$D/other-stream"
 check "but a copy when JOURNAL_STREAM names another stream" test -s "$D/other-stream"
 echo "daemon: $passed passed, $failed failed"
