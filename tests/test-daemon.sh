@@ -45,16 +45,23 @@ pid=
 check "SIGTERM stops it cleanly" test "$rc" -eq 0
 check "the foreground log has the start line" grep -q "listening on unix:$D/milter.sock" "$D/log"
 
+# under_journal CONF NAME: run the daemon in the foreground with stderr
+# appended to $D/journal, named by $JOURNAL_STREAM as systemd does, until
+# its socket $D/NAME.sock appears; then stop it.
+under_journal() {
+	JOURNAL_STREAM=$(stat -c '%d:%i' "$D/journal") "$milter" -F -c "$1" -u nobody \
+		-p "unix:$D/$2.sock" -f "$policy" -P "$D/$2.pid" 2>>"$D/journal" &
+	pid=$!
+	wait_for test -S "$D/$2.sock"
+	kill -TERM "$pid"
+	wait "$pid"
+	pid=
+}
+
 # Under systemd, stderr is the journal, which gets the syslog copy already:
-# the daemon then writes nothing to stderr ($JOURNAL_STREAM names the stream).
+# the daemon then writes nothing to stderr.
 : >"$D/journal"
-JOURNAL_STREAM=$(stat -c '%d:%i' "$D/journal") "$milter" -F -c "$D/milter.conf" -u nobody \
-	-p "unix:$D/j.sock" -f "$policy" -P "$D/j.pid" 2>>"$D/journal" &
-pid=$!
-wait_for test -S "$D/j.sock"
-kill -TERM "$pid"
-wait "$pid"
-pid=
+under_journal "$D/milter.conf" j
 check "no stderr copy of the log when stderr is the journal" test ! -s "$D/journal"
 # syslog = no: stderr only, and only in the foreground.
 printf 'syslog = no\nstats_file =\naudit_log = none\n' > "$D/nosyslog.conf"
@@ -63,13 +70,7 @@ rc=$?
 check "syslog = no without the foreground is refused (exit 78)" test "$rc" -eq 78
 check "and says why" grep -q "syslog = no needs foreground" "$D/nosyslog.err"
 check "and binds nothing" test ! -e "$D/n.sock"
-JOURNAL_STREAM=$(stat -c '%d:%i' "$D/journal") "$milter" -F -c "$D/nosyslog.conf" -u nobody \
-	-p "unix:$D/n.sock" -f "$policy" -P "$D/n.pid" 2>>"$D/journal" &
-pid=$!
-wait_for test -S "$D/n.sock"
-kill -TERM "$pid"
-wait "$pid"
-pid=
+under_journal "$D/nosyslog.conf" n
 check "syslog = no: logs to stderr, even when it is the journal" grep -q "listening on unix:$D/n.sock" "$D/journal"
 JOURNAL_STREAM=1:2 "$milter" -n -c "$D/milter.conf" -f "$policy" >/dev/null 2>"$D/other-stream"
 check "but a copy when JOURNAL_STREAM names another stream" test -s "$D/other-stream"
