@@ -7,10 +7,10 @@
  *	Each callback gathers what the MTA says, calls the engine, and
  *	maps the decision to a reply. Postfix waits for a reply only at
  *	negotiate, RCPT TO, DATA (over TCP only: see mlfi_data) and end of
- *	message: every
- *	other stage is negotiated away (no body, no end of headers) or "no
- *	reply" (connect, HELO, MAIL, each header), and the TLS macros are
- *	asked for at MAIL and RCPT too, so nothing is missed by it.
+ *	message: every other stage is negotiated away (no body, no end of
+ *	headers) or "no reply" (connect, HELO, MAIL, each header), and the
+ *	TLS macros are asked for at MAIL and RCPT too, so nothing is missed
+ *	by it.
  *
  *	Enforcement is per recipient at RCPT TO, as Postfix's own
  *	restrictions are: only the recipients whose policy fails are

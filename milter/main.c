@@ -82,10 +82,10 @@ static const struct tp_conf_key config_keys[] = {
 
 static int log_stderr;
 
-/* log_line - one finished line to syslog, and to stderr in the foreground */
+/* tp_log_text - one finished line (len bytes, NUL-terminated) to the log */
 
-static void
-log_line(int pri, const char *line, size_t len)
+void
+tp_log_text(int pri, const char *line, size_t len)
 {
 	if (tp_config.use_syslog)
 		syslog(pri, "%s", line);
@@ -117,15 +117,7 @@ tp_log(int pri, const char *fmt,...)
 	n = vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	if (n >= 0)
-		log_line(pri, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-}
-
-/* tp_log_text - one log line made already (a decision record) */
-
-void
-tp_log_text(int pri, const char *line, size_t len)
-{
-	log_line(pri, line, len);
+		tp_log_text(pri, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
 /* stderr_is_journal - whether systemd's journal reads our stderr */
