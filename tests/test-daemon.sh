@@ -74,5 +74,7 @@ under_journal "$D/nosyslog.conf" n
 check "syslog = no: logs to stderr, even when it is the journal" grep -q "listening on unix:$D/n.sock" "$D/journal"
 JOURNAL_STREAM=1:2 "$milter" -n -c "$D/milter.conf" -f "$policy" >/dev/null 2>"$D/other-stream"
 check "but a copy when JOURNAL_STREAM names another stream" test -s "$D/other-stream"
+JOURNAL_STREAM='garbage:%n;1' "$milter" -n -c "$D/milter.conf" -f "$policy" >/dev/null 2>"$D/bad-stream"
+check "and when JOURNAL_STREAM is malformed" test -s "$D/bad-stream"
 echo "daemon: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
