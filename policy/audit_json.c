@@ -297,6 +297,25 @@ tail(struct tp_buf *j, const struct tp_record *rec, size_t dropped)
 	raw(j, "}}\n", 3);
 }
 
+/* escaped_max - the most bytes str() can make of s */
+
+static size_t
+escaped_max(const char *s)
+{
+	/* "null", or quotes around bytes of at most 6 ("\u00XX") each. */
+	return (s == NULL ? 4 : 2 + 6 * strnlen(s, STRING_MAX));
+}
+
+/* tail_max - an upper bound on the length of tail(), terminator included */
+
+static size_t
+tail_max(const struct tp_record *rec)
+{
+	/* Keys, punctuation, two numbers and the terminator: 114 bytes. */
+	return (128 + escaped_max(rec->outcome) + escaped_max(rec->reply)
+		+ escaped_max(rec->policy_file));
+}
+
 /* tp_audit_format - the record as one line of JSON; 0 if it cannot fit */
 
 size_t
@@ -304,12 +323,13 @@ tp_audit_format(const struct tp_record *rec, const struct timespec *when,
 		char *buf, size_t size)
 {
 	struct tp_buf j = TP_BUF(buf, size);
-	size_t	reserve = 512;		/* for the tail */
+	size_t	reserve = tail_max(rec);
 	size_t	dropped = 0;
 
 	head(&j, rec, when);
 	raw(&j, "\"rcpts\":[", 9);
-	if (j.full || size < reserve)
+	/* The recipients' buffer below must start inside its own size. */
+	if (j.full || size < reserve || j.len + 1 >= size - reserve)
 		return (0);
 	for (size_t i = 0; i < rec->nrcpts; i++) {
 		struct tp_buf r = {buf, size - reserve, j.len, false};

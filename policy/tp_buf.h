@@ -21,7 +21,8 @@
  *	Appends never write past the array and always leave it
  *	NUL-terminated; what does not fit is cut and b->full is set, so a
  *	caller that must not emit a cut record can tell. The array (at
- *	least one byte) belongs to the caller.
+ *	least one byte) belongs to the caller. A struct tp_buf made by
+ *	hand rather than with TP_BUF() must have len < size.
  *
  *	The decision record is formatted for every message, so the
  *	common appends (bytes, strings, numbers) copy directly instead of

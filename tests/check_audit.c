@@ -180,6 +180,73 @@ START_TEST(test_many_rcpts_dropped)
 }
 END_TEST
 
+/*
+ * A record whose head ends anywhere near the end of the buffer: each
+ * length either fits whole or gives 0 (the caller then retries with a
+ * bigger buffer); nothing is written past the buffer.
+ */
+START_TEST(test_head_near_the_end)
+{
+	static char helo[1025], sender[1025], addr[1025], name[1025];
+	struct tp_record_rcpt r = {
+		addr, {&rule}, 1, &rule, TP_LEVEL_REQUIRE, TP_RESULT_FAIL,
+		TP_ACTION_REJECT, false, true, false, "TLS required", "530 5.7.0 x",
+	};
+	struct tp_record rec = {
+		"S", "Q", "192.0.2.1", name, helo, NULL, NULL, NULL, sender, &tls,
+		"p", 1, "h", "accepted", &r, 1, NULL,
+	};
+	enum { SIZE = 8192, GUARD = 256 };
+	static char area[SIZE + GUARD];
+	int	whole = 0;
+
+	/* The head then ends between 6.2K and 8.3K: across the end. */
+	memset(sender, 1, sizeof(sender) - 1);	/* 6 bytes each in JSON */
+	memset(name, 'n', sizeof(name) - 1);
+	memset(addr, 1, sizeof(addr) - 1);
+	for (size_t n = 0; n < sizeof(helo) - 1; n++) {
+		size_t	len;
+
+		memset(helo, 'h', n);
+		helo[n] = 0;
+		memset(area, 0xa5, sizeof(area));
+		len = tp_audit_format(&rec, &when, area, SIZE);
+		for (size_t i = SIZE; i < sizeof(area); i++)
+			ck_assert_msg((unsigned char)area[i] == 0xa5,
+				      "HELO of %zu bytes: written past the buffer", n);
+		if (len > 0) {
+			json_object *obj = parse(area, len);
+
+			ck_assert_uint_lt(len, SIZE);
+			json_object_put(obj);
+			whole++;
+		}
+	}
+	ck_assert_int_gt(whole, 0);
+}
+END_TEST
+
+/* The longest tail (reply and policy file of escaped bytes) is not lost. */
+START_TEST(test_long_tail_kept)
+{
+	static char big[1025];
+	struct tp_record rec = {
+		"S", "Q", "192.0.2.1", NULL, "h", NULL, NULL, NULL, "<a@b>", &tls,
+		big, 1, "h", "rejected", NULL, 0, big,
+	};
+	static char buf[TP_AUDIT_RECORD_MAX];
+	size_t	len;
+	json_object *obj;
+
+	memset(big, 2, sizeof(big) - 1);
+	len = tp_audit_format(&rec, &when, buf, sizeof(buf));
+	obj = parse(buf, len);
+	ck_assert_uint_eq(strlen(get_str(obj, "reply")), 1024);
+	ck_assert_uint_eq(strlen(get_str(obj, "policy.file")), 1024);
+	json_object_put(obj);
+}
+END_TEST
+
 /* lines_in - number of lines in a file, -1 if it cannot be read */
 
 static long
@@ -296,6 +363,8 @@ audit_suite(void)
 	tcase_add_loop_test(tc, test_hostile_strings, 0, sizeof(hostile) / sizeof(hostile[0]));
 	tcase_add_test(tc, test_long_strings_capped);
 	tcase_add_test(tc, test_many_rcpts_dropped);
+	tcase_add_test(tc, test_head_near_the_end);
+	tcase_add_test(tc, test_long_tail_kept);
 	tcase_add_test(tc, test_writer_writes_and_reopens);
 	tcase_add_test(tc, test_writer_counts_loss);
 	tcase_add_test(tc, test_writer_queue_full);
