@@ -32,8 +32,10 @@
 #include <unistd.h>
 
 #include "milter.h"
+#include "tp_names.h"
 
-#define MACRO_MAX	1024		/* bytes kept of one macro value */
+/* Bytes kept of one macro value: a whole address, for its decision. */
+#define MACRO_MAX	TP_ADDRESS_MAX
 
 /* Indexes of tls_raw[], in the order of struct tp_tls_macros. */
 static const char *const tls_macro_names[8] = {

@@ -22,8 +22,9 @@
  *	The decider's reply= text replaces the default text, never the
  *	codes. A global dry run makes every rule a testing rule.
  * DIAGNOSTICS
- *	-1 when the client address is not an address: a lookup error is
- *	never taken for "no rule", the caller tempfails.
+ *	-1 when the client address is not an address, or the sender or
+ *	the recipient cannot be read as one (tp_address_parse): a lookup
+ *	error is never taken for "no rule", the caller tempfails.
  */
 
 #include <stddef.h>
@@ -106,28 +107,35 @@ add_client_name(struct lookup *l, const struct tp_policy *p, const char *host)
 		add_domain(l, p, TP_KEY_NAME, TP_KEY_NAME_SUB, l->name);
 }
 
-/* add_sender - the envelope sender: <> or its domain */
+/* add_sender - the envelope sender: <> or its domain; -1 if unreadable */
 
-static void
+static int
 add_sender(struct lookup *l, const struct tp_policy *p, const char *sender)
 {
-	if (sender == NULL || tp_address_parse(sender, &l->sender) < 0)
-		return;
+	if (sender == NULL)
+		return (0);
+	if (tp_address_parse(sender, &l->sender) < 0)
+		return (-1);
 	if (l->sender.null)
 		add_probe(l, TP_KEY_NULL_SENDER, "", 0);
 	else if (l->sender.has_domain)
 		add_domain(l, p, TP_KEY_SENDER, TP_KEY_SENDER_SUB, l->sender.domain);
+	return (0);
 }
 
-/* add_rcpt - one recipient: its address, then its domain */
+/* add_rcpt - one recipient: its address, then its domain; -1 if unreadable */
 
-static void
+static int
 add_rcpt(struct lookup *l, const struct tp_policy *p, const char *rcpt)
 {
 	struct tp_address *a = &l->rcpt;
 
-	if (rcpt == NULL || tp_address_parse(rcpt, a) < 0 || !a->has_domain)
-		return;
+	if (rcpt == NULL)
+		return (0);
+	if (tp_address_parse(rcpt, a) < 0)
+		return (-1);
+	if (!a->has_domain)
+		return (0);
 	if (a->local[0] != 0 && tp_policy_may_have(p, TP_KEY_RCPT_ADDR,
 			       tp_label_count(a->domain, strlen(a->domain)))) {
 		size_t	llen = strlen(a->local);
@@ -139,6 +147,7 @@ add_rcpt(struct lookup *l, const struct tp_policy *p, const char *rcpt)
 		add_probe(l, TP_KEY_RCPT_ADDR, l->rcpt_key, llen + 1 + dlen);
 	}
 	add_domain(l, p, TP_KEY_RCPT, TP_KEY_RCPT_SUB, a->domain);
+	return (0);
 }
 
 /* add_rule - note a matching rule */
@@ -166,9 +175,15 @@ collect(const struct tp_policy *p, const struct tp_query *q,
 	l.start[GROUP_NAME] = l.n;
 	add_client_name(&l, p, q->client_name);
 	l.start[GROUP_SENDER] = l.n;
-	add_sender(&l, p, q->sender);
+	if (add_sender(&l, p, q->sender) < 0) {
+		strcpy(d->reason, "sender address cannot be read");
+		return (-1);
+	}
 	l.start[GROUP_RCPT] = l.n;
-	add_rcpt(&l, p, q->rcpt);
+	if (add_rcpt(&l, p, q->rcpt) < 0) {
+		strcpy(d->reason, "recipient address cannot be read");
+		return (-1);
+	}
 	l.start[GROUPS] = l.n;
 	tp_policy_probe(p, l.probes, l.n);
 	/* In each group the probes run from most to least specific. */

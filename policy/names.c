@@ -122,6 +122,10 @@ tp_domain_normalize(const char *in, size_t len, char *out, const char **why)
 		eight_bit |= c & 0x80;
 		out[i] = (char)c;
 	}
+	if (label == 0) {
+		*why = "empty label in domain name";
+		return (-1);
+	}
 	/* Checked last: the plain ASCII names of nearly all mail skip it. */
 	if (eight_bit && !tp_utf8_valid(in, len)) {
 		*why = "domain name is not valid UTF-8";
@@ -131,31 +135,64 @@ tp_domain_normalize(const char *in, size_t len, char *out, const char **why)
 	return ((ssize_t)len);
 }
 
-/* strip_envelope - drop white space, angle brackets and a source route */
-
-static void
-strip_envelope(const char **start, const char **end)
+/*
+ * clean_address - the mailbox as the MTA reads it, into out (size bytes):
+ * RFC 822 comments and white space dropped, quoted strings and quoted
+ * pairs unquoted, a phrase before and one pair of angle brackets around
+ * the mailbox removed; -1 if malformed
+ * (unbalanced, or text after the closing bracket) or too long. Postfix
+ * and Sendmail accept these forms in MAIL and RCPT and deliver to the
+ * mailbox inside: a rule must match it however it was written.
+ */
+static ssize_t
+clean_address(const char *in, char *out, size_t size)
 {
-	const char *s = *start;
-	const char *e = *end;
+	size_t	n = 0;
+	int	depth = 0;		/* of nested comments */
+	bool	quoted = false;
+	bool	opened = false, closed = false;
 
-	while (s < e && (*s == ' ' || *s == '\t'))
-		s++;
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-		e--;
-	if (e - s >= 2 && *s == '<' && e[-1] == '>') {
-		s++;
-		e--;
-	}
-	/* RFC 5321 source route "@a,@b:user@c": only the mailbox counts. */
-	if (s < e && *s == '@') {
-		const char *colon = memchr(s, ':', (size_t)(e - s));
+	for (const char *s = in; *s != 0; s++) {
+		char	c = *s;
 
-		if (colon != NULL)
-			s = colon + 1;
+		if (c == '\\' && (quoted || depth > 0)) {
+			if (*++s == 0)
+				return (-1);
+			if (depth > 0)
+				continue;
+			c = *s;
+		} else if (depth > 0) {
+			depth += (c == '(') - (c == ')');
+			continue;
+		} else if (c == '"') {
+			quoted = !quoted;
+			continue;
+		} else if (!quoted) {
+			if (c == ' ' || c == '\t')
+				continue;
+			if (c == '(') {
+				depth = 1;
+				continue;
+			}
+			if (c == ')' || (c == '<' && opened) || (c == '>' && (!opened || closed)))
+				return (-1);
+			if (c == '<' || c == '>') {
+				/* "Phrase <mailbox>": the mailbox is inside. */
+				if (c == '<')
+					n = 0;
+				opened = true;
+				closed = c == '>';
+				continue;
+			}
+		}
+		if (closed || n + 1 >= size)
+			return (-1);
+		out[n++] = c;
 	}
-	*start = s;
-	*end = e;
+	if (quoted || depth > 0 || opened != closed)
+		return (-1);
+	out[n] = 0;
+	return ((ssize_t)n);
 }
 
 /* tp_address_parse - split an envelope address into local part and domain */
@@ -163,21 +200,28 @@ strip_envelope(const char **start, const char **end)
 int
 tp_address_parse(const char *in, struct tp_address *addr)
 {
-	const char *s = in;
-	const char *e;
+	char	box[TP_ADDRESS_MAX + 1];
+	ssize_t	len = clean_address(in, box, sizeof(box));
+	const char *s = box;
+	const char *e = box + len;
 	const char *at;
 	const char *why;
-	size_t	inlen = strlen(in);
 
 	addr->null = addr->has_domain = false;
 	addr->local[0] = addr->domain[0] = 0;
-	if (inlen > 4 * (TP_LOCAL_MAX + TP_DOMAIN_MAX))
+	if (len < 0)
 		return (-1);
-	e = in + inlen;
-	strip_envelope(&s, &e);
-	if (s == e) {
+	if (len == 0) {
 		addr->null = true;
 		return (0);
+	}
+	/* RFC 5321 source route "@a,@b:user@c": only the mailbox counts. */
+	if (*s == '@') {
+		const char *colon = memchr(s, ':', (size_t)len);
+
+		if (colon == NULL)
+			return (-1);
+		s = colon + 1;
 	}
 	for (at = e; at > s && at[-1] != '@'; at--)
 		 /* void */ ;

@@ -25,11 +25,17 @@
  *	name has.
  *
  *	tp_address_parse() takes an address as the MTA passes it to a
- *	milter ("<user@example.org>", "user@example.org", "<>", with or
- *	without a source route) and fills addr. The null sender yields
- *	addr->null; an address without a domain, or whose domain is a
- *	literal or not a valid name, yields has_domain false. It returns
- *	-1 only for input longer than any address can be.
+ *	milter, as the client wrote it ("<user@example.org>",
+ *	"user@example.org", "<>", with or without a source route, RFC 822
+ *	comments, white space or a quoted local part, all of which the
+ *	MTAs accept) and fills addr with the mailbox the MTA delivers to.
+ *	The null sender yields addr->null; an address without a domain,
+ *	or whose domain is a literal or not a valid name, yields
+ *	has_domain false. It returns -1 for what no MTA takes for an
+ *	address (an unbalanced quote, comment or bracket, text after the
+ *	closing bracket, a source route without its colon) and for input
+ *	longer than TP_ADDRESS_MAX, more than any SMTP command line: the
+ *	caller must not take that for "no rule".
  */
 
 #include <stdbool.h>
@@ -39,6 +45,7 @@
 #define TP_DOMAIN_MAX	253		/* RFC 1035, without trailing dot */
 #define TP_LABEL_MAX	63
 #define TP_LOCAL_MAX	64		/* RFC 5321 4.5.3.1.1 */
+#define TP_ADDRESS_MAX	4096		/* Postfix and Sendmail cut lines at 2048 */
 
 struct tp_address {
 	bool	null;			/* <> */

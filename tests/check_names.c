@@ -21,6 +21,7 @@ static const struct {
 	{"", NULL},
 	{".", NULL},
 	{"a..b", NULL},
+	{"example.org..", NULL},	/* one trailing dot only */
 	{".example", NULL},
 	{"exa mple.org", NULL},
 	{"exa\"mple.org", NULL},
@@ -74,7 +75,18 @@ static const struct {
 	{"<>", 1, 0, "", ""},
 	{"", 1, 0, "", ""},
 	{"<@relay.example,@b.example:carol@c.example>", 0, 1, "carol", "c.example"},
-	{"<\"odd@local\"@d.example>", 0, 1, "\"odd@local\"", "d.example"},
+	{"<\"odd@local\"@d.example>", 0, 1, "odd@local", "d.example"},
+	/* Forms Postfix and Sendmail accept and deliver to the mailbox inside. */
+	{"<\"CEO\"@example.org>", 0, 1, "ceo", "example.org"},
+	{"<c\"e\"o@example.org>", 0, 1, "ceo", "example.org"},
+	{"<\"c\\\"o\"@example.org>", 0, 1, "c\"o", "example.org"},
+	{"<ceo@example.org(x)>", 0, 1, "ceo", "example.org"},
+	{"<ceo(a (nested) comment)@(here)example.org>", 0, 1, "ceo", "example.org"},
+	{"(x)<ceo@example.org>(\\))", 0, 1, "ceo", "example.org"},
+	{"< ceo @ example . org >", 0, 1, "ceo", "example.org"},
+	{"Chief <ceo@example.org>", 0, 1, "ceo", "example.org"},
+	{"<\"a b\"@example.org>", 0, 1, "a b", "example.org"},
+	{"<(only a comment)>", 1, 0, "", ""},
 	{"<postmaster>", 0, 0, "postmaster", ""},
 	{"<user@[192.0.2.1]>", 0, 0, "user", ""},
 	{"<user@bad..domain>", 0, 0, "user", ""},
@@ -96,6 +108,21 @@ START_TEST(test_address_parse)
 }
 END_TEST
 
+/* What no MTA takes for an address: -1, never "no domain". */
+static const char *const unreadable[] = {
+	"<\"ceo@example.org>", "<ceo@example.org(>", "<ceo@example.org)>",
+	"<ceo@example.org", "ceo@example.org>", "<<ceo@example.org>>",
+	"<ceo@example.org>x", "<@relay.example>", "<\"x\\",
+};
+
+START_TEST(test_address_unreadable)
+{
+	struct tp_address a;
+
+	ck_assert_msg(tp_address_parse(unreadable[_i], &a) == -1, "%s: read", unreadable[_i]);
+}
+END_TEST
+
 START_TEST(test_address_hostile)
 {
 	static char huge[20000];
@@ -104,6 +131,14 @@ START_TEST(test_address_hostile)
 
 	memset(huge, 'a', sizeof(huge) - 1);
 	ck_assert_int_eq(tp_address_parse(huge, &a), -1);
+	/* A source route of any length the MTA takes: the mailbox counts. */
+	huge[0] = '<';
+	for (size_t i = 1; i + 20 < 4000; i += 20)
+		memcpy(huge + i, "@relay000.example,..", 20);
+	strcpy(huge + 3981, "@r.example:ceo@example.org>");
+	ck_assert_int_eq(tp_address_parse(huge, &a), 0);
+	ck_assert_str_eq(a.local, "ceo");
+	ck_assert_str_eq(a.domain, "example.org");
 	/* A 100-byte local part is too long to keep, but the domain counts. */
 	memset(local, 'x', 100);
 	strcpy(local + 100, "@example.org");
@@ -147,6 +182,7 @@ names_suite(void)
 	tcase_add_test(tc, test_domain_too_long);
 	tcase_add_loop_test(tc, test_address_parse, 0, sizeof(address_cases) / sizeof(address_cases[0]));
 	tcase_add_test(tc, test_address_hostile);
+	tcase_add_loop_test(tc, test_address_unreadable, 0, sizeof(unreadable) / sizeof(unreadable[0]));
 	tcase_add_loop_test(tc, test_utf8, 0, sizeof(utf8_cases) / sizeof(utf8_cases[0]));
 	suite_add_tcase(s, tc);
 	return (s);

@@ -66,6 +66,18 @@ expect 1 "got an unverified one" -- \
 expect 1 "client address is not an IP address" "tempfail" -- \
 	"$ctl" explain -f "$good" --client bogus --sender a@x.example --rcpt b@c.example
 expect 2 "policy refused" -- "$ctl" explain -f "$bad" --client 192.0.2.1 --sender a@x.example --rcpt b@c.example
+# Address forms the MTAs accept and deliver to the mailbox inside: the
+# rules of that mailbox apply; what no MTA reads as an address tempfails.
+expect 1 "good.policy:7  rcpt:legal.example.org require" "TLS required for mail to legal.example.org" -- \
+	"$ctl" explain -f "$good" --client 203.0.113.5 --sender a@x.example \
+	--rcpt '<"CEO"@legal.example.org(boss)>'
+expect 1 "good.policy:5  sender:bank.example require" -- \
+	"$ctl" explain -f "$good" --client 203.0.113.5 \
+	--sender '<@r1.example,@r2.example:a(x)@bank.example>' --rcpt b@c.example
+expect 1 "recipient address cannot be read" "tempfail" -- \
+	"$ctl" explain -f "$good" --client 203.0.113.5 --sender a@x.example --rcpt '<b@legal.example.org'
+expect 1 "sender address cannot be read" "tempfail" -- \
+	"$ctl" explain -f "$good" --client 203.0.113.5 --sender '<a@bank.example>junk' --rcpt b@c.example
 expect 0 "Usage: tlspolicyctl COMMAND" "Exit status:" -- "$ctl" --help
 expect 0 "Usage: tlspolicyctl COMMAND" -- "$ctl" explain --help
 expect 64 "missing command" -- "$ctl"

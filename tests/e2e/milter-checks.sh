@@ -258,6 +258,13 @@ scenario_per_recipient() {
 	f=$(delivered_file)
 	check "only the unrequired recipient got it" \
 		bash -c "grep '^X-Rcpt-Args:' '$f' | grep -q 'y@remote.e2e.test' && ! grep '^X-Rcpt-Args:' '$f' | grep -q 'x@vault.e2e.test'"
+	# The MTA takes these forms for the mailbox inside; so must the rules.
+	send plain -- --from a@other.e2e.test --to 'x@vault.e2e.test(a comment)'
+	check "a required recipient with an RFC 822 comment: still refused" \
+		transcript_has "530 5.7.0 Must issue a STARTTLS command first: TLS required for mail to vault.e2e.test"
+	send plain -- --from a@other.e2e.test --to '"x"@vault.e2e.test'
+	check "a required recipient with a quoted local part: still refused" \
+		transcript_has "530 5.7.0 Must issue a STARTTLS command first: TLS required for mail to vault.e2e.test"
 	send plain -- --from a@secure.e2e.test --to postmaster@remote.e2e.test
 	check "exempt postmaster gets plaintext mail from a require sender" delivered
 	check "exempt postmaster: header result=exempt" header_has "result=exempt"
