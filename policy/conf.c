@@ -176,6 +176,9 @@ tp_conf_load(const char *path, const struct tp_conf_key *keys, void *target,
 		}
 		conf_line(path, lineno, line, keys, target, seen, errs);
 	}
+	/* A directory or a failing disk reads as end of file: not as empty. */
+	if (ferror(fp))
+		tp_errors_add(errs, path, 0, "read error: %s", strerror(errno));
 	fclose(fp);
 	return (errs->count > before ? -1 : 0);
 }

@@ -56,19 +56,31 @@ common_name(const char *dn, char *out, size_t size)
 	copy_capped(out, len + 1 < size ? len + 1 : size, cn);
 }
 
-/* one_name - decoded common name from a CN macro, else from a DN macro */
+/* from_sendmail - did Sendmail send these? Postfix knows none of its own */
+
+static int
+from_sendmail(const struct tp_tls_macros *raw)
+{
+	return (raw->verify != NULL || raw->cn_subject != NULL || raw->cn_issuer != NULL);
+}
+
+/* one_name - common name: Postfix's as sent, Sendmail's decoded from xtext */
 
 static void
-one_name(const char *cn, const char *dn, char *out, size_t size)
+one_name(int sendmail, const char *cn, const char *dn, char *out, size_t size)
 {
 	char	decoded[TP_CERT_NAME_MAX * 2];
 
 	out[0] = 0;
-	if (present(cn)) {
+	if (!sendmail) {
+		/* The bare CN, not xtext: "+2E" in it is literal, not a dot. */
+		if (dn != NULL)
+			copy_capped(out, size, dn);
+	} else if (present(cn)) {
 		tp_xtext_decode(cn, out, size);
 	} else if (present(dn)) {
 		tp_xtext_decode(dn, decoded, sizeof(decoded));
-		/* Postfix sends the bare CN; Sendmail a DN (with "CN="). */
+		/* A DN with no CN is kept whole, so the audit shows something. */
 		if (strstr(decoded, "CN=") != NULL)
 			common_name(decoded, out, size);
 		else
@@ -76,13 +88,15 @@ one_name(const char *cn, const char *dn, char *out, size_t size)
 	}
 }
 
-/* tp_tls_macros_normalize - decoded common names */
+/* tp_tls_macros_normalize - common names, decoded where the MTA encoded them */
 
 void
 tp_tls_macros_normalize(const struct tp_tls_macros *raw, struct tp_tls_names *names)
 {
-	one_name(raw->cn_subject, raw->cert_subject, names->subject, sizeof(names->subject));
-	one_name(raw->cn_issuer, raw->cert_issuer, names->issuer, sizeof(names->issuer));
+	int	sendmail = from_sendmail(raw);
+
+	one_name(sendmail, raw->cn_subject, raw->cert_subject, names->subject, sizeof(names->subject));
+	one_name(sendmail, raw->cn_issuer, raw->cert_issuer, names->issuer, sizeof(names->issuer));
 }
 
 /* parse_bits - {cipher_bits}, or -1 */
@@ -116,10 +130,16 @@ tp_tls_state_from(const struct tp_tls_macros *raw, const struct tp_tls_names *na
 	tls->verify_raw = raw->verify;
 	tls->cert_subject = names->subject[0] ? names->subject : NULL;
 	tls->cert_issuer = names->issuer[0] ? names->issuer : NULL;
+	/*
+	 * Postfix sends the names only for a certificate it trusted, and a
+	 * CN may be empty: any name counts, not only the subject. Both
+	 * empty is how Sendmail, not asked for {verify}, says "none".
+	 */
 	if (raw->verify != NULL)
 		tls->verify = tp_verify_parse(raw->verify);
 	else
-		tls->verify = tls->cert_subject ? TP_VERIFY_OK : TP_VERIFY_NONE;
+		tls->verify = present(raw->cert_subject) || present(raw->cert_issuer)
+		    ? TP_VERIFY_OK : TP_VERIFY_NONE;
 	/* Names of a certificate nobody verified prove nothing. */
 	if (tls->verify != TP_VERIFY_OK && tls->verify != TP_VERIFY_FAIL) {
 		tls->cert_subject = NULL;

@@ -11,8 +11,9 @@
  *	Every line is checked and every error reported, as
  *	"FILE:LINE: selector: what is wrong"; the caller refuses the
  *	file if any was. The parser never trusts the file: lines are
- *	length-capped, NUL bytes and invalid UTF-8 are errors, and no
- *	value reaches the policy unchecked.
+ *	length-capped, NUL bytes, control characters (but TAB) and
+ *	invalid UTF-8 are errors, and no value reaches the policy
+ *	unchecked.
  *
  *	tp_policy_parse() returns -1 only when memory runs out or the
  *	file cannot be read; syntax errors go to errs.
@@ -513,19 +514,25 @@ parse_attributes(struct where *w, struct tp_policy *p, char **fields, int n,
 	return (status);
 }
 
-/* check_consistency - combinations of kind, level and attributes */
+/*
+ * check_consistency - combinations of kind, level and attributes. A level
+ * that did not parse (level_ok 0) was reported already; checking the
+ * default it left behind would only add false errors.
+ */
 
 static int
-check_consistency(struct where *w, struct tp_rule *r, int nattrs, int verify_no)
+check_consistency(struct where *w, struct tp_rule *r, int level_ok, int nattrs,
+		  int verify_no)
 {
 	int	status = 0;
 
-	if (r->level == TP_LEVEL_EXEMPT
+	if (level_ok && r->level == TP_LEVEL_EXEMPT
 	    && (r->kind == TP_KIND_SENDER || r->kind == TP_KIND_DEFAULT)) {
 		ERR(w, "exempt is allowed only on client: and rcpt: rules (a sender address is not proof of anything)");
 		status = -1;
 	}
-	if (nattrs > 0 && (r->level == TP_LEVEL_SKIP || r->level == TP_LEVEL_EXEMPT)) {
+	if (level_ok && nattrs > 0
+	    && (r->level == TP_LEVEL_SKIP || r->level == TP_LEVEL_EXEMPT)) {
 		ERR(w, "attributes are not allowed on %s rules", tp_level_name(r->level));
 		status = -1;
 	}
@@ -547,6 +554,7 @@ parse_rule(struct where *w, struct tp_policy *p, char **fields, int n)
 	struct tp_entry e;
 	const struct tp_entry *dup;
 	unsigned seen = 0;
+	int	level_ok;
 	int	verify_no;
 	int	keyoff;
 	int	status = 0;
@@ -563,14 +571,15 @@ parse_rule(struct where *w, struct tp_policy *p, char **fields, int n)
 		ERR(w, "missing level (expected require, prefer, skip or exempt)");
 		return (-1);
 	}
-	if (parse_level(w, fields[1], &e.rule) < 0)
+	level_ok = parse_level(w, fields[1], &e.rule) == 0;
+	if (!level_ok)
 		status = -1;
 	if ((rc = parse_attributes(w, p, fields + 2, n - 2, &e.rule, &seen)) == -2)
 		return (-2);
 	if (rc < 0)
 		status = -1;
 	verify_no = (seen & ATTR_BIT_VERIFY) && !e.rule.verify;
-	if (check_consistency(w, &e.rule, n - 2, verify_no) < 0 || status < 0)
+	if (check_consistency(w, &e.rule, level_ok, n - 2, verify_no) < 0 || status < 0)
 		return (-1);
 	if ((e.rule.selector = tp_policy_strdup(p, buf, strlen(buf))) == NULL)
 		return (-2);
@@ -588,7 +597,7 @@ parse_rule(struct where *w, struct tp_policy *p, char **fields, int n)
 	return (0);
 }
 
-/* check_line - length, NUL bytes and encoding of a raw line */
+/* check_line - length, NUL and control bytes, encoding of a raw line */
 
 static int
 check_line(struct where *w, char *line, size_t len)
@@ -602,6 +611,15 @@ check_line(struct where *w, char *line, size_t len)
 	if (memchr(line, 0, len) != NULL) {
 		ERR(w, "NUL byte in line");
 		return (-1);
+	}
+	/* Errors echo the line to a terminal or syslog: no escapes there. */
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			ERR(w, "control character 0x%02X", c);
+			return (-1);
+		}
 	}
 	if (!tp_utf8_valid(line, len)) {
 		ERR(w, "line is not valid UTF-8");

@@ -102,24 +102,28 @@ printable(const char *in, char *out, size_t size)
 static void
 whom(const struct tp_rule *r, const struct tp_query *q, char *buf, size_t len)
 {
-	char	seen[SEEN_MAX + 4];
 	struct tp_address a;
+	char	seen[SEEN_MAX + 4];
+	char	domain[sizeof(a.domain) + 4];	/* room for all of it: no cap */
 
+	/* A domain may hold UTF-8, which has no place in a reply either. */
 	switch (r->kind) {
 	case TP_KIND_SENDER:
 		if (q->sender == NULL || tp_address_parse(q->sender, &a) < 0 || a.null)
 			snprintf(buf, len, "mail from <>");
 		else
-			snprintf(buf, len, "mail from %s",
-				 a.has_domain ? a.domain : printable(q->sender, seen, sizeof(seen)));
+			snprintf(buf, len, "mail from %s", a.has_domain ?
+				 printable(a.domain, domain, sizeof(domain))
+				 : printable(q->sender, seen, sizeof(seen)));
 		break;
 	case TP_KIND_RCPT:
 		if (q->rcpt == NULL || tp_address_parse(q->rcpt, &a) < 0)
 			snprintf(buf, len, "this recipient");
 		else if (strchr(r->selector, '@') != NULL)
-			snprintf(buf, len, "mail to %s@%s", printable(a.local, seen, sizeof(seen)), a.domain);
+			snprintf(buf, len, "mail to %s@%s", printable(a.local, seen, sizeof(seen)),
+				 printable(a.domain, domain, sizeof(domain)));
 		else
-			snprintf(buf, len, "mail to %s", a.domain);
+			snprintf(buf, len, "mail to %s", printable(a.domain, domain, sizeof(domain)));
 		break;
 	case TP_KIND_CLIENT_ADDR:
 		snprintf(buf, len, "client %s", printable(q->client_addr, seen, sizeof(seen)));

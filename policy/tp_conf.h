@@ -24,7 +24,8 @@
  *	white space around key and value is dropped. Every error is
  *	reported as "FILE:LINE: what is wrong" and the load fails (-1)
  *	if there was any: unknown key, a key given twice, a bad boolean
- *	(yes/no/true/false/on/off/1/0) or number, an over-long line.
+ *	(yes/no/true/false/on/off/1/0) or number, an over-long line; a
+ *	file that cannot be opened or read (a directory) is "FILE: why".
  *
  *	tp_conf_set() sets one key (command-line options use it, so that
  *	a flag and its config key share one parser): 0, or -1 with a

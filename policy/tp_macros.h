@@ -20,17 +20,20 @@
  * DESCRIPTION
  *	The two MTAs describe the same TLS session differently:
  *
- *	Postfix sends {cert_subject} and {cert_issuer} as common names,
- *	and only for a certificate it verified; it never sends {verify}.
+ *	Postfix sends {cert_subject} and {cert_issuer} as bare common
+ *	names (not xtext; either may be empty), and only for a certificate
+ *	it verified; it never sends {verify}, {cn_subject} or {cn_issuer}.
  *	Sendmail sends {verify} (OK, NO, FAIL, ...), full DNs in xtext
- *	in {cert_subject}/{cert_issuer} (also for unverified certificates)
- *	and the common names in {cn_subject}/{cn_issuer}.
+ *	in {cert_subject}/{cert_issuer} (also for unverified certificates,
+ *	and "" for none) and the common names in {cn_subject}/{cn_issuer}.
+ *	Any of its own three macros marks a session as Sendmail's.
  *
- *	tp_tls_macros_normalize() decodes the common names (xtext) and
- *	tp_tls_state_from() builds the engine's view: verified only when
- *	{verify} says OK, or, with no {verify} at all (Postfix), when a
- *	subject name is present. The raw values stay in raw, for the
- *	audit trail. The state points into raw and names: keep them.
+ *	tp_tls_macros_normalize() takes Postfix's common names as they
+ *	are and decodes Sendmail's (xtext); tp_tls_state_from() builds the
+ *	engine's view: verified only when {verify} says OK, or, with no
+ *	{verify} at all (Postfix), when a subject or issuer name is not
+ *	empty. The raw values stay in raw, for the audit trail. The state
+ *	points into raw and names: keep them.
  *
  *	tp_client_name_verified() returns the client host name that
  *	host name rules may match, or NULL: Postfix writes "unknown" for

@@ -6,6 +6,7 @@
  */
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -112,6 +113,27 @@ START_TEST(test_long_line)
 }
 END_TEST
 
+START_TEST(test_directory)
+{
+	char	dir[] = "/tmp/tlspolicy-test-XXXXXX";
+	char	want[64];
+	struct tp_errors errs;
+	struct sample s;
+	int	rc;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	memset(&s, 0, sizeof(s));
+	tp_errors_init(&errs);
+	rc = tp_conf_load(dir, keys, &s, &errs);
+	rmdir(dir);
+	ck_assert_int_eq(rc, -1);
+	snprintf(want, sizeof(want), "%s: read error: Is a directory", dir);
+	ck_assert_uint_eq(errs.count, 1);
+	ck_assert_str_eq(errs.msgs[0], want);
+	tp_errors_free(&errs);
+}
+END_TEST
+
 START_TEST(test_set)
 {
 	struct sample s = {NULL, 0, 0};
@@ -136,6 +158,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_good);
 	tcase_add_loop_test(tc, test_bad, 0, sizeof(bad_cases) / sizeof(bad_cases[0]));
 	tcase_add_test(tc, test_long_line);
+	tcase_add_test(tc, test_directory);
 	tcase_add_test(tc, test_set);
 	suite_add_tcase(s, tc);
 	return (s);

@@ -253,6 +253,45 @@ START_TEST(test_no_default)
 }
 END_TEST
 
+/* UTF-8 domains reach replies through whom(): each must come out printable. */
+static const struct {
+	const char *sender;
+	const char *rcpt;
+	const char *want;
+} utf8_cases[] = {
+	{"a@x.example", "b@caf\xc3\xa9.example", "TLS required for mail to caf??.example"},
+	{"a@x.example", "info@caf\xc3\xa9.example", "TLS required for mail to info@caf??.example"},
+	{"a@caf\xc3\xa9.bank.example", "b@y.example", "TLS required for mail from caf??.bank.example"},
+};
+
+START_TEST(test_utf8_domain_reply)
+{
+	static const char text[] =
+	"rcpt:.example             require\n"
+	"rcpt:info@caf\xc3\xa9.example require\n"
+	"sender:.bank.example      require\n";
+	const char *path = test_tmpfile(text, sizeof(text) - 1);
+	struct tp_query q = {"192.0.2.1", NULL, utf8_cases[_i].sender, utf8_cases[_i].rcpt, NULL, false};
+	struct tp_errors errs;
+	struct tp_decision d;
+	struct tp_policy *p;
+
+	tp_errors_init(&errs);
+	p = tp_policy_load(path, &errs);
+	unlink(path);
+	ck_assert_msg(p != NULL, "refused: %s", errs.kept ? errs.msgs[0] : "?");
+	ck_assert_int_eq(tp_policy_decide(p, &q, &d), 0);
+	ck_assert_int_eq(d.result, TP_RESULT_FAIL);
+	for (const char *c = d.reply_text; *c != 0; c++)
+		ck_assert_msg(*c >= 0x20 && *c < 0x7f, "byte 0x%02x in reply \"%s\"",
+			      (unsigned char)*c, d.reply_text);
+	ck_assert_msg(strstr(d.reply_text, utf8_cases[_i].want) != NULL, "got \"%s\", want \"%s\" in it",
+		      d.reply_text, utf8_cases[_i].want);
+	tp_policy_unref(p);
+	tp_errors_free(&errs);
+}
+END_TEST
+
 START_TEST(test_rule_format)
 {
 	struct tp_query q = {"192.0.2.200", NULL, "a@x.example", "b@y.example", NULL, false};
@@ -317,6 +356,7 @@ decide_suite(void)
 	tcase_add_test(tc, test_bad_client_address);
 	tcase_add_test(tc, test_rules_that_took_part);
 	tcase_add_test(tc, test_no_default);
+	tcase_add_loop_test(tc, test_utf8_domain_reply, 0, sizeof(utf8_cases) / sizeof(utf8_cases[0]));
 	tcase_add_test(tc, test_rule_format);
 	tcase_set_timeout(tt, 60);
 	tcase_add_test(tt, test_threads_share_policy);

@@ -106,6 +106,10 @@ static const struct {
 	{"rcpt:user@ require\n", "empty domain name"},
 	{"sender:a.example require a=1 b=2 c=3 d=4 e=5 f=6 g=7 h=8 i=9 j=10 k=11 l=12 m=13 n=14 o=15\n", "more than 16 fields"},
 	{"sender:bad\xff.example require\n", "not valid UTF-8"},
+	{"sender:a.example require reply=\"x\x1b[2Jy\"\n", "control character 0x1B"},
+	{"sender:a.example\x07 require\n", "control character 0x07"},
+	{"sender:a.example require\rdefault prefer\n", "control character 0x0D"},
+	{"sender:a.example require # \x7f\n", "control character 0x7F"},
 	{"sender:a.example require\r\nsender:A.Example. prefer\r\n", "selector defined twice (first as sender:a.example at line 1)"},
 	{"default prefer\ndefault require\n", "selector defined twice"},
 	{"client:192.0.2.0/24 require\nclient:::ffff:192.0.2.0/120 prefer\n", "selector defined twice"},
@@ -146,6 +150,33 @@ START_TEST(test_every_error_reported)
 	ck_assert(has_error(&errs, 6, "action"));
 	/* The selector names the rule in every message. */
 	ck_assert(has_error(&errs, 3, "sender:a.example: "));
+	tp_errors_free(&errs);
+}
+END_TEST
+
+START_TEST(test_bad_level_alone)
+{
+	static const char text[] = "sender:bank.example requir min_version=TLSv1.2\n";
+	struct tp_errors errs;
+
+	/* Not also "attributes are not allowed on skip rules". */
+	ck_assert_ptr_null(load_text(text, sizeof(text) - 1, &errs));
+	ck_assert_msg(errs.count == 1, "got %zu errors, want 1: %s", errs.count,
+		      errs.kept > 1 ? errs.msgs[1] : "");
+	ck_assert(has_error(&errs, 1, "unknown level \"requir\""));
+	tp_errors_free(&errs);
+}
+END_TEST
+
+START_TEST(test_control_not_echoed)
+{
+	static const char text[] = "sender:a\x1b]0;pwned\x07\x1b[2J.example require\n";
+	struct tp_errors errs;
+
+	ck_assert_ptr_null(load_text(text, sizeof(text) - 1, &errs));
+	ck_assert(has_error(&errs, 1, "control character 0x1B"));
+	for (size_t i = 0; i < errs.kept; i++)
+		ck_assert_msg(strpbrk(errs.msgs[i], "\x1b\x07") == NULL, "echoed: %s", errs.msgs[i]);
 	tp_errors_free(&errs);
 }
 END_TEST
@@ -273,6 +304,8 @@ parse_suite(void)
 	tcase_add_test(tc, test_good_file);
 	tcase_add_loop_test(tc, test_bad_line, 0, sizeof(bad_lines) / sizeof(bad_lines[0]));
 	tcase_add_test(tc, test_every_error_reported);
+	tcase_add_test(tc, test_bad_level_alone);
+	tcase_add_test(tc, test_control_not_echoed);
 	tcase_add_test(tc, test_nul_and_utf8_files);
 	tcase_add_test(tc, test_long_line);
 	tcase_add_test(tc, test_long_name);
