@@ -164,10 +164,11 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	/* Without our state we must be able to refuse at every stage. */
 	*pf1 = c != NULL ? f1 & proto : 0;
 	*pf2 = *pf3 = 0;
-	if (c == NULL)
-		return (SMFIS_CONTINUE);
-	c->actions = *pf0;
-	c->protocol = *pf1;
+	if (c != NULL) {
+		c->actions = *pf0;
+		c->protocol = *pf1;
+	}
+	/* Even without state: a session that gets it later needs its macros. */
 	if (!(f0 & SMFIF_SETSYMLIST)) {
 		if (!warned_symlist++)
 			tp_log(LOG_WARNING, "the MTA cannot be asked for macros (no SMFIF_SETSYMLIST): "
@@ -175,7 +176,8 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			       "may not be seen");
 	} else {
 		for (size_t i = 0; i < sizeof(symlists) / sizeof(symlists[0]); i++)
-			if (smfi_setsymlist(ctx, symlists[i].stage, tp_unconst(symlists[i].macros)) != MI_SUCCESS)
+			if (smfi_setsymlist(ctx, symlists[i].stage, tp_unconst(symlists[i].macros)) != MI_SUCCESS
+			    && c != NULL)
 				fail_later(c, "could not ask the MTA for macros");
 	}
 	if (!(f0 & SMFIF_QUARANTINE) && !warned_quarantine++)
@@ -219,7 +221,8 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 	    || tp_conn_set(&c->daemon_port, smfi_getsymval(ctx, tp_unconst("{daemon_port}"))) < 0
 	    || tp_conn_set(&c->daemon_flags, smfi_getsymval(ctx, tp_unconst("{daemon_flags}"))) < 0)
 		fail_later(c, "out of memory");
-	tp_conn_tls_update(c, macro, ctx, TP_AT_CONNECT);
+	if (tp_conn_tls_update(c, macro, ctx, TP_AT_CONNECT) < 0)
+		fail_later(c, "out of memory");
 	return (no_reply(c, SMFIP_NR_CONN));
 }
 
@@ -234,7 +237,8 @@ mlfi_helo(SMFICTX *ctx, char *helo)
 		return (SMFIS_CONTINUE);
 	if (tp_conn_set(&c->helo, helo) < 0)
 		fail_later(c, "out of memory");
-	tp_conn_tls_update(c, macro, ctx, TP_AT_HELO);
+	if (tp_conn_tls_update(c, macro, ctx, TP_AT_HELO) < 0)
+		fail_later(c, "out of memory");
 	return (no_reply(c, SMFIP_NR_HELO));
 }
 
@@ -254,7 +258,8 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	    || tp_conn_set(&c->queue_id, smfi_getsymval(ctx, tp_unconst("i"))) < 0
 	    || tp_conn_set(&c->auth, smfi_getsymval(ctx, tp_unconst("{auth_authen}"))) < 0)
 		fail_later(c, "out of memory");
-	tp_conn_tls_update(c, macro, ctx, TP_AT_LATER);
+	if (tp_conn_tls_update(c, macro, ctx, TP_AT_LATER) < 0)
+		fail_later(c, "out of memory");
 	return (no_reply(c, SMFIP_NR_MAIL));
 }
 
@@ -303,6 +308,17 @@ refuse(SMFICTX *ctx, struct tp_record_rcpt *r, const struct tp_decision *d)
 	return (d->action == TP_ACTION_TEMPFAIL ? SMFIS_TEMPFAIL : SMFIS_REJECT);
 }
 
+/* rcpt_error - tempfail one recipient, recorded as an error with its reason */
+
+static sfsistat
+rcpt_error(SMFICTX *ctx, const struct tp_conn *c, struct tp_record_rcpt *r, const char *why)
+{
+	r->error = true;
+	free(tp_unconst(r->reason));
+	r->reason = strdup(why);
+	return (tempfail(ctx, c, why));
+}
+
 /* mlfi_envrcpt - the decision for one recipient */
 
 static sfsistat
@@ -317,31 +333,30 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 
 	if (c == NULL)
 		return (tempfail(ctx, c, "connection state lost"));
-	tp_conn_tls_update(c, macro, ctx, TP_AT_LATER);
+	if (tp_conn_tls_update(c, macro, ctx, TP_AT_LATER) < 0)
+		fail_later(c, "out of memory");
 	note_queue_id(c, ctx);
-	if ((r = tp_conn_add_rcpt(c)) == NULL) {
+	if (c->nrcpts == TP_RCPTS_MAX) {
+		tp_log(LOG_NOTICE, "session=%s more than %d recipients in one message: "
+		       "the rest tempfailed", c->session_id, TP_RCPTS_MAX);
 		set_reply(ctx, "452", "4.5.3", "Too many recipients");
 		return (SMFIS_TEMPFAIL);
 	}
-	if ((r->addr = strndup(argv[0], 1024)) == NULL)
+	if ((r = tp_conn_add_rcpt(c)) == NULL)
 		return (tempfail(ctx, c, "out of memory"));
-	if (c->broken != NULL) {
-		r->error = true;
-		r->reason = strdup(c->broken);
-		return (tempfail(ctx, c, c->broken));
-	}
+	if ((r->addr = strndup(argv[0], 1024)) == NULL)
+		return (rcpt_error(ctx, c, r, "out of memory"));
+	if (c->broken != NULL)
+		return (rcpt_error(ctx, c, r, c->broken));
 	tp_conn_tls_state(c, &tls, &raw);
 	q = (struct tp_query) {
 		c->client_addr, c->client_name, c->sender ? c->sender : "", argv[0],
 		&tls, tp_config.dry_run
 	};
-	if (tp_policy_decide(c->policy, &q, &d) < 0) {
-		r->error = true;
-		r->reason = strdup(d.reason);
-		return (tempfail(ctx, c, d.reason));
-	}
+	if (tp_policy_decide(c->policy, &q, &d) < 0)
+		return (rcpt_error(ctx, c, r, d.reason));
 	if (record_decision(r, &d) < 0)
-		return (tempfail(ctx, c, "out of memory"));
+		return (rcpt_error(ctx, c, r, "out of memory"));
 	if (d.result == TP_RESULT_FAIL && !d.testing
 	    && (d.action == TP_ACTION_REJECT || d.action == TP_ACTION_TEMPFAIL))
 		return (refuse(ctx, r, &d));
@@ -369,7 +384,7 @@ quarantine_reason(const struct tp_conn *c)
 	for (size_t i = 0; i < c->nrcpts; i++) {
 		const struct tp_record_rcpt *r = &c->rcpts[i];
 
-		if (!r->refused && r->result == TP_RESULT_FAIL && !r->testing
+		if (!r->refused && !r->error && r->result == TP_RESULT_FAIL && !r->testing
 		    && r->action == TP_ACTION_QUARANTINE)
 			return (r);
 	}

@@ -65,9 +65,12 @@ tp_conn_new(void)
 	if (c == NULL)
 		return (NULL);
 	pthread_once(&once, note_start);
-	/* Unique per host: start time of this daemon and a counter. */
-	snprintf(c->session_id, sizeof(c->session_id), "%08lX%06lX",
-		 start & 0xffffffffUL, (atomic_fetch_add(&counter, 1) + 1) & 0xffffffUL);
+	/*
+	 * Unique per host: start time of this daemon and a counter, which
+	 * repeats after 2^32 connections (over a year at 100 a second).
+	 */
+	snprintf(c->session_id, sizeof(c->session_id), "%08lX%08lX",
+		 start & 0xffffffffUL, (atomic_fetch_add(&counter, 1) + 1) & 0xffffffffUL);
 	c->policy = tp_current_policy(&c->generation);
 	return (c);
 }
@@ -158,10 +161,10 @@ tls_how_first_seen(const struct tp_conn *c, bool at_connect)
 /*
  * tp_conn_tls_update - read the TLS macros at this stage. get(ctx, name)
  * returns a macro's value or NULL. stage: TP_AT_CONNECT, TP_AT_HELO, or
- * TP_AT_LATER (MAIL, RCPT).
+ * TP_AT_LATER (MAIL, RCPT). -1 if out of memory.
  */
 
-void
+int
 tp_conn_tls_update(struct tp_conn *c, const char *(*get) (void *, const char *),
 		   void *ctx, enum tp_stage stage)
 {
@@ -173,17 +176,22 @@ tp_conn_tls_update(struct tp_conn *c, const char *(*get) (void *, const char *),
 	if (!tls) {
 		if (at_helo && c->tls_how == TP_TLS_HOW_NONE)
 			c->plain_helo_seen = true;
-		return;
+		return (0);
 	}
 	for (size_t i = 0; i < 8; i++) {
 		const char *v = get(ctx, tls_macro_names[i]);
 
-		/* Keep what an earlier stage said if this one says nothing. */
-		if (v != NULL)
-			tp_conn_set(&c->tls_raw[i], v);
+		/*
+		 * Keep what an earlier stage said if this one says nothing. A
+		 * macro lost here could turn a failed {verify} into none
+		 * said, so a failed copy must fail the session.
+		 */
+		if (v != NULL && tp_conn_set(&c->tls_raw[i], v) < 0)
+			return (-1);
 	}
 	if (c->tls_how == TP_TLS_HOW_NONE)
 		c->tls_how = tls_how_first_seen(c, at_connect);
+	return (0);
 }
 
 /* tp_conn_tls_state - the engine's view of the TLS state; raw filled too */
@@ -204,7 +212,10 @@ tp_conn_tls_state(struct tp_conn *c, struct tp_tls_state *tls,
 	tp_tls_state_from(raw, &c->tls_names, c->tls_how, tls);
 }
 
-/* tp_conn_add_rcpt - room for one more recipient decision, or NULL */
+/*
+ * tp_conn_add_rcpt - room for one more recipient decision; NULL when the
+ * message has TP_RCPTS_MAX already or memory ran out
+ */
 
 struct tp_record_rcpt *
 tp_conn_add_rcpt(struct tp_conn *c)
@@ -215,7 +226,9 @@ tp_conn_add_rcpt(struct tp_conn *c)
 		size_t	cap = c->rcpt_cap ? c->rcpt_cap * 2 : 8;
 		struct tp_record_rcpt *grown;
 
-		if (cap > TP_RCPTS_MAX || (grown = realloc(c->rcpts, cap * sizeof(*grown))) == NULL)
+		if (cap > TP_RCPTS_MAX)
+			cap = TP_RCPTS_MAX;
+		if (cap == c->rcpt_cap || (grown = realloc(c->rcpts, cap * sizeof(*grown))) == NULL)
 			return (NULL);
 		c->rcpts = grown;
 		c->rcpt_cap = cap;

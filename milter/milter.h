@@ -125,8 +125,8 @@ extern int tp_conn_set(char **, const char *);
 enum tp_stage {
 	TP_AT_CONNECT, TP_AT_HELO, TP_AT_LATER,
 };
-extern void tp_conn_tls_update(struct tp_conn *, const char *(*) (void *, const char *), void *,
-			       enum tp_stage);
+extern int tp_conn_tls_update(struct tp_conn *, const char *(*) (void *, const char *), void *,
+			      enum tp_stage);
 extern void tp_conn_tls_state(struct tp_conn *, struct tp_tls_state *, struct tp_tls_macros *);
 extern struct tp_record_rcpt *tp_conn_add_rcpt(struct tp_conn *);
 extern void tp_conn_record(const struct tp_conn *, const struct tp_tls_state *, const char *, struct tp_record *);

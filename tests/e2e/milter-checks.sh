@@ -268,6 +268,11 @@ scenario_per_recipient() {
 	send plain -- --from a@secure.e2e.test --to postmaster@remote.e2e.test
 	check "exempt postmaster gets plaintext mail from a require sender" delivered
 	check "exempt postmaster: header result=exempt" header_has "result=exempt"
+	# Every recipient up to the MTA's own limit (Postfix: 1000) is decided.
+	send plain -- --from a@other.e2e.test --to "$(seq -f 'r%g@remote.e2e.test' -s, 600)"
+	check "600 recipients in one message: none tempfailed" \
+		bash -c '[ "$(grep -c "^<[-~] *250 2.1.5" "$1")" -eq 600 ] && ! grep -q "^<[-~] *452" "$1"' _ "$E2E_LAST_TRANSCRIPT"
+	check "600 recipients in one message: delivered" delivered
 }
 
 # ---- STARTTLS then MAIL with no second EHLO -----------------------------------
