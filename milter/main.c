@@ -10,7 +10,10 @@
  *	main() reads the configuration (defaults, then the config file,
  *	then command-line flags, which share the config file's parser),
  *	loads the policy (refusing to start on any error), opens the
- *	milter socket, drops privileges, and hands over to libmilter.
+ *	milter socket (never taking over one that a running daemon
+ *	listens on), detaches, drops privileges, and hands over to
+ *	libmilter. A detaching start returns only once the daemon runs,
+ *	with its exit status if it did not get that far.
  *	See tlspolicy-milter(8) and usage() for every option.
  */
 
@@ -18,11 +21,13 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +35,8 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,7 +87,13 @@ static const struct tp_conf_key config_keys[] = {
 	{NULL, 0, 0, 0},
 };
 
-static int log_stderr;
+/*
+ * Log lines this urgent or more are copied to standard error: every line
+ * in the foreground; while a detaching daemon starts, its errors and
+ * warnings, for whoever started it; none once it has detached. Atomic:
+ * the audit writer's thread may log while start-up finishes.
+ */
+static atomic_int stderr_upto = -1;
 
 /* tp_log_text - one finished line (len bytes, NUL-terminated) to the log */
 
@@ -89,7 +102,7 @@ tp_log_text(int pri, const char *line, size_t len)
 {
 	if (tp_config.use_syslog)
 		syslog(pri, "%s", line);
-	if (log_stderr) {
+	if (pri <= atomic_load_explicit(&stderr_upto, memory_order_relaxed)) {
 		char	small[TP_LOG_LINE_MAX + 1];
 		char   *copy = len < sizeof(small) ? small : malloc(len + 1);
 
@@ -402,18 +415,115 @@ unix_socket_path(const char *spec)
 	return (NULL);
 }
 
+/*
+ * claim_unix_path - remove a stale unix socket, but never a live one:
+ * libmilter would unlink any socket, and the daemon listening on it would
+ * run on, unreachable, while the MTA found only a dead socket once we
+ * stopped. Only a socket that refuses connections is stale. libmilter
+ * is then asked only to bind: a daemon that starts at the same moment and
+ * binds the path first makes our bind(2) fail instead of losing its socket.
+ */
+
+static int
+claim_unix_path(const char *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct stat st;
+	int	fd, rc, err;
+
+	if (lstat(path, &st) != 0 || strlen(path) >= sizeof(sun.sun_path))
+		return (0);
+	if (!S_ISSOCK(st.st_mode)) {
+		fprintf(stderr, "tlspolicy-milter: %s: not a socket; not replacing it\n",
+			tp_config.socket);
+		return (-1);
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		fprintf(stderr, "tlspolicy-milter: socket: %s\n", strerror(errno));
+		return (-1);
+	}
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	err = errno;
+	close(fd);
+	if (rc == 0) {
+		fprintf(stderr, "tlspolicy-milter: %s: another process is listening on this socket "
+			"(another tlspolicy-milter?); not taking it over\n", tp_config.socket);
+		return (-1);
+	}
+	if (err != ECONNREFUSED && err != ENOENT) {
+		fprintf(stderr, "tlspolicy-milter: %s: cannot tell whether another process listens "
+			"on this socket: %s; not taking it over\n", tp_config.socket, strerror(err));
+		return (-1);
+	}
+	if (unlink(path) != 0 && errno != ENOENT) {
+		fprintf(stderr, "tlspolicy-milter: cannot remove stale socket %s: %s\n",
+			path, strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * inet_bind_errno - why an inet: or inet6: spec cannot be bound, or 0.
+ * libmilter tells only syslog; bind once more, as it does, to say why.
+ */
+
+static int
+inet_bind_errno(const char *spec)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+	struct addrinfo *res;
+	char	port[256];
+	char   *host;
+	int	fd, one = 1, err = 0;
+
+	if (strncmp(spec, "inet:", 5) == 0)
+		hints.ai_family = AF_INET, spec += 5;
+	else if (strncmp(spec, "inet6:", 6) == 0)
+		hints.ai_family = AF_INET6, spec += 6;
+	else
+		return (0);
+	if (snprintf(port, sizeof(port), "%s", spec) >= (int)sizeof(port))
+		return (0);
+	/* PORT@HOST, HOST maybe [ADDRESS]; without it, every address. */
+	if ((host = strchr(port, '@')) != NULL) {
+		*host++ = 0;
+		if (*host == '[')
+			host++, host[strcspn(host, "]")] = 0;
+	}
+	if (getaddrinfo(host, port, &hints, &res) != 0)
+		return (0);
+	if ((fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, res->ai_addr, res->ai_addrlen) != 0)
+			err = errno;
+		close(fd);
+	}
+	freeaddrinfo(res);
+	return (err);
+}
+
 /* open_socket - bind the milter socket as configured */
 
 static int
 open_socket(const struct passwd *pw)
 {
 	const char *path = unix_socket_path(tp_config.socket);
-	mode_t	old = umask(0117);		/* unix socket: 0660 */
-	int	rc = smfi_opensocket(true);
+	mode_t	old;
+	int	rc, err;
 
+	if (path != NULL && claim_unix_path(path) < 0)
+		return (-1);
+	old = umask(0117);			/* unix socket: 0660 */
+	rc = smfi_opensocket(false);
 	umask(old);
 	if (rc != MI_SUCCESS) {
-		fprintf(stderr, "tlspolicy-milter: cannot open socket %s\n", tp_config.socket);
+		if ((err = inet_bind_errno(tp_config.socket)) != 0)
+			fprintf(stderr, "tlspolicy-milter: cannot open socket %s: %s%s\n", tp_config.socket,
+				strerror(err), err == EADDRINUSE ? " (another tlspolicy-milter?)" : "");
+		else
+			fprintf(stderr, "tlspolicy-milter: cannot open socket %s\n", tp_config.socket);
 		return (-1);
 	}
 	set_nodelay();
@@ -447,32 +557,71 @@ drop_privileges(const struct passwd *pw)
 		return (0);
 	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0
 	    || setuid(pw->pw_uid) != 0) {
-		fprintf(stderr, "tlspolicy-milter: cannot become %s: %s\n", pw->pw_name, strerror(errno));
+		tp_log(LOG_ERR, "cannot become %s: %s", pw->pw_name, strerror(errno));
 		return (-1);
 	}
 	return (0);
 }
 
-/* daemonize - detach from the terminal */
+/*
+ * daemonize - detach from the terminal. The parent waits until the child
+ * calls startup_done(), or exits with the child's status if it never does:
+ * whoever started us must not see success from a daemon that failed to
+ * write its pid file or to drop privileges. Until then the child keeps
+ * our standard error for its errors. Returns the descriptor for
+ * startup_done(), or -1.
+ */
 
 static int
 daemonize(void)
 {
-	pid_t	pid = fork();
+	int	ready[2];
+	pid_t	pid;
+	int	status;
+	char	c;
+
+	if (pipe(ready) != 0 || (pid = fork()) < 0) {
+		fprintf(stderr, "tlspolicy-milter: cannot detach: %s\n", strerror(errno));
+		return (-1);
+	}
+	if (pid > 0) {
+		close(ready[1]);
+		if (read(ready[0], &c, 1) == 1)
+			_exit(0);
+		/* No word: the child is exiting, and has said why. */
+		if (waitpid(pid, &status, 0) < 0)
+			_exit(EXIT_OS);
+		if (WIFEXITED(status))
+			_exit(WEXITSTATUS(status));
+		fprintf(stderr, "tlspolicy-milter: died during start-up (signal %d)\n", WTERMSIG(status));
+		_exit(EXIT_OS);
+	}
+	close(ready[0]);
+	if (setsid() < 0 || chdir("/") != 0) {
+		tp_log(LOG_ERR, "cannot detach: %s", strerror(errno));
+		return (-1);
+	}
+	return (ready[1]);
+}
+
+/* startup_done - let the parent of daemonize() go, and its terminal too */
+
+static void
+startup_done(int ready)
+{
 	int	fd;
 
-	if (pid < 0)
-		return (-1);
-	if (pid > 0)
-		_exit(0);
-	if (setsid() < 0 || chdir("/") != 0)
-		return (-1);
+	if (ready < 0)
+		return;
+	atomic_store(&stderr_upto, -1);
 	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
 		dup2(fd, 0), dup2(fd, 1), dup2(fd, 2);
 		if (fd > 2)
 			close(fd);
 	}
-	return (0);
+	/* Last: whoever reads our standard error sees its end with the parent's. */
+	(void)!write(ready, "", 1);
+	close(ready);
 }
 
 /*
@@ -560,6 +709,7 @@ main(int argc, char **argv)
 	int	check_only = 0;
 	int	facility;
 	const char *pidfile;
+	int	ready = -1;
 	int	rc;
 
 	load_config(argc, argv, &check_only);
@@ -573,8 +723,8 @@ main(int argc, char **argv)
 		return (EXIT_CONFIG);
 	}
 	/* Under systemd the journal gets syslog already: not every line twice. */
-	log_stderr = (tp_config.foreground || check_only)
-	    && (!tp_config.use_syslog || !stderr_is_journal());
+	if (!tp_config.use_syslog || !stderr_is_journal())
+		atomic_store(&stderr_upto, tp_config.foreground || check_only ? LOG_DEBUG : LOG_WARNING);
 	if (tp_config.use_syslog)
 		openlog("tlspolicy-milter", LOG_PID | LOG_NDELAY, facility);
 	block_signals();
@@ -602,12 +752,12 @@ main(int argc, char **argv)
 		return (EXIT_CONFIG);
 	}
 	pidfile = tp_config.pidfile ? tp_config.pidfile : tp_config.foreground ? NULL : DEFAULT_PIDFILE;
-	/* Before binding: a second daemon must not take over the socket. */
+	/* Before binding, for the message; open_socket() checks the socket. */
 	if (pidfile && already_running(pidfile))
 		return (EXIT_OS);
 	if (open_socket(pw) < 0)
 		return (EXIT_OS);
-	if (!tp_config.foreground && daemonize() < 0)
+	if (!tp_config.foreground && (ready = daemonize()) < 0)
 		return (EXIT_OS);
 	if (pidfile && write_pidfile(pidfile) < 0)
 		return (EXIT_OS);
@@ -622,8 +772,11 @@ main(int argc, char **argv)
 		return (EXIT_OS);
 	}
 	tp_stats.started = time(NULL);
-	if (tp_signal_thread_start() < 0)
+	if (tp_signal_thread_start() < 0) {
+		tp_log(LOG_ERR, "cannot start the signal thread");
 		return (EXIT_OS);
+	}
+	startup_done(ready);
 	tp_log(LOG_INFO, "tlspolicy-milter %s listening on %s%s", PACKAGE_VERSION,
 	       tp_config.socket, tp_config.dry_run ? " (dry run: nothing is refused)" : "");
 	rc = smfi_main();

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The daemon as an admin installs it: a unix socket with restrictive
 # permissions for the MTA's group, privileges dropped after binding, a
-# locked pid file that stops a second instance, a graceful stop on SIGTERM.
+# locked pid file and a live socket that stop a second instance, a start
+# that detaches and still reports its errors, a graceful stop on SIGTERM.
 # Needs root (it switches users). Run by "make check" with the end-to-end
 # tests (srcdir and top_builddir come from the Makefile).
 set -u
@@ -38,12 +39,76 @@ check "a second daemon with the same pid file refuses to start" test "$rc" -ne 0
 check "and says which one runs" grep -q "already running (pid $pid)" "$D/log2"
 check "the first one's pid file is intact" test "$(cat "$D/milter.pid")" = "$pid"
 check "the second one did not bind its socket" test ! -e "$D/other.sock"
+# The shipped unit runs in the foreground, without a pid file: the socket
+# itself must keep a second daemon out (timeout: one that takes it over
+# would run on).
+inode=$(stat -c %i "$D/milter.sock")
+timeout 10 "$milter" -F -c "$D/milter.conf" -u nobody -p "unix:$D/milter.sock" -f "$policy" \
+	>/dev/null 2>"$D/log3"
+rc=$?
+check "a second daemon on the same unix socket refuses to start (exit 71)" test "$rc" -eq 71
+check "and says that another process listens there" \
+	grep -q "unix:$D/milter.sock: another process is listening on this socket" "$D/log3"
+check "the first one's socket is still its own" test "$(stat -c %i "$D/milter.sock")" = "$inode"
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
 pid=
 check "SIGTERM stops it cleanly" test "$rc" -eq 0
 check "the foreground log has the start line" grep -q "listening on unix:$D/milter.sock" "$D/log"
+
+# As nobody it cannot remove its socket from root's directory: a stale
+# socket (nobody listens) stays, and a new daemon must replace it.
+check "the stopped daemon's socket stays behind" test -S "$D/milter.sock"
+"$milter" -F -c "$D/milter.conf" -u nobody -p "unix:$D/milter.sock" -f "$policy" >"$D/log4" 2>&1 &
+pid=$!
+check "a new daemon starts on a stale socket" wait_for grep -q "listening on" "$D/log4"
+kill -TERM "$pid"
+wait "$pid"
+pid=
+
+# inet: bind(2) refuses an address in use; the message must say so.
+port=$((20000 + $$ % 20000))
+"$milter" -F -c "$D/milter.conf" -u nobody -p "inet:$port@127.0.0.1" -f "$policy" >"$D/inet.log" 2>&1 &
+pid=$!
+wait_for grep -q "listening on" "$D/inet.log"
+timeout 10 "$milter" -F -c "$D/milter.conf" -u nobody -p "inet:$port@127.0.0.1" -f "$policy" \
+	>/dev/null 2>"$D/inet2.err"
+rc=$?
+check "a second daemon on the same inet address refuses to start (exit 71)" test "$rc" -eq 71
+check "and says that the address is in use" \
+	grep -q "inet:$port@127.0.0.1: Address already in use" "$D/inet2.err"
+kill -TERM "$pid"
+wait "$pid"
+pid=
+
+# Detached, a bad policy's errors reach the starting command, not only syslog.
+printf 'bogus\n' > "$D/bad.policy"
+"$milter" -c "$D/milter.conf" -u nobody -p "unix:$D/d.sock" -f "$D/bad.policy" \
+	-P "$D/d.pid" >/dev/null 2>"$D/bad.err"
+rc=$?
+check "a detaching daemon refuses a bad policy (exit 78)" test "$rc" -eq 78
+check "with its errors on stderr" grep -q "bad.policy: .*policy refused" "$D/bad.err"
+# Detached, the starting command waits until the daemon has started, and
+# fails with its error when a step after the fork fails (the pid file).
+gone() { ! kill -0 "$1" 2>/dev/null; }
+"$milter" -c "$D/milter.conf" -u nobody -p "unix:$D/d.sock" -f "$policy" \
+	-P "$D/missing/d.pid" >/dev/null 2>"$D/detach.err"
+rc=$?
+check "a detached start that fails after the fork exits 71" test "$rc" -eq 71
+check "with the daemon's error on stderr" grep -q "cannot open pid file $D/missing/d.pid" "$D/detach.err"
+"$milter" -c "$D/milter.conf" -u nobody -p "unix:$D/d.sock" -f "$policy" -P "$D/d.pid" \
+	-a "$D/missing/audit.jsonl" >/dev/null 2>"$D/detach2.err"
+rc=$?
+pid=$(cat "$D/d.pid" 2>/dev/null)
+check "a detached start exits 0" test "$rc" -eq 0
+check "once the daemon runs, its pid file written" kill -0 "$pid"
+check "its start-up warnings reach the starting command" \
+	grep -q "audit log $D/missing/audit.jsonl: No such file" "$D/detach2.err"
+check "but not its start line" test "$(grep -c 'listening on' "$D/detach2.err")" -eq 0
+kill -TERM "$pid"
+check "SIGTERM stops the detached daemon" wait_for gone "$pid"
+pid=
 
 # under_journal CONF NAME: run the daemon in the foreground with stderr
 # appended to $D/journal, named by $JOURNAL_STREAM as systemd does, until
