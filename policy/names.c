@@ -195,22 +195,49 @@ clean_address(const char *in, char *out, size_t size)
 	return ((ssize_t)n);
 }
 
+/*
+ * plain_mailbox - where the mailbox of in lies, if in is written plainly
+ * ("<user@example.org>" or without brackets, as nearly every address is):
+ * 0 and the bounds in *s, *e; else -1 and clean_address() must read it.
+ */
+static int
+plain_mailbox(const char *in, const char **s, const char **e)
+{
+	size_t	len = strcspn(in, "()\"\\ \t");
+	const char *b = in;
+	const char *f = in + len;
+
+	if (in[len] != 0 || len > TP_ADDRESS_MAX)
+		return (-1);
+	if (len >= 2 && *b == '<' && f[-1] == '>')
+		b++, f--;
+	if (memchr(b, '<', (size_t)(f - b)) != NULL || memchr(b, '>', (size_t)(f - b)) != NULL)
+		return (-1);
+	*s = b;
+	*e = f;
+	return (0);
+}
+
 /* tp_address_parse - split an envelope address into local part and domain */
 
 int
 tp_address_parse(const char *in, struct tp_address *addr)
 {
 	char	box[TP_ADDRESS_MAX + 1];
-	ssize_t	len = clean_address(in, box, sizeof(box));
-	const char *s = box;
-	const char *e = box + len;
+	const char *s, *e;
 	const char *at;
 	const char *why;
+	ssize_t	len;
 
 	addr->null = addr->has_domain = false;
 	addr->local[0] = addr->domain[0] = 0;
-	if (len < 0)
-		return (-1);
+	if (plain_mailbox(in, &s, &e) < 0) {
+		if ((len = clean_address(in, box, sizeof(box))) < 0)
+			return (-1);
+		s = box;
+		e = box + len;
+	}
+	len = e - s;
 	if (len == 0) {
 		addr->null = true;
 		return (0);
