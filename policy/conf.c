@@ -159,6 +159,7 @@ tp_conf_load(const char *path, const struct tp_conf_key *keys, void *target,
 	unsigned long lineno = 0;
 	size_t	before = errs->count;
 	FILE   *fp;
+	int	c;
 
 	if ((fp = fopen(path, "r")) == NULL) {
 		tp_errors_add(errs, path, 0, "cannot open: %s", strerror(errno));
@@ -172,6 +173,12 @@ tp_conf_load(const char *path, const struct tp_conf_key *keys, void *target,
 		}
 		if (memchr(line, 0, len) != NULL) {
 			tp_errors_add(errs, path, lineno, "NUL byte in line");
+			continue;
+		}
+		if (len > 0 && line[len - 1] == '\r')
+			line[--len] = 0;
+		if ((c = tp_line_control(line, len)) >= 0) {
+			tp_errors_add(errs, path, lineno, "control character 0x%02X", (unsigned)c);
 			continue;
 		}
 		conf_line(path, lineno, line, keys, target, seen, errs);

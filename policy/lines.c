@@ -28,3 +28,17 @@ tp_read_line(FILE *fp, char *buf, size_t size, size_t *lenp)
 	*lenp = len;
 	return (0);
 }
+
+/* tp_line_control - the first control character of a line, or -1 */
+
+int
+tp_line_control(const char *line, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return (c);
+	}
+	return (-1);
+}

@@ -602,6 +602,8 @@ parse_rule(struct where *w, struct tp_policy *p, char **fields, int n)
 static int
 check_line(struct where *w, char *line, size_t len)
 {
+	int	c;
+
 	if (len > TP_LINE_MAX - 1) {
 		ERR(w, "line longer than %d bytes", TP_LINE_MAX - 1);
 		return (-1);
@@ -612,14 +614,9 @@ check_line(struct where *w, char *line, size_t len)
 		ERR(w, "NUL byte in line");
 		return (-1);
 	}
-	/* Errors echo the line to a terminal or syslog: no escapes there. */
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)line[i];
-
-		if ((c < 0x20 && c != '\t') || c == 0x7f) {
-			ERR(w, "control character 0x%02X", c);
-			return (-1);
-		}
+	if ((c = tp_line_control(line, len)) >= 0) {
+		ERR(w, "control character 0x%02X", (unsigned)c);
+		return (-1);
 	}
 	if (!tp_utf8_valid(line, len)) {
 		ERR(w, "line is not valid UTF-8");

@@ -47,7 +47,7 @@ START_TEST(test_good)
 	struct tp_errors errs;
 	struct sample s;
 
-	ck_assert_int_eq(load("# comment\n  name =  a value  \nflag=yes\ncount = 42\n\n", &s, &errs), 0);
+	ck_assert_int_eq(load("# comment\n  name =  a value  \nflag=yes\r\ncount = 42\n\n", &s, &errs), 0);
 	ck_assert_str_eq(s.name, "a value");
 	ck_assert_int_eq(s.flag, 1);
 	ck_assert_uint_eq(s.count, 42);
@@ -69,6 +69,9 @@ static const struct {
 	{"just words\n", ":1: expected \"setting = value\""},
 	{"name = a\nname = b\n", ":2: name given twice"},
 	{"flag = yes\0no\n", ":1: NUL byte in line"},
+	{"n\x1b]0;x\x07me = x\n", ":1: control character 0x1B"},
+	{"name = a\rb\n", ":1: control character 0x0D"},
+	{"name = a\x7f\n", ":1: control character 0x7F"},
 };
 
 START_TEST(test_bad)
