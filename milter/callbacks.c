@@ -337,8 +337,9 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 		fail_later(c, "out of memory");
 	note_queue_id(c, ctx);
 	if (c->nrcpts == TP_RCPTS_MAX) {
-		tp_log(LOG_NOTICE, "session=%s more than %d recipients in one message: "
-		       "the rest tempfailed", c->session_id, TP_RCPTS_MAX);
+		if (c->rcpts_over++ == 0)
+			tp_log(LOG_NOTICE, "session=%s more than %d recipients in one message: "
+			       "the rest tempfailed", c->session_id, TP_RCPTS_MAX);
 		set_reply(ctx, "452", "4.5.3", "Too many recipients");
 		return (SMFIS_TEMPFAIL);
 	}
@@ -353,8 +354,17 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 		c->client_addr, c->client_name, c->sender ? c->sender : "", argv[0],
 		&tls, tp_config.dry_run
 	};
-	if (tp_policy_decide(c->policy, &q, &d) < 0)
+	if (tp_policy_decide(c->policy, &q, &d) < 0) {
+		/* A dry run refuses nothing: the error is recorded, not enforced. */
+		if (tp_config.dry_run) {
+			r->error = true;
+			r->reason = strdup(d.reason);
+			tp_log(LOG_WARNING, "session=%s dry run: would have tempfailed, reason=\"%s\"",
+			       c->session_id, d.reason);
+			return (SMFIS_CONTINUE);
+		}
 		return (rcpt_error(ctx, c, r, d.reason));
+	}
 	if (record_decision(r, &d) < 0)
 		return (rcpt_error(ctx, c, r, "out of memory"));
 	if (d.result == TP_RESULT_FAIL && !d.testing

@@ -23,8 +23,9 @@
  *	codes. A global dry run makes every rule a testing rule.
  * DIAGNOSTICS
  *	-1 when the client address is not an address, or the sender or
- *	the recipient cannot be read as one (tp_address_parse): a lookup
- *	error is never taken for "no rule", the caller tempfails.
+ *	the recipient cannot be read as one (tp_address_parse) while the
+ *	policy has rules for such addresses: a lookup error is never taken
+ *	for "no rule", the caller tempfails.
  */
 
 #include <stddef.h>
@@ -114,8 +115,9 @@ add_sender(struct lookup *l, const struct tp_policy *p, const char *sender)
 {
 	if (sender == NULL)
 		return (0);
+	/* Unreadable: an error only where some rule could have matched it. */
 	if (tp_address_parse(sender, &l->sender) < 0)
-		return (-1);
+		return (tp_policy_has(p, TP_KEY_SENDER) || tp_policy_has(p, TP_KEY_SENDER_SUB) ? -1 : 0);
 	if (l->sender.null)
 		add_probe(l, TP_KEY_NULL_SENDER, "", 0);
 	else if (l->sender.has_domain)
@@ -133,7 +135,8 @@ add_rcpt(struct lookup *l, const struct tp_policy *p, const char *rcpt)
 	if (rcpt == NULL)
 		return (0);
 	if (tp_address_parse(rcpt, a) < 0)
-		return (-1);
+		return (tp_policy_has(p, TP_KEY_RCPT) || tp_policy_has(p, TP_KEY_RCPT_SUB)
+			|| tp_policy_has(p, TP_KEY_RCPT_ADDR) ? -1 : 0);
 	if (!a->has_domain)
 		return (0);
 	if (a->local[0] != 0 && tp_policy_may_have(p, TP_KEY_RCPT_ADDR,

@@ -138,11 +138,14 @@ tp_domain_normalize(const char *in, size_t len, char *out, const char **why)
 /*
  * clean_address - the mailbox as the MTA reads it, into out (size bytes):
  * RFC 822 comments and white space dropped, quoted strings and quoted
- * pairs unquoted, a phrase before and one pair of angle brackets around
- * the mailbox removed; -1 if malformed
- * (unbalanced, or text after the closing bracket) or too long. Postfix
- * and Sendmail accept these forms in MAIL and RCPT and deliver to the
- * mailbox inside: a rule must match it however it was written.
+ * pairs (in quotes or not, as Postfix reads them) unquoted, a phrase
+ * before and one pair of angle brackets around the mailbox removed.
+ * Postfix and Sendmail accept these forms in MAIL and RCPT and deliver
+ * to the mailbox inside: a rule must match it however it was written.
+ * -1 if the text is not plainly one mailbox: unbalanced, text after the
+ * closing bracket, a list or group (',' ';' ':' outside a source route),
+ * or too long. An MTA may read some mailbox out of those; the caller
+ * must not guess which.
  */
 static ssize_t
 clean_address(const char *in, char *out, size_t size)
@@ -151,11 +154,13 @@ clean_address(const char *in, char *out, size_t size)
 	int	depth = 0;		/* of nested comments */
 	bool	quoted = false;
 	bool	opened = false, closed = false;
+	bool	routed = false;		/* the colon of a source route seen */
 
 	for (const char *s = in; *s != 0; s++) {
 		char	c = *s;
 
-		if (c == '\\' && (quoted || depth > 0)) {
+		if (c == '\\') {
+			/* A quoted pair, in quotes or not (Postfix's reading). */
 			if (*++s == 0)
 				return (-1);
 			if (depth > 0)
@@ -174,8 +179,12 @@ clean_address(const char *in, char *out, size_t size)
 				depth = 1;
 				continue;
 			}
-			if (c == ')' || (c == '<' && opened) || (c == '>' && (!opened || closed)))
+			/* Lists and groups: not one mailbox, whatever an MTA makes of it. */
+			if (c == ')' || c == ';'
+			    || ((c == ',' || c == ':') && (n == 0 || out[0] != '@' || routed))
+			    || (c == '<' && opened) || (c == '>' && (!opened || closed)))
 				return (-1);
+			routed |= c == ':';
 			if (c == '<' || c == '>') {
 				/* "Phrase <mailbox>": the mailbox is inside. */
 				if (c == '<')
@@ -203,7 +212,7 @@ clean_address(const char *in, char *out, size_t size)
 static int
 plain_mailbox(const char *in, const char **s, const char **e)
 {
-	size_t	len = strcspn(in, "()\"\\ \t");
+	size_t	len = strcspn(in, "()\"\\ \t,;:");
 	const char *b = in;
 	const char *f = in + len;
 

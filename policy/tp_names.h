@@ -31,11 +31,12 @@
  *	MTAs accept) and fills addr with the mailbox the MTA delivers to.
  *	The null sender yields addr->null; an address without a domain,
  *	or whose domain is a literal or not a valid name, yields
- *	has_domain false. It returns -1 for what no MTA takes for an
- *	address (an unbalanced quote, comment or bracket, text after the
- *	closing bracket, a source route without its colon) and for input
- *	longer than TP_ADDRESS_MAX, more than any SMTP command line: the
- *	caller must not take that for "no rule".
+ *	has_domain false. It returns -1 for what is not plainly one
+ *	mailbox (an unbalanced quote, comment or bracket, text after the
+ *	closing bracket, a list or group, a source route without its
+ *	colon), out of which an MTA may still read some mailbox, and for
+ *	input longer than TP_ADDRESS_MAX, more than any SMTP command line:
+ *	the caller must not take that for "no rule".
  */
 
 #include <stdbool.h>

@@ -95,6 +95,14 @@ extern int tp_policy_prefix_below(const struct tp_policy *, int, int);
 extern int tp_policy_parse(struct tp_policy *, FILE *, struct tp_errors *);
 extern unsigned tp_label_count(const char *, size_t);
 
+/* tp_policy_has - is there any name key of this type (not TP_KEY_IP)? */
+
+static inline int
+tp_policy_has(const struct tp_policy *p, int type)
+{
+	return (p->labels[type & 0x7f] != 0);
+}
+
 /* tp_policy_may_have - could a key of this type with this many labels exist? */
 
 static inline int

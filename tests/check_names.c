@@ -87,6 +87,8 @@ static const struct {
 	{"Chief <ceo@example.org>", 0, 1, "ceo", "example.org"},
 	{"<\"a b\"@example.org>", 0, 1, "a b", "example.org"},
 	{"<(only a comment)>", 1, 0, "", ""},
+	{"<bob@prot\\.example>", 0, 1, "bob", "prot.example"},	/* Postfix drops the backslash */
+	{"<\\bob@prot.example>", 0, 1, "bob", "prot.example"},
 	{"<postmaster>", 0, 0, "postmaster", ""},
 	{"<user@[192.0.2.1]>", 0, 0, "user", ""},
 	{"<user@bad..domain>", 0, 0, "user", ""},
@@ -113,6 +115,10 @@ static const char *const unreadable[] = {
 	"<\"ceo@example.org>", "<ceo@example.org(>", "<ceo@example.org)>",
 	"<ceo@example.org", "ceo@example.org>", "<<ceo@example.org>>",
 	"<ceo@example.org>x", "<@relay.example>", "<\"x\\",
+	/* Lists and groups, of which Postfix takes some mailbox. */
+	"<bob@prot.example;>", "<bob@prot.example,>", "<,bob@prot.example>",
+	"<g:bob@prot.example;>", "<g:bob@prot.example>", "<a@b.example,c@d.example>",
+	"<@a.example:b@c.example:d@e.example>", "<@a.example:b@c.example,>",
 };
 
 START_TEST(test_address_unreadable)

@@ -9,7 +9,7 @@ ctl="$top_builddir/policy/tlspolicyctl"
 good="$srcdir/tests/data/good.policy"
 bad="$srcdir/tests/data/bad.policy"
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+trap 'rm -f "$out" "$out.policy"' EXIT
 passed=0
 failed=0
 
@@ -78,6 +78,11 @@ expect 1 "recipient address cannot be read" "tempfail" -- \
 	"$ctl" explain -f "$good" --client 203.0.113.5 --sender a@x.example --rcpt '<b@legal.example.org'
 expect 1 "sender address cannot be read" "tempfail" -- \
 	"$ctl" explain -f "$good" --client 203.0.113.5 --sender '<a@bank.example>junk' --rcpt b@c.example
+# ... but only where a rule could have matched it.
+printf 'sender:bank.example require\ndefault prefer\n' >"$out.policy"
+expect 0 "result        unmet-prefer" -- \
+	"$ctl" explain -f "$out.policy" --client 203.0.113.5 --sender a@x.example --rcpt '<b@c.example;>'
+rm -f "$out.policy"
 expect 0 "Usage: tlspolicyctl COMMAND" "Exit status:" -- "$ctl" --help
 expect 0 "Usage: tlspolicyctl COMMAND" -- "$ctl" explain --help
 expect 64 "missing command" -- "$ctl"

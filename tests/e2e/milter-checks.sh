@@ -265,6 +265,13 @@ scenario_per_recipient() {
 	send plain -- --from a@other.e2e.test --to '"x"@vault.e2e.test'
 	check "a required recipient with a quoted local part: still refused" \
 		transcript_has "530 5.7.0 Must issue a STARTTLS command first: TLS required for mail to vault.e2e.test"
+	send plain -- --from a@other.e2e.test --to 'x@vault\.e2e.test'
+	check "a required recipient with a backslash in its domain: still refused" \
+		transcript_has "530 5.7.0 Must issue a STARTTLS command first: TLS required for mail to vault.e2e.test"
+	# Not plainly one mailbox: the MTA may take one, the milter does not guess.
+	send plain -- --from a@other.e2e.test --to 'x@vault.e2e.test;'
+	check "a recipient written as a group: tempfailed, with the reason" \
+		transcript_has "451 4.3.0 TLS policy temporarily unavailable: recipient address cannot be read"
 	send plain -- --from a@secure.e2e.test --to postmaster@remote.e2e.test
 	check "exempt postmaster gets plaintext mail from a require sender" delivered
 	check "exempt postmaster: header result=exempt" header_has "result=exempt"
@@ -477,6 +484,10 @@ scenario_dry_run() {
 	send plain -- --from a@secure.e2e.test
 	check "dry run: a require sender in plaintext is delivered" delivered
 	check "dry run: recorded as testing" milter_log_has 'sender="<a@secure.e2e.test>" rcpt="<rcpt@remote.e2e.test>" level=require result=fail action=reject testing=yes'
+	send plain -- --from a@other.e2e.test --to 'x@vault.e2e.test;'
+	check "dry run: an unreadable recipient is not tempfailed" delivered
+	check "dry run: ... but logged as would have tempfailed" \
+		milter_log_has 'dry run: would have tempfailed, reason="recipient address cannot be read"'
 }
 
 # ---- the milter killed ---------------------------------------------------------
