@@ -99,7 +99,7 @@ message_free(struct tp_conn *c)
 		free(tp_unconst(c->rcpts[i].reason));
 		free(tp_unconst(c->rcpts[i].reply));
 	}
-	c->nrcpts = 0;
+	c->nrcpts = c->rcpts_over = 0;
 	tp_conn_set(&c->queue_id, NULL);
 	tp_conn_set(&c->sender, NULL);
 	tp_conn_set(&c->auth, NULL);

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -33,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -419,9 +421,9 @@ unix_socket_path(const char *spec)
  * claim_unix_path - remove a stale unix socket, but never a live one:
  * libmilter would unlink any socket, and the daemon listening on it would
  * run on, unreachable, while the MTA found only a dead socket once we
- * stopped. Only a socket that refuses connections is stale. libmilter
- * is then asked only to bind: a daemon that starts at the same moment and
- * binds the path first makes our bind(2) fail instead of losing its socket.
+ * stopped. Only a socket that refuses connections is stale. The caller
+ * holds lock_unix_path(), so that a daemon starting at the same moment
+ * cannot find our new socket before it listens and take it for stale.
  */
 
 static int
@@ -462,6 +464,31 @@ claim_unix_path(const char *path)
 		return (-1);
 	}
 	return (0);
+}
+
+/*
+ * lock_unix_path - a lock on PATH.lock, held from claim_unix_path() until
+ * the socket listens, for two daemons that start at once; its descriptor,
+ * or -1 with the error said.
+ */
+
+static int
+lock_unix_path(const char *path)
+{
+	char	lock[PATH_MAX];
+	int	fd;
+
+	if (snprintf(lock, sizeof(lock), "%s.lock", path) >= (int)sizeof(lock)) {
+		fprintf(stderr, "tlspolicy-milter: %s: name too long\n", path);
+		return (-1);
+	}
+	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 || flock(fd, LOCK_EX) != 0) {
+		fprintf(stderr, "tlspolicy-milter: cannot lock %s: %s\n", lock, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return (-1);
+	}
+	return (fd);
 }
 
 /*
@@ -512,12 +539,20 @@ open_socket(const struct passwd *pw)
 	const char *path = unix_socket_path(tp_config.socket);
 	mode_t	old;
 	int	rc, err;
+	int	lock = -1;
 
-	if (path != NULL && claim_unix_path(path) < 0)
+	if (path != NULL && (lock = lock_unix_path(path)) < 0)
 		return (-1);
+	if (path != NULL && claim_unix_path(path) < 0) {
+		close(lock);
+		return (-1);
+	}
 	old = umask(0117);			/* unix socket: 0660 */
 	rc = smfi_opensocket(false);
 	umask(old);
+	/* It listens now: a rival's connect succeeds, and it backs off. */
+	if (lock >= 0)
+		close(lock);
 	if (rc != MI_SUCCESS) {
 		if ((err = inet_bind_errno(tp_config.socket)) != 0)
 			fprintf(stderr, "tlspolicy-milter: cannot open socket %s: %s%s\n", tp_config.socket,
@@ -561,6 +596,23 @@ drop_privileges(const struct passwd *pw)
 		return (-1);
 	}
 	return (0);
+}
+
+/*
+ * std_fds_open - make sure descriptors 0-2 are open. Started without them,
+ * the milter socket or the start-up pipe would be one, and the daemon's
+ * own redirection of 0-2 to /dev/null would close it.
+ */
+
+static void
+std_fds_open(void)
+{
+	int	fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		 /* void */ ;
+	if (fd > 2)
+		close(fd);
 }
 
 /*
@@ -712,6 +764,7 @@ main(int argc, char **argv)
 	int	ready = -1;
 	int	rc;
 
+	std_fds_open();
 	load_config(argc, argv, &check_only);
 	if ((facility = facility_of(tp_config.syslog_facility)) < 0) {
 		fprintf(stderr, "tlspolicy-milter: unknown syslog_facility %s\n", tp_config.syslog_facility);

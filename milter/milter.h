@@ -113,6 +113,7 @@ struct tp_conn {
 	struct tp_record_rcpt *rcpts;
 	size_t	nrcpts;
 	size_t	rcpt_cap;
+	size_t	rcpts_over;		/* refused beyond TP_RCPTS_MAX */
 	unsigned forged_headers;	/* copies of our header that came in */
 	bool	message_open;		/* MAIL seen, not yet ended */
 	unsigned long messages;		/* MAIL commands seen in this session */
