@@ -155,6 +155,7 @@ clean_address(const char *in, char *out, size_t size)
 	bool	quoted = false;
 	bool	opened = false, closed = false;
 	bool	routed = false;		/* the colon of a source route seen */
+	bool	literal = false;	/* in [...]: "[IPv6:2001:db8::1]" */
 
 	for (const char *s = in; *s != 0; s++) {
 		char	c = *s;
@@ -169,9 +170,11 @@ clean_address(const char *in, char *out, size_t size)
 		} else if (depth > 0) {
 			depth += (c == '(') - (c == ')');
 			continue;
-		} else if (c == '"') {
+		} else if (c == '"' && !literal) {
 			quoted = !quoted;
 			continue;
+		} else if (literal || (c == '[' && !quoted)) {
+			literal = c != ']';
 		} else if (!quoted) {
 			if (c == ' ' || c == '\t')
 				continue;
@@ -198,7 +201,7 @@ clean_address(const char *in, char *out, size_t size)
 			return (-1);
 		out[n++] = c;
 	}
-	if (quoted || depth > 0 || opened != closed)
+	if (quoted || literal || depth > 0 || opened != closed)
 		return (-1);
 	out[n] = 0;
 	return ((ssize_t)n);

@@ -91,6 +91,8 @@ static const struct {
 	{"<\\bob@prot.example>", 0, 1, "bob", "prot.example"},
 	{"<postmaster>", 0, 0, "postmaster", ""},
 	{"<user@[192.0.2.1]>", 0, 0, "user", ""},
+	{"<user@[IPv6:2001:db8::1]>", 0, 0, "user", ""},
+	{"<@r.example:user@[IPv6:2001:db8::1]>", 0, 0, "user", ""},
 	{"<user@bad..domain>", 0, 0, "user", ""},
 	{"<user@exa\r\nmple.org>", 0, 0, "user", ""},
 	{"<user@>", 0, 0, "user", ""},
@@ -119,6 +121,7 @@ static const char *const unreadable[] = {
 	"<bob@prot.example;>", "<bob@prot.example,>", "<,bob@prot.example>",
 	"<g:bob@prot.example;>", "<g:bob@prot.example>", "<a@b.example,c@d.example>",
 	"<@a.example:b@c.example:d@e.example>", "<@a.example:b@c.example,>",
+	"<user@[IPv6:2001:db8::1>",
 };
 
 START_TEST(test_address_unreadable)
