@@ -308,14 +308,22 @@ refuse(SMFICTX *ctx, struct tp_record_rcpt *r, const struct tp_decision *d)
 	return (d->action == TP_ACTION_TEMPFAIL ? SMFIS_TEMPFAIL : SMFIS_REJECT);
 }
 
+/* note_error - record a recipient as not decided, and why */
+
+static void
+note_error(struct tp_record_rcpt *r, const char *why)
+{
+	r->error = true;
+	free(tp_unconst(r->reason));
+	r->reason = strdup(why);
+}
+
 /* rcpt_error - tempfail one recipient, recorded as an error with its reason */
 
 static sfsistat
 rcpt_error(SMFICTX *ctx, const struct tp_conn *c, struct tp_record_rcpt *r, const char *why)
 {
-	r->error = true;
-	free(tp_unconst(r->reason));
-	r->reason = strdup(why);
+	note_error(r, why);
 	return (tempfail(ctx, c, why));
 }
 
@@ -357,8 +365,7 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	if (tp_policy_decide(c->policy, &q, &d) < 0) {
 		/* A dry run refuses nothing: the error is recorded, not enforced. */
 		if (tp_config.dry_run) {
-			r->error = true;
-			r->reason = strdup(d.reason);
+			note_error(r, d.reason);
 			tp_log(LOG_WARNING, "session=%s dry run: would have tempfailed, reason=\"%s\"",
 			       c->session_id, d.reason);
 			return (SMFIS_CONTINUE);

@@ -251,7 +251,7 @@ scenario_tls_version() {
 
 # ---- per-recipient enforcement -----------------------------------------------
 scenario_per_recipient() {
-	local f
+	local f form
 	send plain -- --from a@other.e2e.test --to x@vault.e2e.test,y@remote.e2e.test
 	check "required recipient refused in plaintext" transcript_has "530 5.7.0 Must issue a STARTTLS command first: TLS required for mail to vault.e2e.test"
 	check "the other recipient of the message is delivered" delivered
@@ -259,15 +259,11 @@ scenario_per_recipient() {
 	check "only the unrequired recipient got it" \
 		bash -c "grep '^X-Rcpt-Args:' '$f' | grep -q 'y@remote.e2e.test' && ! grep '^X-Rcpt-Args:' '$f' | grep -q 'x@vault.e2e.test'"
 	# The MTA takes these forms for the mailbox inside; so must the rules.
-	send plain -- --from a@other.e2e.test --to 'x@vault.e2e.test(a comment)'
-	check "a required recipient with an RFC 822 comment: still refused" \
-		transcript_has "530 5.7.0 Must issue a STARTTLS command first: TLS required for mail to vault.e2e.test"
-	send plain -- --from a@other.e2e.test --to '"x"@vault.e2e.test'
-	check "a required recipient with a quoted local part: still refused" \
-		transcript_has "530 5.7.0 Must issue a STARTTLS command first: TLS required for mail to vault.e2e.test"
-	send plain -- --from a@other.e2e.test --to 'x@vault\.e2e.test'
-	check "a required recipient with a backslash in its domain: still refused" \
-		transcript_has "530 5.7.0 Must issue a STARTTLS command first: TLS required for mail to vault.e2e.test"
+	for form in 'x@vault.e2e.test(a comment)' '"x"@vault.e2e.test' 'x@vault\.e2e.test'; do
+		send plain -- --from a@other.e2e.test --to "$form"
+		check "a required recipient written $form: still refused" \
+			transcript_has "530 5.7.0 Must issue a STARTTLS command first: TLS required for mail to vault.e2e.test"
+	done
 	# Not plainly one mailbox: the MTA may take one, the milter does not guess.
 	send plain -- --from a@other.e2e.test --to 'x@vault.e2e.test;'
 	check "a recipient written as a group: tempfailed, with the reason" \
@@ -391,7 +387,7 @@ scenario_tag() {
 
 # ---- forged header -----------------------------------------------------------
 scenario_forged_header() {
-	local f
+	local f form
 	send starttls -- --from a@secure.e2e.test --add-header "X-TLS-Policy: forged result=pass"
 	check "forged header: delivered" delivered
 	f=$(delivered_file)
