@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tp_audit.h"
+#include "reporter/tp_audit.h"
 
 static double
 cpu_seconds(void)

@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tp_policy.h"
+#include "policy/tp_policy.h"
 
 #define QUERIES		200000
 

@@ -5,37 +5,27 @@
 # and the same pinned to one core (no parsing threads) if taskset exists.
 # Target: 1,000,000 uncompressed records in under 10 s.
 #
-# Builds gen_audit and a report driver (policy/report.c, policy/names.c)
-# with plain cc in a temporary directory; needs json-c and zlib headers
-# (pkg-config). Results go into BENCHMARKS.md by hand, with this command.
+# Runs the tlspolicyctl and gen_audit of a build tree ("make bench-report"
+# builds both and sets TLSPOLICYCTL and GEN_AUDIT). Results go into
+# BENCHMARKS.md by hand, with this command.
 #
 #   bench/run-report-bench.sh [RECORDS]
 #
-# Environment: CC (default cc), RUNS (default 3), TMPDIR, KEEP=1 keeps
+# Environment: RUNS (default 3), TMPDIR, KEEP=1 keeps
 # the temporary directory (the generated logs are about 1 GB).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-1000000}
 runs=${RUNS:-3}
-cc=${CC:-cc}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/report-bench.XXXXXX")
 trap '[ "${KEEP:-}" = 1 ] || rm -rf "$dir"' EXIT
 trap 'exit 130' INT TERM
 
-flags="-std=gnu11 -O2 -pthread -I$top/policy"
-cat > "$dir/driver.c" <<'EOF'
-#include "tp_report.h"
-int main(int argc, char **argv) { return (tp_report_main(argc - 1, argv + 1)); }
-EOF
-# $flags and pkg-config's output are lists of words.
-# shellcheck disable=SC2086
-$cc $flags -o "$dir/gen_audit" "$top/bench/gen_audit.c"
-# shellcheck disable=SC2046,SC2086
-$cc $flags $(pkg-config --cflags json-c zlib) -o "$dir/report" "$dir/driver.c" \
-	"$top/policy/report.c" "$top/policy/names.c" $(pkg-config --libs json-c zlib)
+ctl=${TLSPOLICYCTL:?set TLSPOLICYCTL to a built tlspolicyctl (make bench-report)}
+gen=${GEN_AUDIT:?set GEN_AUDIT to a built bench/gen_audit (make bench-report)}
 
 echo "generating $n records in $dir ..." >&2
-"$dir/gen_audit" "$n" > "$dir/audit.jsonl"
+"$gen" "$n" > "$dir/audit.jsonl"
 gzip -6 -c "$dir/audit.jsonl" > "$dir/audit.jsonl.1.gz"
 
 # size_mb FILE - its size in MB
@@ -51,12 +41,12 @@ one() {
 	out="$dir/out.$nout"
 	if [ -x /usr/bin/time ]; then
 		"$@" /usr/bin/time -f "%e %U %S %M" -o "$dir/time" \
-			"$dir/report" report "$file" > "$out" 2> /dev/null
+			"$ctl" report "$file" > "$out" 2> /dev/null
 		read -r wall user sys rss < "$dir/time"
 		rss=$(awk -v k="$rss" 'BEGIN { printf "%.0f MB", k / 1024 }')
 	else
 		start=$(date +%s.%N)
-		"$@" "$dir/report" report "$file" > "$out" 2> /dev/null
+		"$@" "$ctl" report "$file" > "$out" 2> /dev/null
 		wall=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }')
 		user=- sys=- rss=-
 	fi

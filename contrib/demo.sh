@@ -84,7 +84,7 @@ cat <<END
   Postfix log:                                          $PF_LOG_FILE
   delivered messages (the sink):                        $PF_SINK_DIR
   explain any decision offline, e.g.:
-    _build-demo/policy/tlspolicyctl explain -f contrib/policy.example \\
+    _build-demo/ctl/tlspolicyctl explain -f contrib/policy.example \\
         --client 127.0.0.1 --sender alice@bank.example --rcpt bob@example.org
 ==== stopping Postfix and the milter
 END

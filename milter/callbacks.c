@@ -35,7 +35,7 @@
 
 #include <libmilter/mfapi.h>
 
-#include "milter.h"
+#include "milter/milter.h"
 
 /* The macros every stage asks for: a list replaces the MTA's default. */
 #define TLS_MACROS "{tls_version} {cipher} {cipher_bits} {cert_subject} " \

@@ -31,8 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "milter.h"
-#include "tp_names.h"
+#include "milter/milter.h"
+#include "policy/tp_names.h"
 
 /* Bytes kept of one macro value: a whole address, for its decision. */
 #define MACRO_MAX	TP_ADDRESS_MAX

@@ -46,8 +46,8 @@
 #include <libmilter/mfapi.h>
 
 #include "config.h"
-#include "milter.h"
-#include "tp_conf.h"
+#include "milter/milter.h"
+#include "util/tp_conf.h"
 
 #define DEFAULT_CONFIG	TP_SYSCONFDIR "/tlspolicy/tlspolicy-milter.conf"
 #define DEFAULT_POLICY	TP_SYSCONFDIR "/tlspolicy/policy.conf"

@@ -19,11 +19,11 @@
 
 #include <stdbool.h>
 
-#include "tp_audit.h"
-#include "tp_macros.h"
-#include "tp_policy.h"
-#include "tp_record.h"
-#include "tp_stats.h"
+#include "reporter/tp_audit.h"
+#include "policy/tp_macros.h"
+#include "policy/tp_policy.h"
+#include "reporter/tp_record.h"
+#include "reporter/tp_stats.h"
 
 /* Everything that has a command-line flag has a config key (main.c). */
 struct tp_config {

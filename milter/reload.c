@@ -20,8 +20,8 @@
 #include <stdatomic.h>
 #include <syslog.h>
 
-#include "milter.h"
-#include "tp_holder.h"
+#include "milter/milter.h"
+#include "policy/tp_holder.h"
 
 static struct tp_holder holder;
 

@@ -24,7 +24,7 @@
 #include <syslog.h>
 #include <time.h>
 
-#include "milter.h"
+#include "milter/milter.h"
 
 /* stats_report - write the status file; log the counters if asked */
 

@@ -4,7 +4,7 @@
  * SUMMARY
  *	combine the rules that match a recipient into one decision
  * SYNOPSIS
- *	#include "tp_policy.h"
+ *	#include "policy/tp_policy.h"
  *
  *	int	tp_policy_decide(const struct tp_policy *policy,
  *				 const struct tp_query *query,
@@ -32,8 +32,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tp_names.h"
-#include "tp_policy_impl.h"
+#include "policy/tp_names.h"
+#include "policy/tp_policy_impl.h"
 
 /* Selector kinds in the order their rules are listed in a decision. */
 enum { GROUP_ADDR, GROUP_NAME, GROUP_SENDER, GROUP_RCPT, GROUPS };

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tp_holder.h"
+#include "policy/tp_holder.h"
 
 /* tp_holder_init - the first policy */
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "tp_ipaddr.h"
+#include "policy/tp_ipaddr.h"
 
 static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "tp_escape.h"
-#include "tp_macros.h"
+#include "util/tp_escape.h"
+#include "policy/tp_macros.h"
 
 /* present - a macro value that says something */
 

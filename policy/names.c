@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "tp_names.h"
+#include "policy/tp_names.h"
 
 /* tp_utf8_valid - strict UTF-8 check: no overlongs, surrogates or > U+10FFFF */
 

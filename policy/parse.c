@@ -25,9 +25,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "tp_lines.h"
-#include "tp_names.h"
-#include "tp_policy_impl.h"
+#include "util/tp_lines.h"
+#include "policy/tp_names.h"
+#include "policy/tp_policy_impl.h"
 
 #define MAX_FIELDS	16
 #define REPLY_MAX	200		/* leaves room for codes in a 512-byte line */

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tp_policy_impl.h"
+#include "policy/tp_policy_impl.h"
 
 #define ARENA_CHUNK	(1024 * 1024)
 

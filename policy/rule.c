@@ -4,7 +4,7 @@
  * SUMMARY
  *	one rule against one TLS state: what is unmet, and why in words
  * SYNOPSIS
- *	#include "tp_policy.h"
+ *	#include "policy/tp_policy.h"
  *
  *	unsigned tp_rule_unmet(const struct tp_rule *rule,
  *			       const struct tp_tls_state *tls);
@@ -32,9 +32,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "tp_buf.h"
-#include "tp_names.h"
-#include "tp_policy.h"
+#include "util/tp_buf.h"
+#include "policy/tp_names.h"
+#include "policy/tp_policy.h"
 
 #define SEEN_MAX	64		/* bytes of a network string we quote */
 

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <strings.h>
 
-#include "tp_tls.h"
+#include "policy/tp_tls.h"
 
 static const struct {
 	const char *name;

@@ -7,7 +7,7 @@
  * SUMMARY
  *	the policy in force, replaced atomically on reload
  * SYNOPSIS
- *	#include "tp_holder.h"
+ *	#include "policy/tp_holder.h"
  *
  *	int	tp_holder_init(struct tp_holder *h, const char *path,
  *			       struct tp_errors *errs);
@@ -33,7 +33,7 @@
 
 #include <pthread.h>
 
-#include "tp_policy.h"
+#include "policy/tp_policy.h"
 
 struct tp_holder {
 	pthread_mutex_t lock;		/* guards current and generation */

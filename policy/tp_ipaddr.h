@@ -7,7 +7,7 @@
  * SUMMARY
  *	IPv4 and IPv6 addresses and prefixes
  * SYNOPSIS
- *	#include "tp_ipaddr.h"
+ *	#include "policy/tp_ipaddr.h"
  *
  *	int	tp_ip_parse(const char *text, struct tp_ip *ip);
  *	int	tp_prefix_parse(const char *text, struct tp_ip *ip,

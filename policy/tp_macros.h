@@ -7,7 +7,7 @@
  * SUMMARY
  *	one TLS state from Postfix's or Sendmail's milter macros
  * SYNOPSIS
- *	#include "tp_macros.h"
+ *	#include "policy/tp_macros.h"
  *
  *	void	tp_tls_macros_normalize(const struct tp_tls_macros *raw,
  *					struct tp_tls_names *names);
@@ -42,7 +42,7 @@
  *	bracketed address when there is no name at all.
  */
 
-#include "tp_tls.h"
+#include "policy/tp_tls.h"
 
 #define TP_CERT_NAME_MAX	256
 

@@ -7,7 +7,7 @@
  * SUMMARY
  *	domain names and envelope addresses
  * SYNOPSIS
- *	#include "tp_names.h"
+ *	#include "policy/tp_names.h"
  *
  *	bool	tp_utf8_valid(const char *text, size_t len);
  *	ssize_t	tp_domain_normalize(const char *in, size_t len,

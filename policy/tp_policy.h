@@ -7,7 +7,7 @@
  * SUMMARY
  *	TLS policy engine: load a policy file, decide per recipient
  * SYNOPSIS
- *	#include "tp_policy.h"
+ *	#include "policy/tp_policy.h"
  *
  *	struct tp_policy *tp_policy_load(const char *path,
  *					 struct tp_errors *errs);
@@ -50,8 +50,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tp_tls.h"
-#include "tp_errors.h"
+#include "policy/tp_tls.h"
+#include "util/tp_errors.h"
 
 /* Levels, in order of strictness; exempt overrides everything. */
 enum tp_level {

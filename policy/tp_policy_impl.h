@@ -7,7 +7,7 @@
  * SUMMARY
  *	inside the policy engine: rule index, string arena
  * SYNOPSIS
- *	#include "tp_policy_impl.h"
+ *	#include "policy/tp_policy_impl.h"
  * DESCRIPTION
  *	Only policy.c, parse.c and decide.c include this. A policy is an
  *	array of entries (a rule plus its lookup key), an open-addressing
@@ -26,8 +26,8 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
-#include "tp_ipaddr.h"
-#include "tp_policy.h"
+#include "policy/tp_ipaddr.h"
+#include "policy/tp_policy.h"
 
 /* Key types: one namespace per selector form. */
 #define TP_KEY_SENDER		'S'	/* sender:DOMAIN */

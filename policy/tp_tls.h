@@ -7,7 +7,7 @@
  * SUMMARY
  *	the TLS state of an SMTP session, as the engine sees it
  * SYNOPSIS
- *	#include "tp_tls.h"
+ *	#include "policy/tp_tls.h"
  *
  *	enum tp_tls_version tp_tls_version_parse(const char *text);
  *	const char *tp_tls_version_name(enum tp_tls_version version);

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "check_suites.h"
-#include "tp_audit.h"
+#include "reporter/tp_audit.h"
 
 static const struct tp_rule rule = {
 	"sender:bank.example", "/etc/tlspolicy/policy.conf", 5, TP_KIND_SENDER,

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "check_suites.h"
-#include "tp_conf.h"
+#include "util/tp_conf.h"
 
 struct sample {
 	char   *name;

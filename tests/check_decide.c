@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "check_suites.h"
-#include "tp_policy.h"
+#include "policy/tp_policy.h"
 
 static const struct tp_tls_state tls12 = {
 	TP_TLS_HOW_STARTTLS, "TLSv1.2", TP_TLS_V1_2, "ECDHE-RSA-AES128-GCM-SHA256", 128,

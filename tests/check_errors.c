@@ -6,7 +6,7 @@
  */
 
 #include "check_suites.h"
-#include "tp_errors.h"
+#include "util/tp_errors.h"
 
 START_TEST(test_errors_format)
 {

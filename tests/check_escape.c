@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "check_suites.h"
-#include "tp_buf.h"
-#include "tp_escape.h"
+#include "util/tp_buf.h"
+#include "util/tp_escape.h"
 
 static const struct {
 	const char *in;

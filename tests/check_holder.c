@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "check_suites.h"
-#include "tp_holder.h"
+#include "policy/tp_holder.h"
 
 static char path[64];
 

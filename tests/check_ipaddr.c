@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "check_suites.h"
-#include "tp_ipaddr.h"
+#include "policy/tp_ipaddr.h"
 
 static const struct {
 	const char *in;

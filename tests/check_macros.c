@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "check_suites.h"
-#include "tp_macros.h"
+#include "policy/tp_macros.h"
 
 static const struct {
 	const char *name;

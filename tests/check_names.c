@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "check_suites.h"
-#include "tp_names.h"
+#include "policy/tp_names.h"
 
 static const struct {
 	const char *in;

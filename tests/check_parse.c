@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "check_suites.h"
-#include "tp_policy.h"
+#include "policy/tp_policy.h"
 
 /* load_text - load a policy from text; errors into errs */
 

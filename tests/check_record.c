@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "check_suites.h"
-#include "tp_record.h"
+#include "reporter/tp_record.h"
 
 static const struct tp_rule rule = {
 	"sender:bank.example", "/etc/tlspolicy/policy.conf", 5, TP_KIND_SENDER,

@@ -21,9 +21,9 @@
 #include <json-c/json.h>
 
 #include "check_suites.h"
-#include "tp_audit.h"
-#include "tp_record.h"
-#include "tp_report.h"
+#include "reporter/tp_audit.h"
+#include "reporter/tp_record.h"
+#include "ctl/tp_report.h"
 
 Suite  *report_cmd_suite(void);
 static char *replaced(const char *, const char *);

@@ -6,7 +6,7 @@
  */
 
 #include "check_suites.h"
-#include "tp_tls.h"
+#include "policy/tp_tls.h"
 
 static const struct {
 	const char *in;

@@ -34,7 +34,7 @@ cd "$top"
 step "AddressSanitizer + UBSan: unit tests, tlspolicyctl, the milter against Postfix"
 rm -rf _build-asan && mkdir _build-asan && cd _build-asan
 ../configure --enable-werror --enable-tests --enable-sanitizers >/dev/null
-make -j"$jobs" tests/check_tlspolicy policy/tlspolicyctl milter/tlspolicy-milter
+make -j"$jobs" tests/check_tlspolicy ctl/tlspolicyctl milter/tlspolicy-milter
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 CK_FORK=no srcdir=.. ./tests/check_tlspolicy

@@ -5,7 +5,7 @@
 set -u
 srcdir=${srcdir:-.}
 top_builddir=${top_builddir:-.}
-ctl="$top_builddir/policy/tlspolicyctl"
+ctl="$top_builddir/ctl/tlspolicyctl"
 good="$srcdir/tests/data/good.policy"
 bad="$srcdir/tests/data/bad.policy"
 out=$(mktemp)

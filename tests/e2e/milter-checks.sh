@@ -398,7 +398,7 @@ scenario_forged_header() {
 
 # ---- audit log rotation, loss when it cannot be written, status ----------------
 scenario_audit_status() {
-	local ctl="$top_builddir/policy/tlspolicyctl"
+	local ctl="$top_builddir/ctl/tlspolicyctl"
 	mv "$W/audit/audit.jsonl" "$W/audit/audit.jsonl.1"
 	kill -USR2 "$milter_pid"
 	send starttls -- --from rotated@secure.e2e.test

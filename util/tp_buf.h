@@ -7,7 +7,7 @@
  * SUMMARY
  *	a bounded string builder for log lines, headers and JSON
  * SYNOPSIS
- *	#include "tp_buf.h"
+ *	#include "util/tp_buf.h"
  *
  *	struct tp_buf b = TP_BUF(array, sizeof(array));
  *

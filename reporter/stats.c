@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tp_stats.h"
+#include "reporter/tp_stats.h"
 
 static const char *const decision_names[TP_STAT_DECISIONS] = {
 	"pass", "refused", "testing", "quarantine", "tag", "unmet_prefer",

@@ -4,7 +4,7 @@
  * SUMMARY
  *	tlspolicyctl report: audit log records in, per-name statistics out
  * SYNOPSIS
- *	#include "tp_report.h"
+ *	#include "ctl/tp_report.h"
  *
  *	See tp_report.h for the interface, report_impl.h for the modules
  *	behind it.
@@ -38,7 +38,7 @@
 
 #include <json-c/json.h>
 
-#include "report_impl.h"
+#include "ctl/report_impl.h"
 
 /* ---- hash tables -------------------------------------------------------- */
 

@@ -7,7 +7,7 @@
  * SUMMARY
  *	the daemon's counters, and the status file tlspolicyctl reads
  * SYNOPSIS
- *	#include "tp_stats.h"
+ *	#include "reporter/tp_stats.h"
  *
  *	void	tp_stats_decision(struct tp_stats *st,
  *				  const struct tp_record_rcpt *r);
@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "tp_record.h"
+#include "reporter/tp_record.h"
 
 /* What a recipient decision came to, for counting. */
 enum tp_stat_decision {

@@ -4,12 +4,12 @@
  * SUMMARY
  *	tlspolicyctl report: the report as text tables or JSON
  * SYNOPSIS
- *	#include "tp_report.h"
+ *	#include "ctl/tp_report.h"
  *
  *	void	tp_report_print_text(const struct tp_report *rep, FILE *fp);
  *	void	tp_report_print_json(const struct tp_report *rep, FILE *fp);
  *
- *	#include "report_impl.h"
+ *	#include "ctl/report_impl.h"
  *
  *	const char *tp_report_display(const char *in, char *out, size_t size);
  * DESCRIPTION
@@ -37,7 +37,7 @@
 
 #include <json-c/json.h>
 
-#include "report_impl.h"
+#include "ctl/report_impl.h"
 
 #define CELL_MAX	1024		/* bytes of one text table cell */
 

@@ -7,7 +7,7 @@
  *	See tp_lines.h.
  */
 
-#include "tp_lines.h"
+#include "util/tp_lines.h"
 
 /* tp_read_line - one line into buf; its full length even if it did not fit */
 

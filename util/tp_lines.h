@@ -7,7 +7,7 @@
  * SUMMARY
  *	read one line of a file that may be hostile
  * SYNOPSIS
- *	#include "tp_lines.h"
+ *	#include "util/tp_lines.h"
  *
  *	int	tp_read_line(FILE *fp, char *buf, size_t size, size_t *len);
  *	int	tp_line_control(const char *line, size_t len);

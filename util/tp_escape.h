@@ -7,7 +7,7 @@
  * SUMMARY
  *	make untrusted text safe for one log field or header value
  * SYNOPSIS
- *	#include "tp_escape.h"
+ *	#include "util/tp_escape.h"
  *
  *	const char *tp_escape(const char *in, char *out, size_t size);
  *	const char *tp_xtext_decode(const char *in, char *out, size_t size);

@@ -7,7 +7,7 @@
  * SUMMARY
  *	tlspolicyctl report: what the audit log says, per domain and client
  * SYNOPSIS
- *	#include "tp_report.h"
+ *	#include "ctl/tp_report.h"
  *
  *	int	tp_report_main(int argc, char **argv);
  *

@@ -7,7 +7,7 @@
  * SUMMARY
  *	the decision record: what one message had and what was decided
  * SYNOPSIS
- *	#include "tp_record.h"
+ *	#include "reporter/tp_record.h"
  *
  *	size_t	tp_record_syslog(const struct tp_record *rec, size_t i,
  *				 char *buf, size_t size);
@@ -38,7 +38,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "tp_policy.h"
+#include "policy/tp_policy.h"
 
 struct tp_record_rcpt {
 	const char *addr;		/* RCPT TO as the MTA gave it */

@@ -4,7 +4,7 @@
  * SUMMARY
  *	tlspolicyctl report: the command
  * SYNOPSIS
- *	#include "tp_report.h"
+ *	#include "ctl/tp_report.h"
  *
  *	int	tp_report_main(int argc, char **argv);
  * DESCRIPTION
@@ -33,8 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "report_impl.h"
-#include "tp_names.h"
+#include "ctl/report_impl.h"
+#include "policy/tp_names.h"
 
 #define EXIT_READ	2
 #define EXIT_USAGE	64

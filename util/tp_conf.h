@@ -7,7 +7,7 @@
  * SUMMARY
  *	key = value configuration files, driven by a schema table
  * SYNOPSIS
- *	#include "tp_conf.h"
+ *	#include "util/tp_conf.h"
  *
  *	int	tp_conf_load(const char *path, const struct tp_conf_key *keys,
  *			     void *target, struct tp_errors *errs);
@@ -38,7 +38,7 @@
 
 #include <stddef.h>
 
-#include "tp_errors.h"
+#include "util/tp_errors.h"
 
 enum tp_conf_type {
 	TP_CONF_STRING,			/* char * */

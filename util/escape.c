@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-#include "tp_escape.h"
+#include "util/tp_escape.h"
 
 /* escape_one - the escaped form of one byte into enc; its length */
 

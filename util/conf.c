@@ -13,8 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "tp_conf.h"
-#include "tp_lines.h"
+#include "util/tp_conf.h"
+#include "util/tp_lines.h"
 
 #define CONF_LINE_MAX	1024
 

@@ -4,7 +4,7 @@
  * SUMMARY
  *	one message's decision record as one line of JSON
  * SYNOPSIS
- *	#include "tp_audit.h"
+ *	#include "reporter/tp_audit.h"
  *
  *	size_t	tp_audit_format(const struct tp_record *rec,
  *				const struct timespec *when,
@@ -17,9 +17,9 @@
 
 #include <string.h>
 
-#include "tp_audit.h"
-#include "tp_buf.h"
-#include "tp_names.h"
+#include "reporter/tp_audit.h"
+#include "util/tp_buf.h"
+#include "policy/tp_names.h"
 
 #define STRING_MAX	1024		/* bytes of one network string */
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tp_errors.h"
+#include "util/tp_errors.h"
 
 /* tp_errors_init - start an empty list */
 

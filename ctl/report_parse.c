@@ -4,7 +4,7 @@
  * SUMMARY
  *	tlspolicyctl report: audit log lines in, facts out
  * SYNOPSIS
- *	#include "report_impl.h"
+ *	#include "ctl/report_impl.h"
  *
  *	struct json_tokener *tp_report_tokener(void);
  *	void	tp_report_parse_one(struct batch *b, struct json_tokener *tok,
@@ -43,8 +43,8 @@
 
 #include <json-c/json.h>
 
-#include "report_impl.h"
-#include "tp_names.h"
+#include "ctl/report_impl.h"
+#include "policy/tp_names.h"
 
 #define ARENA_BLOCK	(256 * 1024)
 #define JSON_DEPTH	8		/* the schema needs 4 */

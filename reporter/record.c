@@ -9,9 +9,9 @@
 
 #include <string.h>
 
-#include "tp_buf.h"
-#include "tp_escape.h"
-#include "tp_record.h"
+#include "util/tp_buf.h"
+#include "util/tp_escape.h"
+#include "reporter/tp_record.h"
 
 /* put_str - key="escaped value" */
 

@@ -7,7 +7,7 @@
  * SUMMARY
  *	inside tlspolicyctl report: batches, facts, per-name tables
  * SYNOPSIS
- *	#include "report_impl.h"
+ *	#include "ctl/report_impl.h"
  *
  *	const char *tp_report_format_ms(long long ms, char *buf, size_t size);
  *	int	tp_report_rfc3339(const char *text, long long *ms);
@@ -72,7 +72,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tp_report.h"
+#include "ctl/tp_report.h"
 
 #define VERSION_NAME_MAX 32		/* longer TLS version names: other */
 #define NAME_SHOW_MAX	300		/* bytes of a name shown in the text */

@@ -4,7 +4,7 @@
  * SUMMARY
  *	tlspolicyctl report: reading and writing times
  * SYNOPSIS
- *	#include "report_impl.h"
+ *	#include "ctl/report_impl.h"
  *
  *	int	tp_report_parse_time(const char *text, time_t now,
  *				     long long *ms, const char **why);
@@ -31,7 +31,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "report_impl.h"
+#include "ctl/report_impl.h"
 
 /* days_from_civil - days since 1970-01-01 of a Gregorian date */
 

@@ -29,8 +29,8 @@
 #include <time.h>
 
 #include "config.h"
-#include "tp_policy.h"
-#include "tp_report.h"
+#include "policy/tp_policy.h"
+#include "ctl/tp_report.h"
 
 #define EXIT_REFUSED	1
 #define EXIT_POLICY	2

@@ -7,7 +7,7 @@
  * SUMMARY
  *	collect "FILE:LINE: what is wrong" diagnostics
  * SYNOPSIS
- *	#include "tp_errors.h"
+ *	#include "util/tp_errors.h"
  *
  *	void	tp_errors_init(struct tp_errors *errs);
  *	void	tp_errors_add(struct tp_errors *errs, const char *file,

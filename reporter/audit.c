@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tp_audit.h"
+#include "reporter/tp_audit.h"
 
 #define WARN_INTERVAL	60		/* seconds between warnings */
 #define BATCH_BYTES	(64 * 1024)	/* wake the writer once this much waits */

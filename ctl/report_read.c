@@ -4,12 +4,12 @@
  * SUMMARY
  *	tlspolicyctl report: reading audit logs, parsing in threads
  * SYNOPSIS
- *	#include "tp_report.h"
+ *	#include "ctl/tp_report.h"
  *
  *	int	tp_report_read(struct tp_report *rep, const char *path,
  *			       char *why, size_t whylen);
  *
- *	#include "report_impl.h"
+ *	#include "ctl/report_impl.h"
  *
  *	void	tp_report_workers_stop(struct workers *w);
  * DESCRIPTION
@@ -52,7 +52,7 @@
 #include <json-c/json.h>
 #include <zlib.h>
 
-#include "report_impl.h"
+#include "ctl/report_impl.h"
 
 #define BATCH_SIZE	(2 * 1024 * 1024)	/* bytes of lines per batch */
 #define NBATCH_MAX	(2 * TP_REPORT_THREADS_MAX + 2)

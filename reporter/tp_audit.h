@@ -7,7 +7,7 @@
  * SUMMARY
  *	the JSON-lines audit log: one record per message, never blocking
  * SYNOPSIS
- *	#include "tp_audit.h"
+ *	#include "reporter/tp_audit.h"
  *
  *	size_t	tp_audit_format(const struct tp_record *rec,
  *				const struct timespec *when,
@@ -49,7 +49,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "tp_record.h"
+#include "reporter/tp_record.h"
 
 #define TP_AUDIT_RECORD_MAX	(64 * 1024)
 

@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tp_buf.h"
-#include "tp_escape.h"
+#include "util/tp_buf.h"
+#include "util/tp_escape.h"
 
 /* tp_buf_addu - append a number in decimal */
 
