@@ -16,7 +16,9 @@
  *	unchecked.
  *
  *	tp_policy_parse() returns -1 only when memory runs out or the
- *	file cannot be read; syntax errors go to errs.
+ *	file cannot be read; syntax errors go to errs. tp_policy_load()
+ *	opens and parses a file: the policy, or NULL with the reasons in
+ *	errs; the caller frees the policy (tp_policy_unref).
  */
 
 #include <errno.h>
@@ -26,6 +28,7 @@
 #include <strings.h>
 
 #include "util/tp_lines.h"
+#include "policy/tp_keywords.h"
 #include "policy/tp_names.h"
 #include "policy/tp_policy_impl.h"
 
@@ -291,13 +294,14 @@ parse_selector(struct where *w, const char *sel, char *buf, struct tp_entry *e)
 static int
 parse_level(struct where *w, const char *text, struct tp_rule *r)
 {
-	for (int l = TP_LEVEL_SKIP; l <= TP_LEVEL_EXEMPT; l++)
-		if (strcasecmp(text, tp_level_name((enum tp_level)l)) == 0) {
-			r->level = (uint8_t)l;
-			return (0);
-		}
-	ERR(w, "unknown level \"%.64s\" (expected require, prefer, skip or exempt)", text);
-	return (-1);
+	int	l = tp_keyword_find(tp_level_words, text);
+
+	if (l < 0) {
+		ERR(w, "unknown level \"%.64s\" (expected require, prefer, skip or exempt)", text);
+		return (-1);
+	}
+	r->level = (uint8_t)l;
+	return (0);
 }
 
 /* text_ok - a non-empty value of printable ASCII or UTF-8, no controls */
@@ -316,17 +320,6 @@ text_ok(const char *s, size_t max, int ascii_only)
 			return (0);
 	}
 	return (1);
-}
-
-/* parse_word - index of value in a NULL-terminated list, or -1 */
-
-static int
-parse_word(const char *value, const char *const *words)
-{
-	for (int i = 0; words[i] != NULL; i++)
-		if (strcasecmp(value, words[i]) == 0)
-			return (i);
-	return (-1);
 }
 
 /* set_version - min_version=TLSv1.2 */
@@ -369,8 +362,7 @@ set_bits(struct where *w, struct tp_policy *p, const char *v, struct tp_rule *r)
 static int
 set_verify(struct where *w, struct tp_policy *p, const char *v, struct tp_rule *r)
 {
-	static const char *const words[] = {"no", "yes", NULL};
-	int	i = parse_word(v, words);
+	int	i = tp_keyword_find(tp_yesno_words, v);
 
 	(void)p;
 	if (i < 0) {
@@ -414,14 +406,15 @@ set_issuer(struct where *w, struct tp_policy *p, const char *v, struct tp_rule *
 static int
 set_action(struct where *w, struct tp_policy *p, const char *v, struct tp_rule *r)
 {
+	int	a = tp_keyword_find(tp_action_words, v);
+
 	(void)p;
-	for (int a = TP_ACTION_TAG; a <= TP_ACTION_REJECT; a++)
-		if (strcasecmp(v, tp_action_name((enum tp_action)a)) == 0) {
-			r->action = (uint8_t)a;
-			return (0);
-		}
-	ERR(w, "action: expected reject, tempfail, quarantine or tag, not \"%.64s\"", v);
-	return (-1);
+	if (a < 0) {
+		ERR(w, "action: expected reject, tempfail, quarantine or tag, not \"%.64s\"", v);
+		return (-1);
+	}
+	r->action = (uint8_t)a;
+	return (0);
 }
 
 /* set_mode - mode=enforce|testing */
@@ -429,8 +422,7 @@ set_action(struct where *w, struct tp_policy *p, const char *v, struct tp_rule *
 static int
 set_mode(struct where *w, struct tp_policy *p, const char *v, struct tp_rule *r)
 {
-	static const char *const words[] = {"enforce", "testing", NULL};
-	int	i = parse_word(v, words);
+	int	i = tp_keyword_find(tp_mode_words, v);
 
 	(void)p;
 	if (i < 0) {
@@ -455,22 +447,25 @@ set_reply(struct where *w, struct tp_policy *p, const char *v, struct tp_rule *r
 	return (0);
 }
 
+/* Attributes by index: a bit of parse_attributes()'s "seen" mask each. */
+enum {
+	ATTR_MIN_VERSION, ATTR_MIN_BITS, ATTR_VERIFY, ATTR_CERT_SUBJECT,
+	ATTR_CERT_ISSUER, ATTR_ACTION, ATTR_MODE, ATTR_REPLY, NATTRIBUTES
+};
+
 static const struct attribute {
 	const char *name;
 	int	(*set) (struct where *, struct tp_policy *, const char *, struct tp_rule *);
 }	attributes[] = {
-	{"min_version", set_version},
-	{"min_bits", set_bits},
-	{"verify", set_verify},
-	{"cert_subject", set_subject},
-	{"cert_issuer", set_issuer},
-	{"action", set_action},
-	{"mode", set_mode},
-	{"reply", set_reply},
+	[ATTR_MIN_VERSION] = {"min_version", set_version},
+	[ATTR_MIN_BITS] = {"min_bits", set_bits},
+	[ATTR_VERIFY] = {"verify", set_verify},
+	[ATTR_CERT_SUBJECT] = {"cert_subject", set_subject},
+	[ATTR_CERT_ISSUER] = {"cert_issuer", set_issuer},
+	[ATTR_ACTION] = {"action", set_action},
+	[ATTR_MODE] = {"mode", set_mode},
+	[ATTR_REPLY] = {"reply", set_reply},
 };
-
-#define NATTRIBUTES (sizeof(attributes) / sizeof(attributes[0]))
-#define ATTR_BIT_VERIFY	(1u << 2)	/* index of "verify" above */
 
 /* parse_attributes - ATTRIBUTE=VALUE fields; -2 when out of memory */
 
@@ -578,7 +573,7 @@ parse_rule(struct where *w, struct tp_policy *p, char **fields, int n)
 		return (-2);
 	if (rc < 0)
 		status = -1;
-	verify_no = (seen & ATTR_BIT_VERIFY) && !e.rule.verify;
+	verify_no = (seen & (1u << ATTR_VERIFY)) && !e.rule.verify;
 	if (check_consistency(w, &e.rule, level_ok, n - 2, verify_no) < 0 || status < 0)
 		return (-1);
 	if ((e.rule.selector = tp_policy_strdup(p, buf, strlen(buf))) == NULL)
@@ -656,4 +651,27 @@ tp_policy_parse(struct tp_policy *p, FILE *fp, struct tp_errors *errs)
 		status = -1;
 	}
 	return (status);
+}
+
+/* tp_policy_load - parse a policy file; NULL and errors if it has any */
+
+struct tp_policy *
+tp_policy_load(const char *path, struct tp_errors *errs)
+{
+	struct tp_policy *p;
+	size_t	before = errs->count;
+	FILE   *fp;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		tp_errors_add(errs, path, 0, "cannot open: %s", strerror(errno));
+		return (NULL);
+	}
+	if ((p = tp_policy_new(path)) == NULL) {
+		tp_errors_add(errs, path, 0, "out of memory");
+	} else if (tp_policy_parse(p, fp, errs) < 0 || errs->count > before) {
+		tp_policy_free(p);
+		p = NULL;
+	}
+	fclose(fp);
+	return (p);
 }

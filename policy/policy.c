@@ -2,14 +2,13 @@
  * NAME
  *	policy 3
  * SUMMARY
- *	policy object: load, reference counting, rule index
+ *	policy object: reference counting, rule index, string arena
  * DESCRIPTION
  *	See tp_policy.h for the interface and tp_policy_impl.h for the
  *	layout. The index is built while the file is parsed, so that a
  *	selector defined twice is found at once, in file order.
  */
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -410,29 +409,6 @@ tp_policy_probe(const struct tp_policy *p, struct tp_probe *pr, size_t n)
 			pr[i].slot = (uint32_t)at;
 		}
 	}
-}
-
-/* tp_policy_load - parse a policy file; NULL and errors if it has any */
-
-struct tp_policy *
-tp_policy_load(const char *path, struct tp_errors *errs)
-{
-	struct tp_policy *p;
-	size_t	before = errs->count;
-	FILE   *fp;
-
-	if ((fp = fopen(path, "r")) == NULL) {
-		tp_errors_add(errs, path, 0, "cannot open: %s", strerror(errno));
-		return (NULL);
-	}
-	if ((p = tp_policy_new(path)) == NULL) {
-		tp_errors_add(errs, path, 0, "out of memory");
-	} else if (tp_policy_parse(p, fp, errs) < 0 || errs->count > before) {
-		tp_policy_free(p);
-		p = NULL;
-	}
-	fclose(fp);
-	return (p);
 }
 
 /* tp_policy_file - the file a policy was loaded from */

@@ -173,6 +173,5 @@ extern const char *tp_level_name(enum tp_level);
 extern const char *tp_action_name(enum tp_action);
 extern const char *tp_action_past(enum tp_action);
 extern const char *tp_result_name(enum tp_result);
-extern const char *tp_kind_name(enum tp_kind);
 
 #endif
