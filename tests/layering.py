@@ -13,12 +13,19 @@ Fails (exit 1, one line per finding) when
     each object file takes from another (nm), which also catches calls
     declared in a shared header.
 
-Usage: layering.py SRCDIR [BUILDDIR]
+Usage: layering.py [SRCDIR [BUILDDIR]]
+  (default: $srcdir and $top_builddir, as "make check" sets them)
+
+Before it reads the tree it checks itself: it plants an upward include
+and a pair of modules that include each other in a scratch copy of
+util/ and fails if it does not find both.
 """
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 
 # Each folder and the folders its sources may include from.
 ALLOWED = {
@@ -112,15 +119,14 @@ def include_findings(srcdir):
 
 
 def symbol_findings(builddir):
-    """Modules of one library that call each other (nm over its objects)."""
-    found = []
+    """Calls up the layers, and modules that call each other (nm)."""
+    found, defined, used = [], {}, {}
     for folder in ALLOWED:
         d = os.path.join(builddir, folder)
         if not os.path.isdir(d):
             continue
-        objs = sorted(n for n in os.listdir(d) if n.endswith(".o"))
-        defined, used = {}, {}
-        for o in objs:
+        for o in sorted(n for n in os.listdir(d) if n.endswith(".o")):
+            # automake names a per-target object TARGET-module.o
             mod = folder + "/" + re.sub(r"^.*-", "", o[:-2])
             out = subprocess.run(["nm", os.path.join(d, o)], check=True,
                                  capture_output=True, text=True).stdout
@@ -130,24 +136,56 @@ def symbol_findings(builddir):
                     defined[parts[2]] = mod
                 elif len(parts) == 2 and parts[0] == "U":
                     used.setdefault(mod, set()).add(parts[1])
-        graph = {}
-        for mod, syms in used.items():
-            for s in syms:
-                other = defined.get(s)
-                if other and other != mod:
-                    graph.setdefault(mod, set()).add(other)
-        for comp in cycles(graph):
-            found.append("modules call each other: " + " <-> ".join(comp))
+    graph = {}
+    for mod, syms in sorted(used.items()):
+        for sym in sorted(syms):
+            other = defined.get(sym)
+            if not other or other == mod:
+                continue
+            here, there = mod.split("/")[0], other.split("/")[0]
+            if there not in ALLOWED[here]:
+                found.append(f"{mod} calls {sym} of {other}: {here}/ may "
+                             "use only " + ", ".join(sorted(ALLOWED[here])))
+            graph.setdefault(mod, set()).add(other)
+    for comp in cycles(graph):
+        found.append("modules call each other: " + " <-> ".join(comp))
     return found
 
 
+def self_test(srcdir):
+    """The checks find a planted upward include and include cycle."""
+    with tempfile.TemporaryDirectory() as scratch:
+        for folder in ALLOWED:
+            os.mkdir(os.path.join(scratch, folder))
+        shutil.copytree(os.path.join(srcdir, "util"),
+                        os.path.join(scratch, "util"), dirs_exist_ok=True)
+        with open(os.path.join(scratch, "util", "buf.c"), "a") as f:
+            f.write('#include "policy/tp_policy.h"\n')
+        with open(os.path.join(scratch, "util", "lines.c"), "a") as f:
+            f.write('#include "util/tp_errors.h"\n')
+        with open(os.path.join(scratch, "util", "errors.c"), "a") as f:
+            f.write('#include "util/tp_lines.h"\n')
+        found = include_findings(scratch)
+    upward = any("util/ includes policy/tp_policy.h" in f for f in found)
+    cycle = any("util/errors <-> util/lines" in f for f in found)
+    if not (upward and cycle):
+        print("layering: self-test: a planted upward include or include "
+              "cycle went unnoticed", file=sys.stderr)
+        return False
+    return True
+
+
 def main(argv):
-    if len(argv) not in (2, 3):
-        print(__doc__.strip().splitlines()[-1], file=sys.stderr)
+    if len(argv) > 3 or (len(argv) > 1 and argv[1].startswith("-")):
+        print(__doc__.strip(), file=sys.stderr)
         return 2
-    found = include_findings(argv[1])
-    if len(argv) == 3:
-        found += symbol_findings(argv[2])
+    srcdir = argv[1] if len(argv) > 1 else os.environ.get("srcdir", ".")
+    builddir = argv[2] if len(argv) > 2 else os.environ.get("top_builddir")
+    if not self_test(srcdir):
+        return 1
+    found = include_findings(srcdir)
+    if builddir:
+        found += symbol_findings(builddir)
     for f in found:
         print("layering: " + f)
     return 1 if found else 0
