@@ -8,13 +8,16 @@
  *
  *	int	tp_check_main(int argc, char **argv);
  *	struct tp_policy *tp_check_load(const char *path);
+ *	void	tp_check_summary(const char *path,
+ *				 const struct tp_policy *p);
  * DESCRIPTION
  *	tp_check_main() is "tlspolicyctl check": it loads the policy file
  *	with the milter's own parser and prints a one-line summary, or
  *	every error. See usage() below, which is also its --help.
  *
  *	tp_check_load() is the verdict alone, for the commands that must
- *	refuse exactly what check refuses (explain, apply).
+ *	refuse exactly what check refuses (explain, apply), and
+ *	tp_check_summary() its one-line summary of a valid policy.
  * DIAGNOSTICS
  *	Every error of the file to standard error as "FILE:LINE: what is
  *	wrong" (at most TP_ERRORS_KEEP, then how many more), and
@@ -80,10 +83,10 @@ tp_check_load(const char *path)
 	return (p);
 }
 
-/* summarize - the one-line verdict on a valid policy */
+/* tp_check_summary - the one-line verdict on a valid policy */
 
-static void
-summarize(const char *path, const struct tp_policy *p)
+void
+tp_check_summary(const char *path, const struct tp_policy *p)
 {
 	struct tp_policy_summary s;
 
@@ -130,7 +133,7 @@ tp_check_main(int argc, char **argv)
 					   "unexpected argument", argv[optind]));
 	if ((p = tp_check_load(path)) == NULL)
 		return (EXIT_POLICY);
-	summarize(path, p);
+	tp_check_summary(path, p);
 	tp_policy_unref(p);
 	return (0);
 }

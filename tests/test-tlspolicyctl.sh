@@ -87,7 +87,7 @@ expect 0 "Usage: tlspolicyctl COMMAND" "Exit status:" \
 	"  check     validate a policy file" "  status    print the running daemon's counters" -- \
 	"$ctl" --help
 # Every command has its own manual: synopsis, options, exit status.
-for cmd in check explain report status; do
+for cmd in check explain report status apply; do
 	expect 0 "Usage: tlspolicyctl $cmd" "Options:" "-h, --help" "Exit status:" -- "$ctl" $cmd --help
 done
 expect 0 "--tls-version V" "--dry-run" "1 at least one refused" -- "$ctl" explain --help
