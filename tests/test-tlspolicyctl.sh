@@ -9,7 +9,7 @@ ctl="$top_builddir/ctl/tlspolicyctl"
 good="$srcdir/tests/data/good.policy"
 bad="$srcdir/tests/data/bad.policy"
 out=$(mktemp)
-trap 'rm -f "$out" "$out.policy"' EXIT
+trap 'rm -rf "$out" "$out.policy" "$out.d"' EXIT
 passed=0
 failed=0
 
@@ -107,6 +107,19 @@ expect 64 "tlspolicyctl status: unexpected argument: extra" -- "$ctl" status ext
 expect 64 "tlspolicyctl explain: unknown option: --status" -- \
 	"$ctl" explain --status x --client 192.0.2.1 --sender a@b.example --rcpt c@d.example
 expect 2 "is tlspolicy-milter running" -- "$ctl" status --status /nonexistent/status
+
+# An audit log whose name ends in a lone UTF-8 lead byte (0xC2): the report
+# names it escaped, never the raw byte, and reads nothing past the end of the
+# name (the ASan build in CI stops at the first byte read past it).
+mkdir "$out.d"
+c2=$(printf 'audit\302')
+cp "$srcdir/tests/data/audit-sample.jsonl" "$out.d/$c2"
+expect 0 "  files     $out.d/audit" "  records   13" -- "$ctl" report "$out.d/$c2"
+if LC_ALL=C grep -q "$(printf '\302')" "$out"; then
+	echo "FAIL: the raw byte 0xC2 reached the terminal"; failed=$((failed + 1))
+else
+	passed=$((passed + 1))
+fi
 
 echo "tlspolicyctl: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
