@@ -20,13 +20,18 @@
  *	   directory (through a symlink: its target's), given the live
  *	   file's mode and owner, fsync'd, and renamed over the live file;
  *	   the directory is fsync'd. Readers see the old file or the new
- *	   one, whole.
+ *	   one, whole. A copy of the old file is kept beside it until
+ *	   the end.
  *	4. SIGUSR1 to the daemon: it reloads the file and, right after,
  *	   rewrites its status file (milter/signals.c, reporter/stats.c).
  *	5. apply waits until the status file, written by that pid, counts
  *	   one more reload, successful (a new policy generation) or failed.
  *	   A daemon that has not written the file since it started has not
  *	   reloaded either (every reload writes it): its counts are zero.
+ *	   If the daemon refused the file (or could not be signalled), the
+ *	   old file goes back in place, so that the live file is the
+ *	   policy in force; if it did not answer in time, NEW stays, for
+ *	   the daemon may yet load it.
  *
  *	Paths come from the daemon's configuration file (policy, pidfile,
  *	stats_file), or its built-in defaults, unless options name them.
@@ -37,8 +42,7 @@
  *	not. The exit status tells the outcome (see usage()).
  * BUGS
  *	The status file has no reload error text: on a refusal apply
- *	points at the daemon's log. A refused file stays in place (the
- *	daemon runs the old one until the cause is fixed).
+ *	points at the daemon's log.
  */
 
 #include <errno.h>
@@ -86,7 +90,8 @@ usage(FILE *fp)
 "     rename;\n"
 "  4. send the daemon SIGUSR1 (reload);\n"
 "  5. wait until its status file counts the reload, and say whether the\n"
-"     daemon took the new policy (a new policy generation) or refused it.\n"
+"     daemon took the new policy (a new policy generation) or refused it;\n"
+"     if it refused it, put the old file back.\n"
 "\n"
 "Options:\n"
 "  -f, --file NEW         the new policy file (required)\n"
@@ -108,8 +113,9 @@ usage(FILE *fp)
 "  1 refused by the check: NEW has errors, nothing was changed;\n"
 "  2 usage error (or CONFIG cannot be read), nothing was changed;\n"
 "  3 the daemon did not take it: it is not running or writes no status\n"
-"    file (nothing was changed), or it refused the new file, or it did not\n"
-"    report a reload in time (the live file holds the new policy then);\n"
+"    file (nothing was changed), or it refused the new file (the old file\n"
+"    is put back), or it did not report a reload in time (the live file\n"
+"    holds the new policy then, for the daemon's next reload or start);\n"
 "  4 the new file could not be put in place: nothing was changed.\n"
 "\n"
 "Example:\n"
@@ -143,6 +149,8 @@ struct apply {
 	const char *stats_file;
 	long	timeout;		/* seconds */
 	char	live[PATH_MAX];		/* the file to replace: policy, resolved */
+	char	staged[PATH_MAX + 8];	/* NEW beside it, until renamed */
+	char	backup[PATH_MAX + 8];	/* the old live file, until done */
 	long	pid;			/* the daemon's */
 	struct tp_status base;		/* its counts before the reload */
 };
@@ -303,50 +311,93 @@ same_owner(int fd, const char *live)
 	return (geteuid() == 0 ? fchown(fd, st.st_uid, st.st_gid) : 0);
 }
 
-/* install - NEW over the live file, atomically: 0, or -1 with nothing changed */
+/*
+ * stage - a copy of src in a new temporary file beside live, with live's
+ * mode and owner (the daemon, maybe another user, must read it as it read
+ * the old one), on disk: 0, or -1 with a sentence in why.
+ */
 
 static int
-install(const struct apply *a)
+stage(const char *src, const char *live, char *tmp, size_t tmpsize,
+      char *why, size_t whylen)
 {
-	char	tmp[PATH_MAX + 8];
 	FILE   *from, *to = NULL;
-	const char *step = "read", *path = a->new_file;
-	int	fd = -1, rc = -1, saved;
+	int	fd = -1, rc = -1;
 
-	if ((from = fopen(a->new_file, "r")) == NULL)
-		goto out;
-	step = "create a temporary file for";
-	path = a->live;
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", a->live) >= (int)sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		goto out;
+	if ((from = fopen(src, "r")) == NULL) {
+		snprintf(why, whylen, "cannot read %s: %s", src, strerror(errno));
+		return (-1);
 	}
-	if ((fd = mkstemp(tmp)) < 0 || (to = fdopen(fd, "w")) == NULL)
-		goto out;
-	step = "write a temporary file for";
-	/* The daemon, maybe another user, must read it as it read the old. */
-	if (copy(from, to) < 0 || same_owner(fd, a->live) < 0 || fsync(fd) < 0)
-		goto out;
-	step = "replace";
-	if (rename(tmp, a->live) < 0)
-		goto out;
-	fd = -1;				/* renamed: nothing to remove */
-	(void)sync_dir(a->live);		/* in place already: best effort */
-	rc = 0;
-out:
-	saved = errno;
-	if (fd >= 0)
-		unlink(tmp);
+	if (snprintf(tmp, tmpsize, "%s.XXXXXX", live) >= (int)tmpsize)
+		errno = ENAMETOOLONG;
+	else if ((fd = mkstemp(tmp)) >= 0 && (to = fdopen(fd, "w")) != NULL
+		 && copy(from, to) == 0 && same_owner(fd, live) == 0 && fsync(fd) == 0)
+		rc = 0;
+	if (rc < 0)
+		snprintf(why, whylen, "cannot write a temporary file beside %s: %s",
+			 live, strerror(errno));
 	if (to != NULL)
 		fclose(to);
 	else if (fd >= 0)
 		close(fd);
-	if (from != NULL)
-		fclose(from);
+	if (rc < 0 && fd >= 0)
+		unlink(tmp);
 	if (rc < 0)
-		apply_error(EXIT_INSTALL, "cannot %s %s: %s; nothing was changed", step,
-			    path, strerror(saved));
+		*tmp = 0;
+	fclose(from);
 	return (rc);
+}
+
+/* discard - remove a temporary file, if there is one */
+
+static void
+discard(char *tmp)
+{
+	if (*tmp != 0)
+		unlink(tmp);
+	*tmp = 0;
+}
+
+/*
+ * install - NEW over the live file, atomically, with a copy of the old one
+ * kept aside for restore(): 0, or the exit status with nothing changed.
+ */
+
+static int
+install(struct apply *a)
+{
+	char	why[2 * PATH_MAX + 64];
+	struct stat st;
+
+	if (stage(a->new_file, a->live, a->staged, sizeof(a->staged), why, sizeof(why)) < 0
+	    || (stat(a->live, &st) == 0
+		&& stage(a->live, a->live, a->backup, sizeof(a->backup), why, sizeof(why)) < 0))
+		goto fail;
+	if (rename(a->staged, a->live) < 0) {
+		snprintf(why, sizeof(why), "cannot replace %s: %s", a->live, strerror(errno));
+		goto fail;
+	}
+	*a->staged = 0;
+	(void)sync_dir(a->live);		/* in place already: best effort */
+	return (0);
+fail:
+	discard(a->staged);
+	discard(a->backup);
+	return (apply_error(EXIT_INSTALL, "%s; nothing was changed", why));
+}
+
+/* restore - the old file back in place, when the daemon did not take NEW */
+
+static void
+restore(struct apply *a)
+{
+	if (*a->backup != 0 && rename(a->backup, a->live) == 0) {
+		*a->backup = 0;
+		(void)sync_dir(a->live);
+		fprintf(stderr, "  %s holds the old policy again, as the daemon runs it\n",
+			a->live);
+	} else
+		fprintf(stderr, "  %s holds the new policy, not the one in force\n", a->live);
 }
 
 /* monotonic - seconds, for the deadline */
@@ -387,13 +438,16 @@ await_reload(const struct apply *a, struct tp_status *now)
 /* reload - signal the daemon, wait, and say what came of it */
 
 static int
-reload(const struct apply *a)
+reload(struct apply *a)
 {
 	struct tp_status now;
 
-	if (kill((pid_t)a->pid, SIGUSR1) < 0)
-		return (apply_error(EXIT_DAEMON, "cannot signal tlspolicy-milter (pid %ld): %s; "
-				    "%s holds the new policy", a->pid, strerror(errno), a->live));
+	if (kill((pid_t)a->pid, SIGUSR1) < 0) {
+		apply_error(EXIT_DAEMON, "cannot signal tlspolicy-milter (pid %ld): %s",
+			    a->pid, strerror(errno));
+		restore(a);
+		return (EXIT_DAEMON);
+	}
 	switch (await_reload(a, &now)) {
 	case 1:
 		printf("tlspolicy-milter (pid %ld) loaded it: policy generation %lu in force",
@@ -404,9 +458,11 @@ reload(const struct apply *a)
 		return (0);
 	case 0:
 		apply_error(EXIT_DAEMON, "tlspolicy-milter (pid %ld) refused the new policy: "
-			    "failed reloads %lu, was %lu; policy generation %lu still in force",
-			    a->pid, now.reloads_failed, a->base.reloads_failed, now.generation);
-		break;
+			    "failed reloads %lu, was %lu; policy generation %lu still in force; "
+			    "its log says why", a->pid, now.reloads_failed,
+			    a->base.reloads_failed, now.generation);
+		restore(a);
+		return (EXIT_DAEMON);
 	case -2:
 		apply_error(EXIT_DAEMON, "tlspolicy-milter (pid %ld) exited before it "
 			    "reported the reload", a->pid);
@@ -416,8 +472,8 @@ reload(const struct apply *a)
 			    "a reload within %ld seconds", a->pid, a->timeout);
 		break;
 	}
-	fprintf(stderr, "  %s holds the new policy; the daemon's log says why it is not in "
-		"force (tlspolicyctl status --status-file %s shows its counters)\n",
+	fprintf(stderr, "  %s holds the new policy: the daemon loads it at its next "
+		"reload or start (tlspolicyctl status --status %s shows its counters)\n",
 		a->live, a->stats_file);
 	return (EXIT_DAEMON);
 }
@@ -447,10 +503,12 @@ run(struct apply *a)
 	resolve_live(a);
 	if ((rc = find_daemon(a)) != 0)
 		return (rc);
-	if (install(a) < 0)
-		return (EXIT_INSTALL);
+	if ((rc = install(a)) != 0)
+		return (rc);
 	printf("installed as %s\n", a->live);
-	return (reload(a));
+	rc = reload(a);
+	discard(a->backup);
+	return (rc);
 }
 
 static const struct option apply_options[] = {

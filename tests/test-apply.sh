@@ -92,8 +92,12 @@ if [ "$(id -u)" -eq 0 ]; then
 	check "a policy the daemon cannot read: exit 3" apply_ 3 -f "$good"
 	check "it says the daemon refused it" \
 		said "tlspolicy-milter (pid $pid) refused the new policy: failed reloads 1, was 0; policy generation $gen2 still in force"
-	check "and points at the daemon's log" said "the daemon's log says why"
+	check "and points at the daemon's log" said "its log says why"
 	check "the generation is the same" test "$(generation)" -eq "$gen2"
+	check "it says the old file is back" said "$D/live/policy.conf holds the old policy again"
+	check "the live file is the one in force again" cmp "$D/new.policy" "$D/live/policy.conf"
+	check "with its mode 600" test "$(stat -c %a "$D/live/policy.conf")" = 600
+	check "and no temporary file beside it" test "$(ls -A "$D/live")" = policy.conf
 	chmod 644 "$D/live/policy.conf"
 fi
 
@@ -101,6 +105,9 @@ fi
 cp "$D/state/status" "$D/stale-status"
 check "no reload reported in time: exit 3" apply_ 3 -f "$good" --status-file "$D/stale-status" --timeout 1
 check "it says it timed out" said "timed out: tlspolicy-milter (pid $pid) did not report a reload within 1 seconds"
+check "and that the new file stays for the next reload" said "$D/live/policy.conf holds the new policy: the daemon loads it at its next reload or start"
+check "which it does" cmp "$good" "$D/live/policy.conf"
+check "no temporary file is left after a timeout" test "$(ls -A "$D/live")" = policy.conf
 
 # The daemon stopped: said so, and nothing changed.
 cp "$D/live/policy.conf" "$D/before"
