@@ -10,9 +10,10 @@
  *	behind it.
  * DESCRIPTION
  *	This module holds the report and counts records into it:
- *	tp_report_new(), tp_report_line(), tp_report_free() and the
- *	result accessors, and tp_report_aggregate() and
- *	tp_report_skipped() for the reader (report_read.c). The reader
+ *	tp_report_new(), tp_report_free() and the result accessors, and
+ *	tp_report_aggregate() and tp_report_skipped() for the reader
+ *	(report_read.c), which calls them; this module calls nothing of
+ *	the reader's. The reader
  *	counts whole batches of parsed lines (report_parse.c) in the
  *	order it read them, so the result, the first skipped line and
  *	the examples are the same with any number of threads.
@@ -24,19 +25,17 @@
  *	share a domain.
  * DIAGNOSTICS
  *	Malformed lines are counted, with the first one's FILE:LINE: why.
- *	Memory exhaustion makes tp_report_line() return -2 and
- *	tp_report_read() fail with "out of memory".
+ *	Memory exhaustion makes tp_report_read() fail with "out of
+ *	memory".
  * MEMORY
  *	Entries and examples live until tp_report_free(), which frees
- *	everything the report holds, worker threads and batches included.
+ *	everything the report holds.
  */
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <json-c/json.h>
 
 #include "ctl/report_impl.h"
 
@@ -405,39 +404,13 @@ tp_report_new(const struct tp_report_opts *opts)
 	rep->opts = *opts;
 	if (rep->opts.threads > TP_REPORT_THREADS_MAX)
 		rep->opts.threads = TP_REPORT_THREADS_MAX;
-	if ((rep->tok = tp_report_tokener()) == NULL
-	    || (opts->domain != NULL && (rep->domain = strdup(opts->domain)) == NULL)) {
+	if (opts->domain != NULL && (rep->domain = strdup(opts->domain)) == NULL) {
 		tp_report_free(rep);
 		return (NULL);
 	}
 	rep->opts.domain = rep->domain;
 	rep->domain_len = rep->domain ? strlen(rep->domain) : 0;
 	return (rep);
-}
-
-/* tp_report_line - one record: 1 counted, 0 left out, -1 skipped, -2 no memory */
-
-int
-tp_report_line(struct tp_report *rep, const char *line, size_t len,
-	       const char *file, unsigned long lineno)
-{
-	struct batch *b = &rep->line;
-	const struct fact *f;
-	int	rc;
-
-	tp_report_parse_one(b, rep->tok, line, len);
-	if (b->nomem) {
-		rep->nomem = true;
-		return (-2);
-	}
-	f = &b->facts[0];
-	if (f->why != NULL) {
-		tp_report_skipped(rep, file, lineno, f->why);
-		return (-1);
-	}
-	if ((rc = tp_report_aggregate(rep, f, b->rcpts + f->rcpt0)) == -2)
-		rep->nomem = true;
-	return (rc);
 }
 
 /* tp_report_free - everything */
@@ -447,8 +420,6 @@ tp_report_free(struct tp_report *rep)
 {
 	if (rep == NULL)
 		return;
-	if (rep->work != NULL)
-		tp_report_workers_stop(rep->work);
 	for (int g = 0; g < TP_REPORT_NGROUPS; g++)
 		table_free(&rep->tables[g]);
 	for (size_t i = 0; i < rep->nfiles; i++)
@@ -456,9 +427,6 @@ tp_report_free(struct tp_report *rep)
 	free(rep->files);
 	free(rep->first_skipped);
 	free(rep->domain);
-	if (rep->tok != NULL)
-		json_tokener_free(rep->tok);
-	tp_report_batch_free(&rep->line);
 	free(rep);
 }
 

@@ -17,7 +17,7 @@
  * DIAGNOSTICS
  *	To standard error, as "tlspolicyctl report: ...", with text from
  *	the log escaped; the exit status is 0, EXIT_READ (2) or
- *	EXIT_USAGE (64).
+ *	TP_CTL_EXIT_USAGE (64).
  */
 
 #ifndef _GNU_SOURCE
@@ -34,10 +34,10 @@
 #include <unistd.h>
 
 #include "ctl/report_impl.h"
+#include "ctl/tp_ctl.h"
 #include "policy/tp_names.h"
 
 #define EXIT_READ	2
-#define EXIT_USAGE	64
 
 /* usage - the manual in brief */
 
@@ -106,16 +106,6 @@ usage(FILE *fp)
 "  tlspolicyctl report /var/log/tlspolicy/audit.jsonl*\n"
 "  tlspolicyctl report --since 7d --domain bank.example audit.jsonl\n"
 "  tlspolicyctl report --json --since 2026-11-01 audit.jsonl.1.gz audit.jsonl\n", fp);
-}
-
-/* usage_error - complain, point at --help */
-
-static int
-usage_error(const char *what, const char *detail)
-{
-	fprintf(stderr, "tlspolicyctl report: %s%s%s\nTry 'tlspolicyctl report --help'.\n",
-		what, detail ? ": " : "", detail ? detail : "");
-	return (EXIT_USAGE);
 }
 
 /* cpus - processors this process may run on */
@@ -228,25 +218,24 @@ tp_report_main(int argc, char **argv)
 			return (0);
 		case OPT_SINCE:
 			if (tp_report_parse_time(optarg, time(NULL), &opts.since_ms, &why) < 0)
-				return (usage_error("--since", why));
+				return (tp_ctl_usage_error("report", TP_CTL_EXIT_USAGE, "--since", why));
 			opts.has_since = true;
 			break;
 		case OPT_DOMAIN:
 			if (tp_domain_normalize(optarg, strlen(optarg), domain, &why) < 0)
-				return (usage_error("--domain", why));
+				return (tp_ctl_usage_error("report", TP_CTL_EXIT_USAGE, "--domain", why));
 			opts.domain = domain;
 			break;
 		case OPT_JSON:
 			json = true;
 			break;
-		case ':':
-			return (usage_error("option needs a value", argv[optind - 1]));
 		default:
-			return (usage_error("unknown option", argv[optind - 1]));
+			return (tp_ctl_option_error("report", TP_CTL_EXIT_USAGE, c, argv));
 		}
 	}
 	if (optind >= argc)
-		return (usage_error("no audit log given", NULL));
+		return (tp_ctl_usage_error("report", TP_CTL_EXIT_USAGE,
+					   "no audit log given", NULL));
 	if (check_files(argv + optind, argc - optind) < 0)
 		return (EXIT_READ);
 	opts.threads = n > 1 ? (n < TP_REPORT_THREADS_MAX ? n : TP_REPORT_THREADS_MAX) : 0;

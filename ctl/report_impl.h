@@ -13,8 +13,6 @@
  *	int	tp_report_rfc3339(const char *text, long long *ms);
  *
  *	struct json_tokener *tp_report_tokener(void);
- *	void	tp_report_parse_one(struct batch *b, struct json_tokener *tok,
- *				    const char *line, size_t len);
  *	void	tp_report_parse_batch(struct batch *b,
  *				      struct json_tokener *tok);
  *	void	tp_report_batch_free(struct batch *b);
@@ -24,8 +22,6 @@
  *				    const struct rfact *rcpts);
  *	void	tp_report_skipped(struct tp_report *rep, const char *file,
  *				  unsigned long lineno, const char *why);
- *
- *	void	tp_report_workers_stop(struct workers *w);
  *
  *	const char *tp_report_display(const char *in, char *out, size_t size);
  * DESCRIPTION
@@ -46,19 +42,16 @@
  *	the whole string, into ms since the epoch: 0, or -1.
  *
  *	tp_report_tokener() is a json_tokener set up for audit records
- *	(NULL: out of memory). tp_report_parse_one() empties a batch and
- *	parses one line into its only fact; tp_report_parse_batch() parses
- *	every line of b->text, numbering them from 0 (tok NULL: the batch
- *	is out of memory). Either sets b->nomem when memory ran out.
+ *	(NULL: out of memory). tp_report_parse_batch() empties a batch
+ *	and parses every line of b->text, numbering them from 0 (tok
+ *	NULL: the batch is out of memory); it sets b->nomem when memory
+ *	ran out.
  *	tp_report_batch_free() frees what a batch holds, not the batch.
  *
  *	tp_report_aggregate() counts one record: 1, 0 when a filter left
  *	it out (or the session had no message), -2 out of memory.
  *	tp_report_skipped() counts a malformed line and keeps the first
  *	one's "FILE:LINE: why".
- *
- *	tp_report_workers_stop() ends the worker threads and frees their
- *	batches (NULL is fine).
  *
  *	tp_report_display() makes text safe for a terminal: control
  *	characters, C1 controls, invalid UTF-8 and backslash escaped,
@@ -81,7 +74,6 @@
 #define BATCH_OVERLONG	2		/* one line too long to hold */
 
 struct json_tokener;
-struct workers;				/* report_read.c */
 struct arena_block;			/* report_parse.c */
 
 /* What the report needs of one recipient. */
@@ -176,9 +168,6 @@ struct tp_report {
 	char  **files;			/* read with tp_report_read */
 	size_t	nfiles;
 	bool	nomem;
-	struct json_tokener *tok;	/* the caller's thread */
-	struct batch line;		/* tp_report_line's batch */
-	struct workers *work;		/* NULL until tp_report_read */
 	double	started;		/* first tp_report_read */
 	double	shown;			/* last progress update */
 	int	shown_width;		/* its width; 0: nothing shown */
@@ -194,8 +183,6 @@ extern int tp_report_rfc3339(const char *, long long *);
 
 /* report_parse.c */
 extern struct json_tokener *tp_report_tokener(void);
-extern void tp_report_parse_one(struct batch *, struct json_tokener *,
-				const char *, size_t);
 extern void tp_report_parse_batch(struct batch *, struct json_tokener *);
 extern void tp_report_batch_free(struct batch *);
 
@@ -204,9 +191,6 @@ extern int tp_report_aggregate(struct tp_report *, const struct fact *,
 			       const struct rfact *);
 extern void tp_report_skipped(struct tp_report *, const char *,
 			      unsigned long, const char *);
-
-/* report_read.c */
-extern void tp_report_workers_stop(struct workers *);
 
 /* report_print.c */
 extern const char *tp_report_display(const char *, char *, size_t);

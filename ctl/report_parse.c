@@ -7,8 +7,6 @@
  *	#include "ctl/report_impl.h"
  *
  *	struct json_tokener *tp_report_tokener(void);
- *	void	tp_report_parse_one(struct batch *b, struct json_tokener *tok,
- *				    const char *line, size_t len);
  *	void	tp_report_parse_batch(struct batch *b,
  *				      struct json_tokener *tok);
  *	void	tp_report_batch_free(struct batch *b);
@@ -566,16 +564,6 @@ tp_report_parse_batch(struct batch *b, struct json_tokener *tok)
 		parse_line(b, tok, s, (size_t)(nl - s), idx, nl == end);
 	}
 	b->nlines = idx;
-}
-
-/* tp_report_parse_one - one line, the batch's only fact */
-
-void
-tp_report_parse_one(struct batch *b, struct json_tokener *tok,
-		    const char *line, size_t len)
-{
-	batch_reset(b);
-	parse_line(b, tok, line, len, 0, false);
 }
 
 /* tp_report_tokener - a tokener for audit records; NULL: out of memory */

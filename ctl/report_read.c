@@ -8,10 +8,6 @@
  *
  *	int	tp_report_read(struct tp_report *rep, const char *path,
  *			       char *why, size_t whylen);
- *
- *	#include "ctl/report_impl.h"
- *
- *	void	tp_report_workers_stop(struct workers *w);
  * DESCRIPTION
  *	tp_report_read() reads a file (zlib reads plain and gzip files
  *	alike; "-" is standard input) in batches of whole lines,
@@ -19,12 +15,15 @@
  *	to its newline and counted as one malformed line.
  *
  *	Worker threads, each with its own json_tokener, parse batches
- *	into facts (report_parse.c), oldest first. The reading thread
+ *	into facts (report_parse.c), oldest first, and the reading thread
+ *	counts them into the report (tp_report_aggregate(), report.c),
+ *	which knows nothing of reading: the arrow points one way. It
  *	keeps a ring of 2 * threads + 2 batches: it fills the next one
  *	and submits it; before it fills a batch again, it waits for that
  *	batch and counts its facts (report.c), so batches are counted in
  *	the order they were read. Without threads there is one batch,
- *	and the reading thread parses it itself. Why threads: json-c
+ *	and the reading thread parses it itself with a tokener of its
+ *	own. Why threads: json-c
  *	parses about 120 MB/s on one core of the reference machine, and
  *	a million records are about 900 MB.
  *
@@ -36,9 +35,9 @@
  *	or "out of memory"; just "out of memory" if the workers could
  *	not be set up.
  * MEMORY
- *	The workers and their batches are made by the first
- *	tp_report_read() and kept for the next; tp_report_free() stops
- *	them with tp_report_workers_stop().
+ *	Each tp_report_read() starts the workers and their batches and
+ *	stops them before it returns: nothing of a read outlives it but
+ *	the counts in the report.
  */
 
 #include <errno.h>
@@ -71,6 +70,7 @@ struct workers {
 	pthread_cond_t parsed;		/* a batch is done */
 	pthread_t threads[TP_REPORT_THREADS_MAX];
 	size_t	nthreads;
+	struct json_tokener *tok;	/* the reading thread's, without threads */
 	bool	stop;
 	struct batch batches[NBATCH_MAX];
 	size_t	nbatches;
@@ -147,10 +147,10 @@ worker(void *arg)
 	return (NULL);
 }
 
-/* tp_report_workers_stop - end the threads, free the batches (NULL: fine) */
+/* workers_stop - end the threads, free the batches (NULL: fine) */
 
-void
-tp_report_workers_stop(struct workers *w)
+static void
+workers_stop(struct workers *w)
 {
 	if (w == NULL)
 		return;
@@ -162,46 +162,51 @@ tp_report_workers_stop(struct workers *w)
 		pthread_join(w->threads[i], NULL);
 	for (size_t i = 0; i < w->nbatches; i++)
 		tp_report_batch_free(&w->batches[i]);
+	if (w->tok != NULL)
+		json_tokener_free(w->tok);
 	pthread_cond_destroy(&w->parsed);
 	pthread_cond_destroy(&w->queued);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 }
 
-/* workers_start - the batches, and opts.threads threads (fewer: fine) */
+/* workers_start - the batches, opts.threads threads (fewer: fine); NULL */
 
-static int
-workers_start(struct tp_report *rep)
+static struct workers *
+workers_start(const struct tp_report *rep)
 {
 	struct workers *w = calloc(1, sizeof(*w));
 
-	if ((rep->work = w) == NULL)
-		return (-1);
+	if (w == NULL)
+		return (NULL);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->queued, NULL);
 	pthread_cond_init(&w->parsed, NULL);
 	w->nbatches = rep->opts.threads ? 2 * rep->opts.threads + 2 : 1;
 	for (size_t i = 0; i < w->nbatches; i++)
 		if ((w->batches[i].text = malloc(BATCH_SIZE)) == NULL)
-			return (-1);
+			goto fail;
+	if ((w->tok = tp_report_tokener()) == NULL)
+		goto fail;
 	for (size_t i = 0; i < rep->opts.threads; i++) {
 		if (pthread_create(&w->threads[i], NULL, worker, w) != 0)
 			break;
 		w->nthreads++;
 	}
-	return (0);
+	return (w);
+fail:
+	workers_stop(w);
+	return (NULL);
 }
 
 /* submit - hand a filled batch to the workers, or parse it here */
 
 static void
-submit(struct tp_report *rep, struct batch *b)
+submit(struct workers *w, struct batch *b)
 {
-	struct workers *w = rep->work;
-
 	b->pending = true;
 	if (w->nthreads == 0) {
-		tp_report_parse_batch(b, rep->tok);
+		tp_report_parse_batch(b, w->tok);
 		return;
 	}
 	pthread_mutex_lock(&w->lock);
@@ -214,10 +219,9 @@ submit(struct tp_report *rep, struct batch *b)
 /* collect - wait for a submitted batch, count it unless failed before */
 
 static int
-collect(struct tp_report *rep, struct reader *rd, struct batch *b, int rc)
+collect(struct tp_report *rep, struct workers *w, struct reader *rd,
+	struct batch *b, int rc)
 {
-	struct workers *w = rep->work;
-
 	if (w->nthreads > 0) {
 		pthread_mutex_lock(&w->lock);
 		while (b->state != BATCH_DONE)
@@ -351,16 +355,15 @@ progress_end(struct tp_report *rep)
 /* pump - read, parse and count a whole file: 0, -1 read error, -2 memory */
 
 static int
-pump(struct tp_report *rep, struct reader *rd)
+pump(struct tp_report *rep, struct workers *w, struct reader *rd)
 {
-	struct workers *w = rep->work;
 	struct batch *b;
 	int	rc = 0, n;
 
 	for (;;) {
 		b = &w->batches[w->next];
 		if (b->pending)
-			rc = collect(rep, rd, b, rc);
+			rc = collect(rep, w, rd, b, rc);
 		if (rc != 0 || (n = fill(rd, b)) == 0)
 			break;
 		if (n < 0) {
@@ -368,14 +371,14 @@ pump(struct tp_report *rep, struct reader *rd)
 			rc = -1;
 			break;
 		}
-		submit(rep, b);
+		submit(w, b);
 		w->next = (w->next + 1) % w->nbatches;
 		progress(rep, rd);
 	}
 	for (size_t i = 0; i < w->nbatches; i++) {
 		b = &w->batches[(w->next + i) % w->nbatches];
 		if (b->pending)
-			rc = collect(rep, rd, b, rc);
+			rc = collect(rep, w, rd, b, rc);
 	}
 	return (rc);
 }
@@ -439,15 +442,10 @@ int
 tp_report_read(struct tp_report *rep, const char *path, char *why, size_t whylen)
 {
 	struct reader rd;
+	struct workers *w;
 	int	rc;
 
 	memset(&rd, 0, sizeof(rd));
-	if (rep->work == NULL && workers_start(rep) < 0) {
-		tp_report_workers_stop(rep->work);
-		rep->work = NULL;
-		snprintf(why, whylen, "out of memory");
-		return (-1);
-	}
 	if (rep->started == 0)
 		rep->started = now();
 	if (open_reader(&rd, path, why, whylen) < 0) {
@@ -455,7 +453,14 @@ tp_report_read(struct tp_report *rep, const char *path, char *why, size_t whylen
 			gzclose(rd.gz);
 		return (-1);
 	}
-	rc = pump(rep, &rd);
+	if ((w = workers_start(rep)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		gzclose(rd.gz);
+		free(rd.carry);
+		return (-1);
+	}
+	rc = pump(rep, w, &rd);
+	workers_stop(w);
 	progress_end(rep);
 	if (rc == -1)
 		read_error(&rd, why, whylen);

@@ -12,9 +12,6 @@
  *	int	tp_report_main(int argc, char **argv);
  *
  *	struct tp_report *tp_report_new(const struct tp_report_opts *opts);
- *	int	tp_report_line(struct tp_report *rep, const char *line,
- *			       size_t len, const char *file,
- *			       unsigned long lineno);
  *	int	tp_report_read(struct tp_report *rep, const char *path,
  *			       char *why, size_t whylen);
  *	void	tp_report_print_text(const struct tp_report *rep, FILE *fp);
@@ -40,17 +37,15 @@
  *
  *	The rest is the aggregator behind it. tp_report_new() starts an
  *	empty report with filters and reading options (copied).
- *	tp_report_line() takes one audit log record, without its newline;
- *	file and lineno name it in diagnostics. It returns 1 when the
- *	record was counted, 0 when a filter (since, domain) left it out,
- *	-1 when it was skipped as malformed: not a JSON object, NUL bytes,
- *	invalid UTF-8, a wrong type, a missing field, "v" other than 1;
- *	-2 when memory ran out (the report is then incomplete).
  *	tp_report_read() feeds every line of a file to the report, plain
  *	or gzip compressed, "-" for standard input, parsing in
- *	opts->threads worker threads; it returns -1 with a reason in why
- *	when the file cannot be opened or read (the report then holds an
- *	unknown part of it: do not print it).
+ *	opts->threads worker threads. A line is counted, or left out by
+ *	a filter (since, domain: totals.left_out), or skipped as
+ *	malformed: not a JSON object, NUL bytes, invalid UTF-8, a wrong
+ *	type, a missing field, "v" other than 1. It returns -1 with a
+ *	reason in why when the file cannot be opened or read, or memory
+ *	ran out (the report then holds an unknown part of it: do not
+ *	print it).
  *
  *	A record counts once for its sender domain ("<>" for the null
  *	sender), once for its client address and once for each distinct
@@ -81,7 +76,7 @@
  *	totals.first_skipped says "FILE:LINE: why" for the first.
  * MEMORY
  *	The report owns everything it returns; tp_report_free() (NULL is
- *	fine) frees it all and stops the worker threads.
+ *	fine) frees it all.
  */
 
 #include <stdbool.h>
@@ -172,8 +167,6 @@ struct tp_report;
 
 extern int tp_report_main(int, char **);
 extern struct tp_report *tp_report_new(const struct tp_report_opts *);
-extern int tp_report_line(struct tp_report *, const char *, size_t,
-			  const char *, unsigned long);
 extern int tp_report_read(struct tp_report *, const char *, char *, size_t);
 extern void tp_report_print_text(const struct tp_report *, FILE *);
 extern void tp_report_print_json(const struct tp_report *, FILE *);

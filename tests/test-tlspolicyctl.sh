@@ -9,7 +9,7 @@ ctl="$top_builddir/ctl/tlspolicyctl"
 good="$srcdir/tests/data/good.policy"
 bad="$srcdir/tests/data/bad.policy"
 out=$(mktemp)
-trap 'rm -f "$out" "$out.policy"' EXIT
+trap 'rm -rf "$out" "$out.policy" "$out.d"' EXIT
 passed=0
 failed=0
 
@@ -83,17 +83,43 @@ printf 'sender:bank.example require\ndefault prefer\n' >"$out.policy"
 expect 0 "result        unmet-prefer" -- \
 	"$ctl" explain -f "$out.policy" --client 203.0.113.5 --sender a@x.example --rcpt '<b@c.example;>'
 rm -f "$out.policy"
-expect 0 "Usage: tlspolicyctl COMMAND" "Exit status:" -- "$ctl" --help
-expect 0 "Usage: tlspolicyctl COMMAND" -- "$ctl" explain --help
+expect 0 "Usage: tlspolicyctl COMMAND" "Exit status:" \
+	"  check     validate a policy file" "  status    print the running daemon's counters" -- \
+	"$ctl" --help
+# Every command has its own manual: synopsis, options, exit status.
+for cmd in check explain report status apply; do
+	expect 0 "Usage: tlspolicyctl $cmd" "Options:" "-h, --help" "Exit status:" -- "$ctl" $cmd --help
+done
+expect 0 "--tls-version V" "--dry-run" "1 at least one refused" -- "$ctl" explain --help
+expect 0 "-f, --policy POLICY" "2 it has errors" -- "$ctl" check --help
+expect 0 "--status FILE" -- "$ctl" status --help
 expect 64 "missing command" -- "$ctl"
-expect 64 "unknown command" -- "$ctl" frobnicate
+expect 64 "unknown command: frobnicate" -- "$ctl" frobnicate
 expect 64 "explain needs --client, --sender and at least one --rcpt" -- "$ctl" explain -f "$good" --client 192.0.2.1
 expect 64 "TLS options need --tls-version" -- \
 	"$ctl" explain -f "$good" --client 192.0.2.1 --sender a@b.example --rcpt c@d.example --bits 128
 expect 64 "--bits takes a number" -- \
 	"$ctl" explain -f "$good" --client 192.0.2.1 --sender a@b.example --rcpt c@d.example --tls-version TLSv1.2 --bits lots
-expect 64 "check takes only -f POLICY" -- "$ctl" check -f "$good" --sender a@b.example
+expect 64 "tlspolicyctl check: unknown option: --sender" "Try 'tlspolicyctl check --help'." -- \
+	"$ctl" check -f "$good" --sender a@b.example
+expect 64 "tlspolicyctl check: option needs a value: -f" -- "$ctl" check -f
+expect 64 "tlspolicyctl status: unexpected argument: extra" -- "$ctl" status extra
+expect 64 "tlspolicyctl explain: unknown option: --status" -- \
+	"$ctl" explain --status x --client 192.0.2.1 --sender a@b.example --rcpt c@d.example
 expect 2 "is tlspolicy-milter running" -- "$ctl" status --status /nonexistent/status
+
+# An audit log whose name ends in a lone UTF-8 lead byte (0xC2): the report
+# names it escaped, never the raw byte, and reads nothing past the end of the
+# name (the ASan build in CI stops at the first byte read past it).
+mkdir "$out.d"
+c2=$(printf 'audit\302')
+cp "$srcdir/tests/data/audit-sample.jsonl" "$out.d/$c2"
+expect 0 "  files     $out.d/audit" "  records   13" -- "$ctl" report "$out.d/$c2"
+if LC_ALL=C grep -q "$(printf '\302')" "$out"; then
+	echo "FAIL: the raw byte 0xC2 reached the terminal"; failed=$((failed + 1))
+else
+	passed=$((passed + 1))
+fi
 
 echo "tlspolicyctl: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

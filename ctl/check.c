@@ -1,0 +1,139 @@
+/*
+ * NAME
+ *	check 3
+ * SUMMARY
+ *	tlspolicyctl check: is a policy file valid?
+ * SYNOPSIS
+ *	#include "ctl/tp_ctl.h"
+ *
+ *	int	tp_check_main(int argc, char **argv);
+ *	struct tp_policy *tp_check_load(const char *path);
+ *	void	tp_check_summary(const char *path,
+ *				 const struct tp_policy *p);
+ * DESCRIPTION
+ *	tp_check_main() is "tlspolicyctl check": it loads the policy file
+ *	with the milter's own parser and prints a one-line summary, or
+ *	every error. See usage() below, which is also its --help.
+ *
+ *	tp_check_load() is the verdict alone, for the commands that must
+ *	refuse exactly what check refuses (explain, apply), and
+ *	tp_check_summary() its one-line summary of a valid policy.
+ * DIAGNOSTICS
+ *	Every error of the file to standard error as "FILE:LINE: what is
+ *	wrong" (at most TP_ERRORS_KEEP, then how many more), and
+ *	"FILE: N errors; policy refused".
+ * MEMORY
+ *	tp_check_load(): the caller releases the policy with
+ *	tp_policy_unref().
+ */
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "ctl/tp_ctl.h"
+#include "util/tp_errors.h"
+
+#define EXIT_POLICY	2		/* the file has errors */
+
+/* usage - the manual in brief */
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+"Usage: tlspolicyctl check [-f POLICY]\n"
+"\n"
+"Validate a policy file with the milter's own parser, as the milter does\n"
+"when it starts or reloads: every rule, every attribute, every address.\n"
+"\n"
+"Options:\n"
+"  -f, --policy POLICY  the policy file (default %s)\n"
+"  -h, --help           this text\n"
+"\n"
+"Output:\n"
+"  A valid file: one line, \"POLICY: OK: N rules (sender N, rcpt N, client\n"
+"  address N, client name N); default level LEVEL\".\n"
+"  An invalid one: every error on standard error as POLICY:LINE: what is\n"
+"  wrong, then \"POLICY: N errors; policy refused\".\n"
+"\n"
+"Exit status:\n"
+"  0 the policy is valid; 2 it has errors or cannot be read; 64 usage error.\n",
+		TP_CTL_DEFAULT_POLICY);
+}
+
+/* tp_check_load - the policy, or NULL with every error on stderr */
+
+struct tp_policy *
+tp_check_load(const char *path)
+{
+	struct tp_errors errs;
+	struct tp_policy *p;
+
+	tp_errors_init(&errs);
+	if ((p = tp_policy_load(path, &errs)) == NULL) {
+		for (size_t i = 0; i < errs.kept; i++)
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		if (errs.count > errs.kept)
+			fprintf(stderr, "%s: %zu more errors not shown\n", path,
+				errs.count - errs.kept);
+		fprintf(stderr, "%s: %zu error%s; policy refused\n", path,
+			errs.count, errs.count == 1 ? "" : "s");
+	}
+	tp_errors_free(&errs);
+	return (p);
+}
+
+/* tp_check_summary - the one-line verdict on a valid policy */
+
+void
+tp_check_summary(const char *path, const struct tp_policy *p)
+{
+	struct tp_policy_summary s;
+
+	tp_policy_summarize(p, &s);
+	printf("%s: OK: %zu rule%s (sender %zu, rcpt %zu, client address %zu, "
+	       "client name %zu); default level %s%s\n", path, s.rules,
+	       s.rules == 1 ? "" : "s", s.by_kind[TP_KIND_SENDER],
+	       s.by_kind[TP_KIND_RCPT], s.by_kind[TP_KIND_CLIENT_ADDR],
+	       s.by_kind[TP_KIND_CLIENT_NAME], tp_level_name(s.default_level),
+	       s.has_default ? "" : " (no default rule)");
+}
+
+static const struct option check_options[] = {
+	{"policy", required_argument, NULL, 'f'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+/* tp_check_main - tlspolicyctl check [-f POLICY] */
+
+int
+tp_check_main(int argc, char **argv)
+{
+	const char *path = TP_CTL_DEFAULT_POLICY;
+	struct tp_policy *p;
+	int	c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":f:h", check_options, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return (0);
+		default:
+			return (tp_ctl_option_error("check", TP_CTL_EXIT_USAGE, c, argv));
+		}
+	}
+	if (optind < argc)
+		return (tp_ctl_usage_error("check", TP_CTL_EXIT_USAGE,
+					   "unexpected argument", argv[optind]));
+	if ((p = tp_check_load(path)) == NULL)
+		return (EXIT_POLICY);
+	tp_check_summary(path, p);
+	tp_policy_unref(p);
+	return (0);
+}
