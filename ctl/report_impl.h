@@ -26,8 +26,6 @@
  *				  unsigned long lineno, const char *why);
  *
  *	void	tp_report_workers_stop(struct workers *w);
- *
- *	const char *tp_report_display(const char *in, char *out, size_t size);
  * DESCRIPTION
  *	Only the report*.c files include this. A record travels through
  *	them in this order:
@@ -59,10 +57,6 @@
  *
  *	tp_report_workers_stop() ends the worker threads and frees their
  *	batches (NULL is fine).
- *
- *	tp_report_display() makes text safe for a terminal: control
- *	characters, C1 controls, invalid UTF-8 and backslash escaped,
- *	cut with "..." to fit in size bytes. It returns out.
  * MEMORY
  *	A batch's strings live in its arena until the batch is parsed
  *	again; entries and their examples live until tp_report_free().
@@ -73,6 +67,7 @@
 #include <stdint.h>
 
 #include "ctl/tp_report.h"
+#include "util/tp_escape.h"
 
 #define VERSION_NAME_MAX 32		/* longer TLS version names: other */
 #define NAME_SHOW_MAX	300		/* bytes of a name shown in the text */
@@ -207,8 +202,5 @@ extern void tp_report_skipped(struct tp_report *, const char *,
 
 /* report_read.c */
 extern void tp_report_workers_stop(struct workers *);
-
-/* report_print.c */
-extern const char *tp_report_display(const char *, char *, size_t);
 
 #endif

@@ -19,9 +19,8 @@
 
 #include "reporter/tp_audit.h"
 #include "util/tp_buf.h"
+#include "util/tp_escape.h"
 #include "policy/tp_names.h"
-
-#define STRING_MAX	1024		/* bytes of one network string */
 
 /* raw - append bytes as they are */
 
@@ -55,77 +54,6 @@ digits(struct tp_buf *j, long v, int n)
 	raw(j, d, (size_t)n);
 }
 
-/* utf8_len - length of a valid UTF-8 sequence at s, or 0 */
-
-static size_t
-utf8_len(const unsigned char *s, size_t avail)
-{
-	size_t	n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
-
-	if (n == 0 || n > avail || !tp_utf8_valid((const char *)s, n))
-		return (0);
-	return (n);
-}
-
-/* plain_run - how many bytes from s on need no escaping */
-
-static size_t
-plain_run(const unsigned char *s, size_t len)
-{
-	size_t	n = 0;
-
-	while (n < len && s[n] >= 0x20 && s[n] < 0x80 && s[n] != '"' && s[n] != '\\')
-		n++;
-	return (n);
-}
-
-/* str - a JSON string, escaped and capped; NULL is null */
-
-static void
-str(struct tp_buf *j, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *u = (const unsigned char *)s;
-	size_t	len;
-
-	if (s == NULL) {
-		raw(j, "null", 4);
-		return;
-	}
-	len = strnlen(s, STRING_MAX);
-	raw(j, "\"", 1);
-	for (size_t i = 0; i < len;) {
-		size_t	n = plain_run(u + i, len - i);
-		unsigned char c;
-		char	esc[6];
-
-		/* Copy what needs no escaping in one go: nearly every string. */
-		raw(j, s + i, n);
-		if ((i += n) >= len)
-			break;
-		c = u[i];
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			raw(j, esc, 2);
-		} else if (c == '\n') {
-			raw(j, "\\n", 2);
-		} else if (c >= 0x80 && (n = utf8_len(u + i, len - i)) > 0) {
-			raw(j, s + i, n);
-			i += n;
-			continue;
-		} else {
-			/* A control byte, or not UTF-8: the code point of its value. */
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			raw(j, esc, 6);
-		}
-		i++;
-	}
-	raw(j, "\"", 1);
-}
-
 /* key - "name": */
 
 static void
@@ -142,7 +70,7 @@ static void
 field(struct tp_buf *j, const char *name, const char *value)
 {
 	key(j, name);
-	str(j, value);
+	tp_buf_add_json(j, value);
 	raw(j, ",", 1);
 }
 
@@ -167,7 +95,7 @@ rule_ref(struct tp_buf *j, const struct tp_rule *r)
 		raw(j, "null", 4);
 		return;
 	}
-	str(j, r->file);
+	tp_buf_add_json(j, r->file);
 	/* Put ":LINE" inside the closing quote. */
 	if (!j->full && j->len > before) {
 		j->len--;
@@ -198,7 +126,7 @@ tls_object(struct tp_buf *j, const struct tp_tls_state *tls)
 	field(j, "verify_raw", on ? tls->verify_raw : NULL);
 	field(j, "subject", on ? tls->cert_subject : NULL);
 	key(j, "issuer");
-	str(j, on ? tls->cert_issuer : NULL);
+	tp_buf_add_json(j, on ? tls->cert_issuer : NULL);
 	raw(j, "},", 2);
 }
 
@@ -233,7 +161,7 @@ rcpt_object(struct tp_buf *j, const struct tp_record_rcpt *r)
 	raw(j, ",", 1);
 	field(j, "reason", r->reason);
 	key(j, "reply");
-	str(j, r->reply);
+	tp_buf_add_json(j, r->reply);
 	raw(j, "}", 1);
 }
 
@@ -268,11 +196,11 @@ head(struct tp_buf *j, const struct tp_record *rec, const struct timespec *when)
 	field(j, "addr", rec->client_addr);
 	field(j, "name", rec->client_name);
 	key(j, "helo");
-	str(j, rec->helo);
+	tp_buf_add_json(j, rec->helo);
 	raw(j, "},\"listener\":{", 14);
 	field(j, "name", rec->daemon_name);
 	key(j, "port");
-	str(j, rec->daemon_port);
+	tp_buf_add_json(j, rec->daemon_port);
 	raw(j, "},", 2);
 	tls_object(j, rec->tls);
 	field(j, "sender", rec->sender);
@@ -297,13 +225,13 @@ tail(struct tp_buf *j, const struct tp_record *rec, size_t dropped)
 	raw(j, "}}\n", 3);
 }
 
-/* escaped_max - the most bytes str() can make of s */
+/* escaped_max - the most bytes tp_buf_add_json() can make of s */
 
 static size_t
 escaped_max(const char *s)
 {
 	/* "null", or quotes around bytes of at most 6 ("\u00XX") each. */
-	return (s == NULL ? 4 : 2 + 6 * strnlen(s, STRING_MAX));
+	return (s == NULL ? 4 : 2 + 6 * strnlen(s, TP_JSON_INPUT_MAX));
 }
 
 /* tail_max - an upper bound on the length of tail(), terminator included */

@@ -21,7 +21,7 @@ put_str(struct tp_buf *o, const char *key, const char *value)
 	tp_buf_adds(o, " ");
 	tp_buf_adds(o, key);
 	tp_buf_add(o, "=\"", 2);
-	tp_buf_add_escaped(o, value, TP_FIELD_MAX);
+	tp_buf_add_log(o, value);
 	tp_buf_add(o, "\"", 1);
 }
 
@@ -41,7 +41,7 @@ put_word(struct tp_buf *o, const char *key, const char *word)
 static void
 put_ref(struct tp_buf *o, const struct tp_rule *r)
 {
-	tp_buf_add_escaped(o, r->file, TP_FIELD_MAX);
+	tp_buf_add_log(o, r->file);
 	tp_buf_add(o, ":", 1);
 	tp_buf_addu(o, r->line);
 }
@@ -166,7 +166,7 @@ tp_record_header(const struct tp_record *rec, char *buf, size_t size)
 	struct tp_buf o = TP_BUF(buf, size < 900 ? size : 900);
 
 	buf[0] = 0;
-	tp_buf_add_escaped(&o, rec->hostname, TP_FIELD_MAX);
+	tp_buf_add_log(&o, rec->hostname);
 	tp_buf_add(&o, ";", 1);
 	put_tls(&o, rec->tls);
 	tp_buf_adds(&o, "; result=");

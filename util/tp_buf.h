@@ -16,7 +16,8 @@
  *	void	tp_buf_addu(struct tp_buf *b, unsigned long v);
  *	void	tp_buf_addi(struct tp_buf *b, long v);
  *	void	tp_buf_addf(struct tp_buf *b, const char *fmt, ...);
- *	void	tp_buf_add_escaped(struct tp_buf *b, const char *s, size_t cap);
+ *	void	tp_buf_add_log(struct tp_buf *b, const char *s);
+ *	void	tp_buf_add_json(struct tp_buf *b, const char *s);
  * DESCRIPTION
  *	Appends never write past the array and always leave it
  *	NUL-terminated; what does not fit is cut and b->full is set, so a
@@ -28,8 +29,11 @@
  *	common appends (bytes, strings, numbers) copy directly instead of
  *	going through printf; tp_buf_addf() is for the rare rest.
  *
- *	tp_buf_add_escaped() appends s as tp_escape() makes it (at most
- *	cap - 1 bytes; NULL appends nothing).
+ *	tp_buf_add_log() appends s escaped as a log value (tp_escape(3h),
+ *	TP_ESCAPE_LOG), cut with "..." at TP_FIELD_MAX - 1 bytes; NULL
+ *	appends nothing. tp_buf_add_json() appends s as a JSON string,
+ *	quotes included (TP_ESCAPE_JSON), or null for NULL. Both escape
+ *	straight into the array; what the array cannot hold sets b->full.
  */
 
 #include <stdbool.h>
@@ -73,6 +77,7 @@ extern void tp_buf_addu(struct tp_buf *, unsigned long);
 extern void tp_buf_addi(struct tp_buf *, long);
 extern void tp_buf_addf(struct tp_buf *, const char *,...)
 	__attribute__((format(printf, 2, 3)));
-extern void tp_buf_add_escaped(struct tp_buf *, const char *, size_t);
+extern void tp_buf_add_log(struct tp_buf *, const char *);
+extern void tp_buf_add_json(struct tp_buf *, const char *);
 
 #endif
