@@ -22,24 +22,16 @@
 #include "util/tp_escape.h"
 #include "policy/tp_names.h"
 
-/* raw - append bytes as they are */
-
-static void
-raw(struct tp_buf *j, const char *s, size_t n)
-{
-	tp_buf_add(j, s, n);
-}
-
 /* word - "name":"word", for words this program chose */
 
 static void
 word(struct tp_buf *j, const char *name, const char *w)
 {
-	raw(j, "\"", 1);
+	TP_BUF_LIT(j, "\"");
 	tp_buf_adds(j, name);
-	raw(j, "\":\"", 3);
+	TP_BUF_LIT(j, "\":\"");
 	tp_buf_adds(j, w);
-	raw(j, "\",", 2);
+	TP_BUF_LIT(j, "\",");
 }
 
 /* digits - v in exactly n decimal digits, zero-padded */
@@ -51,7 +43,7 @@ digits(struct tp_buf *j, long v, int n)
 
 	for (int i = n - 1; i >= 0; i--, v /= 10)
 		d[i] = (char)('0' + v % 10);
-	raw(j, d, (size_t)n);
+	tp_buf_add(j, d, (size_t)n);
 }
 
 /* key - "name": */
@@ -59,9 +51,9 @@ digits(struct tp_buf *j, long v, int n)
 static void
 key(struct tp_buf *j, const char *name)
 {
-	raw(j, "\"", 1);
-	raw(j, name, strlen(name));
-	raw(j, "\":", 2);
+	TP_BUF_LIT(j, "\"");
+	tp_buf_adds(j, name);
+	TP_BUF_LIT(j, "\":");
 }
 
 /* field - "name":"escaped value", */
@@ -71,7 +63,7 @@ field(struct tp_buf *j, const char *name, const char *value)
 {
 	key(j, name);
 	tp_buf_add_json(j, value);
-	raw(j, ",", 1);
+	TP_BUF_LIT(j, ",");
 }
 
 /* domain_of - canonical domain of an address, or NULL */
@@ -92,16 +84,16 @@ rule_ref(struct tp_buf *j, const struct tp_rule *r)
 	size_t	before = j->len;
 
 	if (r == NULL) {
-		raw(j, "null", 4);
+		TP_BUF_LIT(j, "null");
 		return;
 	}
 	tp_buf_add_json(j, r->file);
 	/* Put ":LINE" inside the closing quote. */
 	if (!j->full && j->len > before) {
 		j->len--;
-		raw(j, ":", 1);
+		TP_BUF_LIT(j, ":");
 		tp_buf_addu(j, r->line);
-		raw(j, "\"", 1);
+		TP_BUF_LIT(j, "\"");
 	}
 }
 
@@ -112,22 +104,22 @@ tls_object(struct tp_buf *j, const struct tp_tls_state *tls)
 {
 	int	on = tls != NULL && tls->how != TP_TLS_HOW_NONE;
 
-	raw(j, "\"tls\":{", 7);
+	TP_BUF_LIT(j, "\"tls\":{");
 	word(j, "how", tp_tls_how_name(on ? tls->how : TP_TLS_HOW_NONE));
 	field(j, "version", on ? tls->version : NULL);
 	field(j, "cipher", on ? tls->cipher : NULL);
-	raw(j, "\"bits\":", 7);
+	TP_BUF_LIT(j, "\"bits\":");
 	if (on && tls->bits >= 0)
 		tp_buf_addi(j, tls->bits);
 	else
-		raw(j, "null", 4);
-	raw(j, ",", 1);
+		TP_BUF_LIT(j, "null");
+	TP_BUF_LIT(j, ",");
 	word(j, "verify", tp_verify_name(on ? tls->verify : TP_VERIFY_NONE));
 	field(j, "verify_raw", on ? tls->verify_raw : NULL);
 	field(j, "subject", on ? tls->cert_subject : NULL);
 	key(j, "issuer");
 	tp_buf_add_json(j, on ? tls->cert_issuer : NULL);
-	raw(j, "},", 2);
+	TP_BUF_LIT(j, "},");
 }
 
 /* rcpt_object - one recipient's decision */
@@ -137,7 +129,7 @@ rcpt_object(struct tp_buf *j, const struct tp_record_rcpt *r)
 {
 	struct tp_address a;
 
-	raw(j, "{", 1);
+	TP_BUF_LIT(j, "{");
 	field(j, "addr", r->addr);
 	field(j, "domain", domain_of(r->addr, &a));
 	word(j, "level", r->error ? "none" : tp_level_name(r->level));
@@ -145,24 +137,24 @@ rcpt_object(struct tp_buf *j, const struct tp_record_rcpt *r)
 	if (!r->error && r->result == TP_RESULT_FAIL)
 		word(j, "action", tp_action_name(r->action));
 	else
-		raw(j, "\"action\":null,", 14);
-	raw(j, "\"testing\":", 10);
+		TP_BUF_LIT(j, "\"action\":null,");
+	TP_BUF_LIT(j, "\"testing\":");
 	tp_buf_adds(j, r->testing ? "true" : "false");
-	raw(j, ",\"refused\":", 11);
+	TP_BUF_LIT(j, ",\"refused\":");
 	tp_buf_adds(j, r->refused ? "true" : "false");
-	raw(j, ",\"rules\":[", 10);
+	TP_BUF_LIT(j, ",\"rules\":[");
 	for (size_t i = 0; i < r->nrules; i++) {
 		if (i)
-			raw(j, ",", 1);
+			TP_BUF_LIT(j, ",");
 		rule_ref(j, r->rules[i]);
 	}
-	raw(j, "],\"decided_by\":", 15);
+	TP_BUF_LIT(j, "],\"decided_by\":");
 	rule_ref(j, r->decider);
-	raw(j, ",", 1);
+	TP_BUF_LIT(j, ",");
 	field(j, "reason", r->reason);
 	key(j, "reply");
 	tp_buf_add_json(j, r->reply);
-	raw(j, "}", 1);
+	TP_BUF_LIT(j, "}");
 }
 
 /* head - everything before the recipients */
@@ -174,55 +166,59 @@ head(struct tp_buf *j, const struct tp_record *rec, const struct timespec *when)
 	struct tp_address a;
 
 	gmtime_r(&when->tv_sec, &tm);
-	raw(j, "{\"v\":1,\"time\":\"", 15);
+	TP_BUF_LIT(j, "{\"v\":1,\"time\":\"");
 	digits(j, tm.tm_year + 1900L, 4);
-	raw(j, "-", 1);
+	TP_BUF_LIT(j, "-");
 	digits(j, tm.tm_mon + 1, 2);
-	raw(j, "-", 1);
+	TP_BUF_LIT(j, "-");
 	digits(j, tm.tm_mday, 2);
-	raw(j, "T", 1);
+	TP_BUF_LIT(j, "T");
 	digits(j, tm.tm_hour, 2);
-	raw(j, ":", 1);
+	TP_BUF_LIT(j, ":");
 	digits(j, tm.tm_min, 2);
-	raw(j, ":", 1);
+	TP_BUF_LIT(j, ":");
 	digits(j, tm.tm_sec, 2);
-	raw(j, ".", 1);
+	TP_BUF_LIT(j, ".");
 	digits(j, when->tv_nsec / 1000000, 3);
-	raw(j, "Z\",", 3);
+	TP_BUF_LIT(j, "Z\",");
 	field(j, "host", rec->hostname);
 	field(j, "session", rec->session_id);
 	field(j, "queue_id", rec->queue_id);
-	raw(j, "\"client\":{", 10);
+	TP_BUF_LIT(j, "\"client\":{");
 	field(j, "addr", rec->client_addr);
 	field(j, "name", rec->client_name);
 	key(j, "helo");
 	tp_buf_add_json(j, rec->helo);
-	raw(j, "},\"listener\":{", 14);
+	TP_BUF_LIT(j, "},\"listener\":{");
 	field(j, "name", rec->daemon_name);
 	key(j, "port");
 	tp_buf_add_json(j, rec->daemon_port);
-	raw(j, "},", 2);
+	TP_BUF_LIT(j, "},");
 	tls_object(j, rec->tls);
 	field(j, "sender", rec->sender);
 	field(j, "sender_domain", domain_of(rec->sender, &a));
 	field(j, "auth", rec->auth);
 }
 
+/* What tail() writes besides its values (keep the two in step). */
+#define TAIL_TEXT "],\"rcpts_dropped\":,\"outcome\":,\"reply\":,\"policy\":{\"file\":,\"generation\":}}\n"
+#define NUMBER_MAX	20		/* digits of an unsigned long */
+
 /* tail - everything after the recipients */
 
 static void
 tail(struct tp_buf *j, const struct tp_record *rec, size_t dropped)
 {
-	raw(j, "],\"rcpts_dropped\":", 18);
+	TP_BUF_LIT(j, "],\"rcpts_dropped\":");
 	tp_buf_addu(j, dropped);
-	raw(j, ",", 1);
+	TP_BUF_LIT(j, ",");
 	field(j, "outcome", rec->outcome);
 	field(j, "reply", rec->reply);
-	raw(j, "\"policy\":{", 10);
+	TP_BUF_LIT(j, "\"policy\":{");
 	field(j, "file", rec->policy_file);
-	raw(j, "\"generation\":", 13);
+	TP_BUF_LIT(j, "\"generation\":");
 	tp_buf_addu(j, rec->policy_generation);
-	raw(j, "}}\n", 3);
+	TP_BUF_LIT(j, "}}\n");
 }
 
 /* escaped_max - the most bytes tp_buf_add_json() can make of s */
@@ -239,9 +235,8 @@ escaped_max(const char *s)
 static size_t
 tail_max(const struct tp_record *rec)
 {
-	/* Keys, punctuation, two numbers and the terminator: 114 bytes. */
-	return (128 + escaped_max(rec->outcome) + escaped_max(rec->reply)
-		+ escaped_max(rec->policy_file));
+	return (sizeof(TAIL_TEXT) + 2 * NUMBER_MAX + escaped_max(rec->outcome)
+		+ escaped_max(rec->reply) + escaped_max(rec->policy_file));
 }
 
 /* tp_audit_format - the record as one line of JSON; 0 if it cannot fit */
@@ -255,7 +250,7 @@ tp_audit_format(const struct tp_record *rec, const struct timespec *when,
 	size_t	dropped = 0;
 
 	head(&j, rec, when);
-	raw(&j, "\"rcpts\":[", 9);
+	TP_BUF_LIT(&j, "\"rcpts\":[");
 	/* The recipients' buffer below must start inside its own size. */
 	if (j.full || size < reserve || j.len + 1 >= size - reserve)
 		return (0);
@@ -263,7 +258,7 @@ tp_audit_format(const struct tp_record *rec, const struct timespec *when,
 		struct tp_buf r = {buf, size - reserve, j.len, false};
 
 		if (i)
-			raw(&r, ",", 1);
+			TP_BUF_LIT(&r, ",");
 		rcpt_object(&r, &rec->rcpts[i]);
 		if (r.full) {
 			dropped = rec->nrcpts - i;

@@ -20,9 +20,9 @@ put_str(struct tp_buf *o, const char *key, const char *value)
 {
 	tp_buf_adds(o, " ");
 	tp_buf_adds(o, key);
-	tp_buf_add(o, "=\"", 2);
+	TP_BUF_LIT(o, "=\"");
 	tp_buf_add_log(o, value);
-	tp_buf_add(o, "\"", 1);
+	TP_BUF_LIT(o, "\"");
 }
 
 /* put_word - key=word, for words this program chose */
@@ -32,7 +32,7 @@ put_word(struct tp_buf *o, const char *key, const char *word)
 {
 	tp_buf_adds(o, " ");
 	tp_buf_adds(o, key);
-	tp_buf_add(o, "=", 1);
+	TP_BUF_LIT(o, "=");
 	tp_buf_adds(o, word);
 }
 
@@ -42,7 +42,7 @@ static void
 put_ref(struct tp_buf *o, const struct tp_rule *r)
 {
 	tp_buf_add_log(o, r->file);
-	tp_buf_add(o, ":", 1);
+	TP_BUF_LIT(o, ":");
 	tp_buf_addu(o, r->line);
 }
 
@@ -77,14 +77,14 @@ put_rules(struct tp_buf *o, const struct tp_record_rcpt *r)
 	tp_buf_adds(o, " rules=\"");
 	for (size_t i = 0; i < r->nrules; i++) {
 		if (i)
-			tp_buf_add(o, ",", 1);
+			TP_BUF_LIT(o, ",");
 		put_ref(o, r->rules[i]);
 	}
-	tp_buf_add(o, "\"", 1);
+	TP_BUF_LIT(o, "\"");
 	if (r->decider) {
 		tp_buf_adds(o, " decided_by=\"");
 		put_ref(o, r->decider);
-		tp_buf_add(o, "\"", 1);
+		TP_BUF_LIT(o, "\"");
 	}
 }
 
@@ -167,7 +167,7 @@ tp_record_header(const struct tp_record *rec, char *buf, size_t size)
 
 	buf[0] = 0;
 	tp_buf_add_log(&o, rec->hostname);
-	tp_buf_add(&o, ";", 1);
+	TP_BUF_LIT(&o, ";");
 	put_tls(&o, rec->tls);
 	tp_buf_adds(&o, "; result=");
 	tp_buf_adds(&o, w ? tp_result_name(w->result) : "none");
@@ -179,7 +179,7 @@ tp_record_header(const struct tp_record *rec, char *buf, size_t size)
 	if (w && w->decider) {
 		tp_buf_adds(&o, " rule=\"");
 		put_ref(&o, w->decider);
-		tp_buf_add(&o, "\"", 1);
+		TP_BUF_LIT(&o, "\"");
 	}
 	if (w && (w->result == TP_RESULT_FAIL || w->result == TP_RESULT_UNMET))
 		put_str(&o, "reason", w->reason);

@@ -12,6 +12,7 @@
  *	struct tp_buf b = TP_BUF(array, sizeof(array));
  *
  *	void	tp_buf_add(struct tp_buf *b, const char *s, size_t n);
+ *	void	TP_BUF_LIT(struct tp_buf *b, "string literal");
  *	void	tp_buf_adds(struct tp_buf *b, const char *s);
  *	void	tp_buf_addu(struct tp_buf *b, unsigned long v);
  *	void	tp_buf_addi(struct tp_buf *b, long v);
@@ -28,6 +29,8 @@
  *	The decision record is formatted for every message, so the
  *	common appends (bytes, strings, numbers) copy directly instead of
  *	going through printf; tp_buf_addf() is for the rare rest.
+ *	TP_BUF_LIT() appends a string literal, its length counted by
+ *	the compiler (sizeof), not by hand.
  *
  *	tp_buf_add_log() appends s escaped as a log value (tp_escape(3h),
  *	TP_ESCAPE_LOG), cut with "..." at TP_FIELD_MAX - 1 bytes; NULL
@@ -64,6 +67,10 @@ tp_buf_add(struct tp_buf *b, const char *s, size_t n)
 	b->len += n;
 	b->buf[b->len] = 0;
 }
+
+/* TP_BUF_LIT - append a string literal ("" makes anything else an error) */
+
+#define TP_BUF_LIT(b, lit)	tp_buf_add((b), "" lit, sizeof(lit) - 1)
 
 /* tp_buf_adds - append a string */
 
