@@ -30,6 +30,17 @@ static const struct tp_tls_state tls = {
 };
 static const struct timespec when = {1795000000, 123456789};
 
+/* format - a record prepared and formatted as JSON */
+
+static size_t
+format(const struct tp_record *rec, const struct timespec *at, char *buf, size_t size)
+{
+	struct tp_record_text t;
+
+	tp_record_prepare(rec, &t);
+	return (tp_audit_format(&t, at, buf, size));
+}
+
 /* parse - one record back; fails the test unless it is one line of JSON */
 
 static json_object *
@@ -82,7 +93,7 @@ START_TEST(test_record_fields)
 		"mx.example.org", "accepted", &r, 1, NULL,
 	};
 	char	buf[8192];
-	size_t	len = tp_audit_format(&rec, &when, buf, sizeof(buf));
+	size_t	len = format(&rec, &when, buf, sizeof(buf));
 	json_object *obj = parse(buf, len);
 	json_object *rc0 = json_object_array_get_idx(get(obj, "rcpts"), 0);
 
@@ -127,7 +138,7 @@ START_TEST(test_hostile_strings)
 		"p", 1, "h", "no-message", NULL, 0, NULL,
 	};
 	char	buf[8192];
-	size_t	len = tp_audit_format(&rec, &when, buf, sizeof(buf));
+	size_t	len = format(&rec, &when, buf, sizeof(buf));
 	json_object *obj = parse(buf, len);
 
 	ck_assert_str_eq(get_str(obj, "client.helo"), hostile[_i].want);
@@ -157,7 +168,7 @@ START_TEST(test_hostile_raw)
 		"p", 1, "h", "no-message", NULL, 0, NULL,
 	};
 	char	buf[8192];
-	size_t	len = tp_audit_format(&rec, &when, buf, sizeof(buf));
+	size_t	len = format(&rec, &when, buf, sizeof(buf));
 	json_object *obj = parse(buf, len);
 
 	ck_assert_msg(strstr(buf, hostile_raw[_i].want) != NULL, "got %s, want %s in it",
@@ -202,7 +213,7 @@ START_TEST(test_every_byte_every_position)
 			rec.queue_id = rec.client_addr = rec.client_name = rec.helo = s;
 			rec.daemon_name = rec.daemon_port = rec.auth = rec.sender = s;
 			r.addr = r.reason = r.reply = s;
-			len = tp_audit_format(&rec, &when, buf, sizeof(buf));
+			len = format(&rec, &when, buf, sizeof(buf));
 			buf[len > 0 ? len - 1 : 0] = 0;
 			obj = json_tokener_parse(buf);
 			if (len == 0 || obj == NULL || raw_control(buf) != NULL)
@@ -224,7 +235,7 @@ START_TEST(test_long_strings_capped)
 	json_object *obj;
 
 	memset(big, '"', sizeof(big) - 1);	/* worst case: every byte escaped */
-	len = tp_audit_format(&rec, &when, buf, sizeof(buf));
+	len = format(&rec, &when, buf, sizeof(buf));
 	obj = parse(buf, len);
 	ck_assert_uint_eq(strlen(get_str(obj, "client.helo")), 1024);
 	json_object_put(obj);
@@ -247,7 +258,7 @@ START_TEST(test_many_rcpts_dropped)
 	for (int i = 0; i < 1000; i++)
 		r[i] = (struct tp_record_rcpt) {addr, {&rule}, 1, &rule, TP_LEVEL_REQUIRE,
 		TP_RESULT_PASS, 0, false, false, false, "TLS requirements met", NULL};
-	len = tp_audit_format(&rec, &when, buf, sizeof(buf));
+	len = format(&rec, &when, buf, sizeof(buf));
 	ck_assert_uint_lt(len, sizeof(buf));
 	obj = parse(buf, len);
 	ck_assert_int_gt(json_object_get_int(get(obj, "rcpts_dropped")), 0);
@@ -287,7 +298,7 @@ START_TEST(test_head_near_the_end)
 		memset(helo, 'h', n);
 		helo[n] = 0;
 		memset(area, 0xa5, sizeof(area));
-		len = tp_audit_format(&rec, &when, area, SIZE);
+		len = format(&rec, &when, area, SIZE);
 		for (size_t i = SIZE; i < sizeof(area); i++)
 			ck_assert_msg((unsigned char)area[i] == 0xa5,
 				      "HELO of %zu bytes: written past the buffer", n);
@@ -316,7 +327,7 @@ START_TEST(test_long_tail_kept)
 	json_object *obj;
 
 	memset(big, 2, sizeof(big) - 1);
-	len = tp_audit_format(&rec, &when, buf, sizeof(buf));
+	len = format(&rec, &when, buf, sizeof(buf));
 	obj = parse(buf, len);
 	ck_assert_uint_eq(strlen(get_str(obj, "reply")), 1024);
 	ck_assert_uint_eq(strlen(get_str(obj, "policy.file")), 1024);
