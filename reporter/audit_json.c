@@ -27,7 +27,8 @@
 #define KEY(name)	"\"" name "\":", sizeof("\"" name "\":") - 1
 
 /* What tail() writes besides its values (keep the two in step). */
-#define TAIL_TEXT "],\"rcpts_dropped\":,\"outcome\":,\"reply\":,\"policy\":{\"file\":,\"generation\":}}\n"
+#define TAIL_TEXT	"],\"rcpts_dropped\":,\"outcome\":,\"reply\":," \
+			"\"policy\":{\"file\":,\"generation\":}}\n"
 #define NUMBER_MAX	20		/* digits of an unsigned long */
 
 /* json_str - a classified string as a JSON string, or null */

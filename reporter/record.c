@@ -2,7 +2,7 @@
  * NAME
  *	record 3
  * SUMMARY
- *	the decision record as a syslog line and as a result header
+ *	the decision record prepared once, as syslog lines and a result header
  * DESCRIPTION
  *	See tp_record.h.
  */
@@ -182,7 +182,8 @@ tp_record_prepare(const struct tp_record *rec, struct tp_record_text *t)
 		{&t->sender, rec->sender}, {&t->policy_file, rec->policy_file},
 		{&t->hostname, rec->hostname}, {&t->outcome, rec->outcome},
 		{&t->reply, rec->reply},
-		{&t->version, on ? tls->version : NULL}, {&t->cipher, on ? tls->cipher : NULL},
+		{&t->version, on ? tls->version : NULL},
+		{&t->cipher, on ? tls->cipher : NULL},
 		{&t->verify_raw, on ? tls->verify_raw : NULL},
 		{&t->subject, on ? tls->cert_subject : NULL},
 		{&t->issuer, on ? tls->cert_issuer : NULL},

@@ -31,16 +31,21 @@
  *	it into text; they know nothing of policy files or libmilter.
  *
  *	A message's record is written several times: one syslog line per
- *	recipient and one audit record (tp_audit_format). tp_record_prepare()
- *	reads its strings once for all of them: each is classified once
- *	(tp_record_str_init: one scan; a string that no output escapes or
- *	cuts, nearly every one, is then copied as it is by each output,
- *	the others are escaped by each output, once), and the part of the
- *	syslog line that every recipient's line shares (session to sender)
- *	is formatted once. The recipients' strings are classified for the
- *	first TP_RECORD_TEXT_RCPTS recipients, the rest as they are written
- *	(tp_record_text_rcpt); a rule's file is its policy's, classified
- *	once (tp_record_text_file).
+ *	recipient and one audit record (tp_audit_format(3h)).
+ *	tp_record_prepare() reads its strings once for all of them. Each
+ *	is classified once (tp_record_str_init(), one scan): one that no
+ *	output escapes or cuts (printable ASCII but % " \, shorter than
+ *	TP_FIELD_MAX: nearly every one) is copied as it is by each output;
+ *	any other is escaped by each output for itself, once. The part of
+ *	the syslog line that every recipient's line shares (session to
+ *	sender) is formatted once.
+ *
+ *	The first TP_RECORD_TEXT_RCPTS recipients' strings are classified
+ *	up front: tp_record_text_rcpt() gives recipient i's, and classifies
+ *	a later recipient's into tmp as it is written. tp_record_text_file()
+ *	gives a rule's file: its policy's, classified once, or another one
+ *	classified into tmp. These are for the writers (the syslog line
+ *	here, the JSON in audit_json.c).
  *
  *	tp_record_syslog() formats recipient i as one key=value line
  *	(no newline): every string that came from the network is escaped
@@ -121,18 +126,19 @@ struct tp_record_text {
 	struct tp_record_str policy_file, hostname, outcome, reply;
 	struct tp_record_str version, cipher, verify_raw, subject, issuer;
 	struct tp_record_rcpt_text rcpts[TP_RECORD_TEXT_RCPTS];
-	char	log_head[TP_RECORD_HEAD_MAX];	/* "session=... sender=\"...\"" */
+	char	log_head[TP_RECORD_HEAD_MAX];	/* session=... sender="..." */
 	size_t	log_head_len;
 };
 
 extern void tp_record_prepare(const struct tp_record *, struct tp_record_text *);
-extern size_t tp_record_syslog(const struct tp_record_text *, size_t, char *, size_t);
+extern size_t tp_record_syslog(const struct tp_record_text *, size_t,
+			       char *, size_t);
 extern size_t tp_record_header(const struct tp_record *, char *, size_t);
 extern const struct tp_record_rcpt *tp_record_worst(const struct tp_record *);
 extern void tp_record_str_init(struct tp_record_str *, const char *);
-extern const struct tp_record_rcpt_text *tp_record_text_rcpt(const struct tp_record_text *,
-							     size_t, struct tp_record_rcpt_text *);
-extern const struct tp_record_str *tp_record_text_file(const struct tp_record_text *,
-						       const char *, struct tp_record_str *);
+extern const struct tp_record_rcpt_text *tp_record_text_rcpt(
+		const struct tp_record_text *, size_t, struct tp_record_rcpt_text *);
+extern const struct tp_record_str *tp_record_text_file(
+		const struct tp_record_text *, const char *, struct tp_record_str *);
 
 #endif
