@@ -161,7 +161,7 @@ report_run(const struct tp_report_opts *opts, bool json, char **paths, int n)
 	for (int i = 0; i < n; i++) {
 		if (tp_report_read(rep, paths[i], why, sizeof(why)) < 0) {
 			fprintf(stderr, "tlspolicyctl report: %s\n",
-				tp_report_display(why, shown, sizeof(shown)));
+				tp_escape_term(why, shown, sizeof(shown)));
 			tp_report_free(rep);
 			return (EXIT_READ);
 		}
@@ -178,7 +178,7 @@ report_run(const struct tp_report_opts *opts, bool json, char **paths, int n)
 	if (t.skipped > 0)
 		fprintf(stderr, "tlspolicyctl report: %lu line%s skipped (first: %s)\n", t.skipped,
 			t.skipped == 1 ? "" : "s",
-			t.first_skipped ? tp_report_display(t.first_skipped, shown,
+			t.first_skipped ? tp_escape_term(t.first_skipped, shown,
 							    sizeof(shown)) : "?");
 	tp_report_free(rep);
 	return (rc);

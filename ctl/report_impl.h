@@ -22,8 +22,6 @@
  *				    const struct rfact *rcpts);
  *	void	tp_report_skipped(struct tp_report *rep, const char *file,
  *				  unsigned long lineno, const char *why);
- *
- *	const char *tp_report_display(const char *in, char *out, size_t size);
  * DESCRIPTION
  *	Only the report*.c files include this. A record travels through
  *	them in this order:
@@ -53,9 +51,6 @@
  *	tp_report_skipped() counts a malformed line and keeps the first
  *	one's "FILE:LINE: why".
  *
- *	tp_report_display() makes text safe for a terminal: control
- *	characters, C1 controls, invalid UTF-8 and backslash escaped,
- *	cut with "..." to fit in size bytes. It returns out.
  * MEMORY
  *	A batch's strings live in its arena until the batch is parsed
  *	again; entries and their examples live until tp_report_free().
@@ -66,6 +61,7 @@
 #include <stdint.h>
 
 #include "ctl/tp_report.h"
+#include "util/tp_escape.h"
 
 #define VERSION_NAME_MAX 32		/* longer TLS version names: other */
 #define NAME_SHOW_MAX	300		/* bytes of a name shown in the text */
@@ -191,8 +187,5 @@ extern int tp_report_aggregate(struct tp_report *, const struct fact *,
 			       const struct rfact *);
 extern void tp_report_skipped(struct tp_report *, const char *,
 			      unsigned long, const char *);
-
-/* report_print.c */
-extern const char *tp_report_display(const char *, char *, size_t);
 
 #endif

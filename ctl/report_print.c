@@ -8,10 +8,6 @@
  *
  *	void	tp_report_print_text(const struct tp_report *rep, FILE *fp);
  *	void	tp_report_print_json(const struct tp_report *rep, FILE *fp);
- *
- *	#include "ctl/report_impl.h"
- *
- *	const char *tp_report_display(const char *in, char *out, size_t size);
  * DESCRIPTION
  *	Both outputs list the names of each group most messages first,
  *	then by name, and count TLS versions, cipher strengths and
@@ -20,10 +16,10 @@
  *	The text is a header (files, period, records, filters), one
  *	table per group with columns as wide as their widest cell, and
  *	the examples of names that are not ready to enforce. Every
- *	string from the log goes through tp_report_display() (control
- *	characters, C1 controls, backslash escaped; long names cut) so
- *	that a hostile record cannot drive the terminal. Column widths
- *	count characters, not bytes.
+ *	string from the log goes through tp_escape_term() (control
+ *	characters, C1 controls, invalid UTF-8, backslash escaped; long
+ *	names cut) so that a hostile record cannot drive the terminal.
+ *	Column widths count characters, not bytes.
  *
  *	The JSON is one object: the header's facts, then one array per
  *	group, one object per name on a line of its own; json-c writes
@@ -49,40 +45,6 @@ static const char *const group_json[TP_REPORT_NGROUPS] = {
 };
 
 /* ---- text helpers ------------------------------------------------------- */
-
-/* tp_report_display - terminal-safe text: controls and C1 escaped, capped */
-
-const char *
-tp_report_display(const char *in, char *out, size_t size)
-{
-	const unsigned char *s = (const unsigned char *)in;
-	size_t	o = 0, n, i;
-
-	while (*s != 0) {
-		if (size - o < 12) {		/* an escape, "..." and NUL */
-			memcpy(out + o, "...", 4);
-			return (out);
-		}
-		n = *s < 0x80 ? 1 : *s < 0xc2 || *s > 0xf4 ? 0 : *s < 0xe0 ? 2 : *s < 0xf0 ? 3 : 4;
-		for (i = 1; i < n && (s[i] & 0xc0) == 0x80; i++)
-			;
-		if (n == 2 && s[0] == 0xc2 && s[1] <= 0x9f) {
-			o += (size_t)snprintf(out + o, size - o, "\\u%04x", s[1]);
-			s += 2;
-		} else if (n == 0 || i < n || *s < 0x20 || *s == 0x7f) {
-			o += (size_t)snprintf(out + o, size - o, "\\x%02x", *s++);
-		} else if (*s == '\\') {
-			out[o++] = '\\';
-			out[o++] = *s++;
-		} else {
-			memcpy(out + o, s, n);
-			o += n;
-			s += n;
-		}
-	}
-	out[o] = 0;
-	return (out);
-}
 
 /* width - columns that text takes: one per character */
 
@@ -174,7 +136,7 @@ name_of(const struct entry *e, int g, char *buf, size_t size)
 {
 	if (e->key[0] == 0)
 		return (g == TP_REPORT_CLIENT ? "(unknown)" : "(none)");
-	return (tp_report_display(e->key, buf, size));
+	return (tp_escape_term(e->key, buf, size));
 }
 
 /* tally_cell - "TLSv1.3:1000 TLSv1.2:194", biggest first; "-" if none */
@@ -202,7 +164,7 @@ versions_cell(const struct tp_report *rep, const struct entry *e, char *cell)
 	for (size_t i = 0; i <= rep->nversions; i++) {
 		size_t	k = i < rep->nversions ? i : TP_REPORT_VERSIONS;
 
-		tp_report_display(k < TP_REPORT_VERSIONS ? rep->versions[k] : "other",
+		tp_escape_term(k < TP_REPORT_VERSIONS ? rep->versions[k] : "other",
 			t[n].name, sizeof(t[n].name));
 		t[n++].n = e->s.versions[k];
 	}
@@ -255,7 +217,7 @@ row_cells(const struct tp_report *rep, const struct entry *e, int g,
 
 	name_of(e, g, cells[COL_NAME], NAME_SHOW_MAX);
 	if (s->name != NULL)
-		tp_report_display(s->name, cells[COL_HOST], NAME_SHOW_MAX);
+		tp_escape_term(s->name, cells[COL_HOST], NAME_SHOW_MAX);
 	else
 		strcpy(cells[COL_HOST], "-");
 	snprintf(cells[COL_MESSAGES], CELL_MAX, "%lu", s->messages);
@@ -326,19 +288,19 @@ print_example(FILE *fp, const struct tp_report_example *x)
 {
 	char	a[NAME_SHOW_MAX], b[NAME_SHOW_MAX], c[NAME_SHOW_MAX];
 
-	fprintf(fp, "  %s  session %s", tp_report_display(x->time, a, sizeof(a)),
-		tp_report_display(x->session, b, sizeof(b)));
+	fprintf(fp, "  %s  session %s", tp_escape_term(x->time, a, sizeof(a)),
+		tp_escape_term(x->session, b, sizeof(b)));
 	fprintf(fp, "  queue_id %s", x->queue_id
-		? tp_report_display(x->queue_id, a, sizeof(a)) : "-");
+		? tp_escape_term(x->queue_id, a, sizeof(a)) : "-");
 	fprintf(fp, "  client %s%s%s%s\n", x->client_addr
-		? tp_report_display(x->client_addr, b, sizeof(b)) : "(unknown)",
+		? tp_escape_term(x->client_addr, b, sizeof(b)) : "(unknown)",
 		x->client_name ? " (" : "",
-		x->client_name ? tp_report_display(x->client_name, c, sizeof(c)) : "",
+		x->client_name ? tp_escape_term(x->client_name, c, sizeof(c)) : "",
 		x->client_name ? ")" : "");
-	fprintf(fp, "    from %s to %s\n", tp_report_display(x->sender, a, sizeof(a)),
-		tp_report_display(x->rcpt, b, sizeof(b)));
+	fprintf(fp, "    from %s to %s\n", tp_escape_term(x->sender, a, sizeof(a)),
+		tp_escape_term(x->rcpt, b, sizeof(b)));
 	fprintf(fp, "    reason: %s\n", x->reason
-		? tp_report_display(x->reason, c, sizeof(c)) : "-");
+		? tp_escape_term(x->reason, c, sizeof(c)) : "-");
 }
 
 /* print_examples - names with messages require would have rejected */
@@ -378,7 +340,7 @@ print_header(const struct tp_report *rep, FILE *fp)
 		fprintf(fp, "  files     ");
 		for (size_t i = 0; i < rep->nfiles; i++)
 			fprintf(fp, "%s%s", i ? ", " : "",
-				tp_report_display(rep->files[i], a, sizeof(a)));
+				tp_escape_term(rep->files[i], a, sizeof(a)));
 		fprintf(fp, "\n");
 	}
 	if (rep->has_period)
@@ -397,7 +359,7 @@ print_header(const struct tp_report *rep, FILE *fp)
 				rep->domain ? "; " : "");
 		if (rep->domain != NULL)
 			fprintf(fp, "not to or from %s",
-				tp_report_display(rep->domain, b, sizeof(b)));
+				tp_escape_term(rep->domain, b, sizeof(b)));
 		fprintf(fp, ")\n");
 	}
 }

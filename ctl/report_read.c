@@ -338,7 +338,7 @@ progress(struct tp_report *rep, const struct reader *rd)
 		return;
 	rep->shown = t;
 	rep->shown_width = fprintf(stderr, "\rreading %s: %lu records",
-				   tp_report_display(rd->path, name, sizeof(name)),
+				   tp_escape_term(rd->path, name, sizeof(name)),
 				   rd->lineno) - 1;
 }
 

@@ -36,6 +36,7 @@
 #include <libmilter/mfapi.h>
 
 #include "milter/milter.h"
+#include "util/tp_escape.h"
 
 /* The macros every stage asks for: a list replaces the MTA's default. */
 #define TLS_MACROS "{tls_version} {cipher} {cipher_bits} {cert_subject} " \
@@ -78,15 +79,9 @@ static void
 set_reply(SMFICTX *ctx, const char *code, const char *xcode, const char *text)
 {
 	char	safe[2 * TP_REASON_MAX];
-	size_t	o = 0;
 
-	/* libmilter treats the text as a format: a lone % drops it. */
-	for (; *text && o + 2 < sizeof(safe); text++) {
-		if (*text == '%')
-			safe[o++] = '%';
-		safe[o++] = (*text == '\r' || *text == '\n') ? ' ' : *text;
-	}
-	safe[o] = 0;
+	/* libmilter reads the text as a format (a lone % drops it): no %. */
+	tp_escape_reply(text, safe, sizeof(safe));
 	if (smfi_setreply(ctx, tp_unconst(code), tp_unconst(xcode), safe) != MI_SUCCESS)
 		tp_log(LOG_WARNING, "could not set reply \"%s %s %s\"", code, xcode, safe);
 }

@@ -266,7 +266,7 @@ tp_conn_record(const struct tp_conn *c, const struct tp_tls_state *tls,
 /* audit - the message's record into the audit log */
 
 static void
-audit(const struct tp_record *rec)
+audit(const struct tp_record_text *rec)
 {
 	char	small[8192];
 	char   *buf = small;
@@ -295,6 +295,7 @@ tp_conn_message_end(struct tp_conn *c, const char *outcome, const char *reply)
 	struct tp_tls_state tls;
 	struct tp_tls_macros raw;
 	struct tp_record rec;
+	struct tp_record_text text;
 	char	line[4096];
 
 	if (!c->message_open && c->nrcpts == 0)
@@ -303,15 +304,16 @@ tp_conn_message_end(struct tp_conn *c, const char *outcome, const char *reply)
 	tp_conn_tls_state(c, &tls, &raw);
 	tp_conn_record(c, &tls, outcome, &rec);
 	rec.reply = reply;
+	tp_record_prepare(&rec, &text);
 	for (size_t i = 0; i < c->nrcpts; i++) {
-		size_t	len = tp_record_syslog(&rec, i, line, sizeof(line));
+		size_t	len = tp_record_syslog(&text, i, line, sizeof(line));
 
 		tp_log_text(c->rcpts[i].refused || c->rcpts[i].error ? LOG_NOTICE : LOG_INFO, line, len);
 		tp_stats_decision(&tp_stats, &c->rcpts[i]);
 	}
 	tp_stats_message(&tp_stats, outcome);
 	if (tp_audit_log != NULL)
-		audit(&rec);
+		audit(&text);
 	message_free(c);
 }
 
@@ -327,10 +329,12 @@ tp_conn_session_end(struct tp_conn *c)
 	struct tp_tls_state tls;
 	struct tp_tls_macros raw;
 	struct tp_record rec;
+	struct tp_record_text text;
 
 	if (c->messages > 0 || tp_audit_log == NULL)
 		return;
 	tp_conn_tls_state(c, &tls, &raw);
 	tp_conn_record(c, &tls, "no-message", &rec);
-	audit(&rec);
+	tp_record_prepare(&rec, &text);
+	audit(&text);
 }

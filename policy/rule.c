@@ -22,7 +22,8 @@
  *	failed, naming what was required, for whom, and what was seen:
  *	"TLSv1.3 required for mail from bank.example, got TLSv1.2". The
  *	text goes into SMTP replies, so every string that came from the
- *	network is reduced to printable ASCII and capped.
+ *	network is reduced to printable ASCII without % and capped
+ *	(tp_escape_reply).
  *
  *	tp_rule_format() writes the rule back as policy text (canonical
  *	selector, level, attributes), for explain and logs.
@@ -33,6 +34,7 @@
 #include <strings.h>
 
 #include "util/tp_buf.h"
+#include "util/tp_escape.h"
 #include "policy/tp_names.h"
 #include "policy/tp_policy.h"
 
@@ -75,28 +77,6 @@ tp_rule_unmet(const struct tp_rule *r, const struct tp_tls_state *tls)
 	return (unmet);
 }
 
-/* printable - a network string as safe reply text: ASCII, no %, capped */
-
-static const char *
-printable(const char *in, char *out, size_t size)
-{
-	size_t	o = 0;
-
-	if (in == NULL)
-		return ("none");
-	for (; *in != 0 && o + 4 < size; in++) {
-		unsigned char c = (unsigned char)*in;
-
-		out[o++] = (c < 0x20 || c >= 0x7f || c == '%' || c == '"') ? '?' : (char)c;
-	}
-	if (*in != 0) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = 0;
-	return (out);
-}
-
 /* whom - "mail from bank.example", "client 192.0.2.1", ... */
 
 static void
@@ -113,23 +93,23 @@ whom(const struct tp_rule *r, const struct tp_query *q, char *buf, size_t len)
 			snprintf(buf, len, "mail from <>");
 		else
 			snprintf(buf, len, "mail from %s", a.has_domain ?
-				 printable(a.domain, domain, sizeof(domain))
-				 : printable(q->sender, seen, sizeof(seen)));
+				 tp_escape_reply(a.domain, domain, sizeof(domain))
+				 : tp_escape_reply(q->sender, seen, sizeof(seen)));
 		break;
 	case TP_KIND_RCPT:
 		if (q->rcpt == NULL || tp_address_parse(q->rcpt, &a) < 0)
 			snprintf(buf, len, "this recipient");
 		else if (strchr(r->selector, '@') != NULL)
-			snprintf(buf, len, "mail to %s@%s", printable(a.local, seen, sizeof(seen)),
-				 printable(a.domain, domain, sizeof(domain)));
+			snprintf(buf, len, "mail to %s@%s", tp_escape_reply(a.local, seen, sizeof(seen)),
+				 tp_escape_reply(a.domain, domain, sizeof(domain)));
 		else
-			snprintf(buf, len, "mail to %s", printable(a.domain, domain, sizeof(domain)));
+			snprintf(buf, len, "mail to %s", tp_escape_reply(a.domain, domain, sizeof(domain)));
 		break;
 	case TP_KIND_CLIENT_ADDR:
-		snprintf(buf, len, "client %s", printable(q->client_addr, seen, sizeof(seen)));
+		snprintf(buf, len, "client %s", tp_escape_reply(q->client_addr, seen, sizeof(seen)));
 		break;
 	case TP_KIND_CLIENT_NAME:
-		snprintf(buf, len, "client %s", printable(q->client_name, seen, sizeof(seen)));
+		snprintf(buf, len, "client %s", tp_escape_reply(q->client_name, seen, sizeof(seen)));
 		break;
 	default:
 		snprintf(buf, len, "all mail");
@@ -153,7 +133,7 @@ tp_rule_reason(const struct tp_rule *r, unsigned unmet,
 	} else if (unmet & TP_REQ_VERSION) {
 		snprintf(buf, len, "%s required for %s, got %s",
 			 tp_tls_version_name(r->min_version), who,
-			 printable(tls->version, seen, sizeof(seen)));
+			 tp_escape_reply(tls->version, seen, sizeof(seen)));
 	} else if (unmet & TP_REQ_BITS) {
 		if (tls->bits < 0)
 			snprintf(buf, len, "%u-bit cipher required for %s, got unknown strength",
@@ -161,7 +141,7 @@ tp_rule_reason(const struct tp_rule *r, unsigned unmet,
 		else
 			snprintf(buf, len, "%u-bit cipher required for %s, got %d-bit%s%s",
 				 r->min_bits, who, tls->bits, tls->cipher ? " " : "",
-				 tls->cipher ? printable(tls->cipher, seen, sizeof(seen)) : "");
+				 tls->cipher ? tp_escape_reply(tls->cipher, seen, sizeof(seen)) : "");
 	} else if (unmet & TP_REQ_VERIFY) {
 		snprintf(buf, len, "verified client certificate required for %s, got %s",
 			 who, tls->verify == TP_VERIFY_NONE ? "none" : "an unverified one");
@@ -171,7 +151,7 @@ tp_rule_reason(const struct tp_rule *r, unsigned unmet,
 		snprintf(buf, len, "client certificate %s \"%s\" required for %s, got \"%s\"",
 			 subj ? "subject" : "issuer",
 			 subj ? r->cert_subject : r->cert_issuer, who,
-			 printable(subj ? tls->cert_subject : tls->cert_issuer, seen, sizeof(seen)));
+			 tp_escape_reply(subj ? tls->cert_subject : tls->cert_issuer, seen, sizeof(seen)));
 	} else {
 		snprintf(buf, len, "requirements met for %s", who);
 	}

@@ -6,41 +6,64 @@
  * SYNOPSIS
  *	#include "reporter/tp_audit.h"
  *
- *	size_t	tp_audit_format(const struct tp_record *rec,
+ *	size_t	tp_audit_format(const struct tp_record_text *t,
  *				const struct timespec *when,
  *				char *buf, size_t size);
  * DESCRIPTION
  *	See tp_audit.h and the schema in the README. Writing JSON is
  *	simple enough to do here; reading it (tlspolicyctl report) uses
- *	json-c.
+ *	json-c. The record's strings come classified (tp_record_prepare):
+ *	most are copied as they are, the rest escaped (TP_ESCAPE_JSON).
  */
 
 #include <string.h>
 
 #include "reporter/tp_audit.h"
 #include "util/tp_buf.h"
+#include "util/tp_escape.h"
 #include "policy/tp_names.h"
 
-#define STRING_MAX	1024		/* bytes of one network string */
+/* "name": and its length, counted by the compiler */
+#define KEY(name)	"\"" name "\":", sizeof("\"" name "\":") - 1
 
-/* raw - append bytes as they are */
+/* What tail() writes besides its values (keep the two in step). */
+#define TAIL_TEXT	"],\"rcpts_dropped\":,\"outcome\":,\"reply\":," \
+			"\"policy\":{\"file\":,\"generation\":}}\n"
+#define NUMBER_MAX	20		/* digits of an unsigned long */
+
+/* json_str - a classified string as a JSON string, or null */
 
 static void
-raw(struct tp_buf *j, const char *s, size_t n)
+json_str(struct tp_buf *j, const struct tp_record_str *rs)
 {
-	tp_buf_add(j, s, n);
+	if (!rs->plain) {
+		tp_buf_add_json(j, rs->s);
+		return;
+	}
+	TP_BUF_LIT(j, "\"");
+	tp_buf_add(j, rs->s, rs->len);
+	TP_BUF_LIT(j, "\"");
 }
 
 /* word - "name":"word", for words this program chose */
 
 static void
-word(struct tp_buf *j, const char *name, const char *w)
+word(struct tp_buf *j, const char *key, size_t keylen, const char *w)
 {
-	raw(j, "\"", 1);
-	tp_buf_adds(j, name);
-	raw(j, "\":\"", 3);
+	tp_buf_add(j, key, keylen);
+	TP_BUF_LIT(j, "\"");
 	tp_buf_adds(j, w);
-	raw(j, "\",", 2);
+	TP_BUF_LIT(j, "\",");
+}
+
+/* field - "name":"escaped value", */
+
+static void
+field(struct tp_buf *j, const char *key, size_t keylen, const struct tp_record_str *rs)
+{
+	tp_buf_add(j, key, keylen);
+	json_str(j, rs);
+	TP_BUF_LIT(j, ",");
 }
 
 /* digits - v in exactly n decimal digits, zero-padded */
@@ -52,98 +75,7 @@ digits(struct tp_buf *j, long v, int n)
 
 	for (int i = n - 1; i >= 0; i--, v /= 10)
 		d[i] = (char)('0' + v % 10);
-	raw(j, d, (size_t)n);
-}
-
-/* utf8_len - length of a valid UTF-8 sequence at s, or 0 */
-
-static size_t
-utf8_len(const unsigned char *s, size_t avail)
-{
-	size_t	n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
-
-	if (n == 0 || n > avail || !tp_utf8_valid((const char *)s, n))
-		return (0);
-	return (n);
-}
-
-/* plain_run - how many bytes from s on need no escaping */
-
-static size_t
-plain_run(const unsigned char *s, size_t len)
-{
-	size_t	n = 0;
-
-	while (n < len && s[n] >= 0x20 && s[n] < 0x80 && s[n] != '"' && s[n] != '\\')
-		n++;
-	return (n);
-}
-
-/* str - a JSON string, escaped and capped; NULL is null */
-
-static void
-str(struct tp_buf *j, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *u = (const unsigned char *)s;
-	size_t	len;
-
-	if (s == NULL) {
-		raw(j, "null", 4);
-		return;
-	}
-	len = strnlen(s, STRING_MAX);
-	raw(j, "\"", 1);
-	for (size_t i = 0; i < len;) {
-		size_t	n = plain_run(u + i, len - i);
-		unsigned char c;
-		char	esc[6];
-
-		/* Copy what needs no escaping in one go: nearly every string. */
-		raw(j, s + i, n);
-		if ((i += n) >= len)
-			break;
-		c = u[i];
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			raw(j, esc, 2);
-		} else if (c == '\n') {
-			raw(j, "\\n", 2);
-		} else if (c >= 0x80 && (n = utf8_len(u + i, len - i)) > 0) {
-			raw(j, s + i, n);
-			i += n;
-			continue;
-		} else {
-			/* A control byte, or not UTF-8: the code point of its value. */
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			raw(j, esc, 6);
-		}
-		i++;
-	}
-	raw(j, "\"", 1);
-}
-
-/* key - "name": */
-
-static void
-key(struct tp_buf *j, const char *name)
-{
-	raw(j, "\"", 1);
-	raw(j, name, strlen(name));
-	raw(j, "\":", 2);
-}
-
-/* field - "name":"escaped value", */
-
-static void
-field(struct tp_buf *j, const char *name, const char *value)
-{
-	key(j, name);
-	str(j, value);
-	raw(j, ",", 1);
+	tp_buf_add(j, d, (size_t)n);
 }
 
 /* domain_of - canonical domain of an address, or NULL */
@@ -159,191 +91,201 @@ domain_of(const char *addr, struct tp_address *a)
 /* rule_ref - "FILE:LINE" of a rule */
 
 static void
-rule_ref(struct tp_buf *j, const struct tp_rule *r)
+rule_ref(struct tp_buf *j, const struct tp_record_text *t, const struct tp_rule *r)
 {
 	size_t	before = j->len;
+	struct tp_record_str tmp;
 
 	if (r == NULL) {
-		raw(j, "null", 4);
+		TP_BUF_LIT(j, "null");
 		return;
 	}
-	str(j, r->file);
+	json_str(j, tp_record_text_file(t, r->file, &tmp));
 	/* Put ":LINE" inside the closing quote. */
 	if (!j->full && j->len > before) {
 		j->len--;
-		raw(j, ":", 1);
+		TP_BUF_LIT(j, ":");
 		tp_buf_addu(j, r->line);
-		raw(j, "\"", 1);
+		TP_BUF_LIT(j, "\"");
 	}
 }
 
 /* tls_object - the "tls" member */
 
 static void
-tls_object(struct tp_buf *j, const struct tp_tls_state *tls)
+tls_object(struct tp_buf *j, const struct tp_record_text *t)
 {
+	const struct tp_tls_state *tls = t->rec->tls;
 	int	on = tls != NULL && tls->how != TP_TLS_HOW_NONE;
 
-	raw(j, "\"tls\":{", 7);
-	word(j, "how", tp_tls_how_name(on ? tls->how : TP_TLS_HOW_NONE));
-	field(j, "version", on ? tls->version : NULL);
-	field(j, "cipher", on ? tls->cipher : NULL);
-	raw(j, "\"bits\":", 7);
+	TP_BUF_LIT(j, "\"tls\":{");
+	word(j, KEY("how"), tp_tls_how_name(on ? tls->how : TP_TLS_HOW_NONE));
+	field(j, KEY("version"), &t->version);
+	field(j, KEY("cipher"), &t->cipher);
+	TP_BUF_LIT(j, "\"bits\":");
 	if (on && tls->bits >= 0)
 		tp_buf_addi(j, tls->bits);
 	else
-		raw(j, "null", 4);
-	raw(j, ",", 1);
-	word(j, "verify", tp_verify_name(on ? tls->verify : TP_VERIFY_NONE));
-	field(j, "verify_raw", on ? tls->verify_raw : NULL);
-	field(j, "subject", on ? tls->cert_subject : NULL);
-	key(j, "issuer");
-	str(j, on ? tls->cert_issuer : NULL);
-	raw(j, "},", 2);
+		TP_BUF_LIT(j, "null");
+	TP_BUF_LIT(j, ",");
+	word(j, KEY("verify"), tp_verify_name(on ? tls->verify : TP_VERIFY_NONE));
+	field(j, KEY("verify_raw"), &t->verify_raw);
+	field(j, KEY("subject"), &t->subject);
+	tp_buf_add(j, KEY("issuer"));
+	json_str(j, &t->issuer);
+	TP_BUF_LIT(j, "},");
 }
 
 /* rcpt_object - one recipient's decision */
 
 static void
-rcpt_object(struct tp_buf *j, const struct tp_record_rcpt *r)
+rcpt_object(struct tp_buf *j, const struct tp_record_text *t, size_t i)
 {
+	const struct tp_record_rcpt *r = &t->rec->rcpts[i];
+	struct tp_record_rcpt_text tmp;
+	const struct tp_record_rcpt_text *rt = tp_record_text_rcpt(t, i, &tmp);
 	struct tp_address a;
 
-	raw(j, "{", 1);
-	field(j, "addr", r->addr);
-	field(j, "domain", domain_of(r->addr, &a));
-	word(j, "level", r->error ? "none" : tp_level_name(r->level));
-	word(j, "result", r->error ? "error" : tp_result_name(r->result));
+	TP_BUF_LIT(j, "{");
+	field(j, KEY("addr"), &rt->addr);
+	tp_buf_add(j, KEY("domain"));
+	tp_buf_add_json(j, domain_of(r->addr, &a));
+	TP_BUF_LIT(j, ",");
+	word(j, KEY("level"), r->error ? "none" : tp_level_name(r->level));
+	word(j, KEY("result"), r->error ? "error" : tp_result_name(r->result));
 	if (!r->error && r->result == TP_RESULT_FAIL)
-		word(j, "action", tp_action_name(r->action));
+		word(j, KEY("action"), tp_action_name(r->action));
 	else
-		raw(j, "\"action\":null,", 14);
-	raw(j, "\"testing\":", 10);
+		TP_BUF_LIT(j, "\"action\":null,");
+	TP_BUF_LIT(j, "\"testing\":");
 	tp_buf_adds(j, r->testing ? "true" : "false");
-	raw(j, ",\"refused\":", 11);
+	TP_BUF_LIT(j, ",\"refused\":");
 	tp_buf_adds(j, r->refused ? "true" : "false");
-	raw(j, ",\"rules\":[", 10);
-	for (size_t i = 0; i < r->nrules; i++) {
-		if (i)
-			raw(j, ",", 1);
-		rule_ref(j, r->rules[i]);
+	TP_BUF_LIT(j, ",\"rules\":[");
+	for (size_t k = 0; k < r->nrules; k++) {
+		if (k)
+			TP_BUF_LIT(j, ",");
+		rule_ref(j, t, r->rules[k]);
 	}
-	raw(j, "],\"decided_by\":", 15);
-	rule_ref(j, r->decider);
-	raw(j, ",", 1);
-	field(j, "reason", r->reason);
-	key(j, "reply");
-	str(j, r->reply);
-	raw(j, "}", 1);
+	TP_BUF_LIT(j, "],\"decided_by\":");
+	rule_ref(j, t, r->decider);
+	TP_BUF_LIT(j, ",");
+	field(j, KEY("reason"), &rt->reason);
+	tp_buf_add(j, KEY("reply"));
+	json_str(j, &rt->reply);
+	TP_BUF_LIT(j, "}");
 }
 
 /* head - everything before the recipients */
 
 static void
-head(struct tp_buf *j, const struct tp_record *rec, const struct timespec *when)
+head(struct tp_buf *j, const struct tp_record_text *t, const struct timespec *when)
 {
 	struct tm tm;
 	struct tp_address a;
 
 	gmtime_r(&when->tv_sec, &tm);
-	raw(j, "{\"v\":1,\"time\":\"", 15);
+	TP_BUF_LIT(j, "{\"v\":1,\"time\":\"");
 	digits(j, tm.tm_year + 1900L, 4);
-	raw(j, "-", 1);
+	TP_BUF_LIT(j, "-");
 	digits(j, tm.tm_mon + 1, 2);
-	raw(j, "-", 1);
+	TP_BUF_LIT(j, "-");
 	digits(j, tm.tm_mday, 2);
-	raw(j, "T", 1);
+	TP_BUF_LIT(j, "T");
 	digits(j, tm.tm_hour, 2);
-	raw(j, ":", 1);
+	TP_BUF_LIT(j, ":");
 	digits(j, tm.tm_min, 2);
-	raw(j, ":", 1);
+	TP_BUF_LIT(j, ":");
 	digits(j, tm.tm_sec, 2);
-	raw(j, ".", 1);
+	TP_BUF_LIT(j, ".");
 	digits(j, when->tv_nsec / 1000000, 3);
-	raw(j, "Z\",", 3);
-	field(j, "host", rec->hostname);
-	field(j, "session", rec->session_id);
-	field(j, "queue_id", rec->queue_id);
-	raw(j, "\"client\":{", 10);
-	field(j, "addr", rec->client_addr);
-	field(j, "name", rec->client_name);
-	key(j, "helo");
-	str(j, rec->helo);
-	raw(j, "},\"listener\":{", 14);
-	field(j, "name", rec->daemon_name);
-	key(j, "port");
-	str(j, rec->daemon_port);
-	raw(j, "},", 2);
-	tls_object(j, rec->tls);
-	field(j, "sender", rec->sender);
-	field(j, "sender_domain", domain_of(rec->sender, &a));
-	field(j, "auth", rec->auth);
+	TP_BUF_LIT(j, "Z\",");
+	field(j, KEY("host"), &t->hostname);
+	field(j, KEY("session"), &t->session_id);
+	field(j, KEY("queue_id"), &t->queue_id);
+	TP_BUF_LIT(j, "\"client\":{");
+	field(j, KEY("addr"), &t->client_addr);
+	field(j, KEY("name"), &t->client_name);
+	tp_buf_add(j, KEY("helo"));
+	json_str(j, &t->helo);
+	TP_BUF_LIT(j, "},\"listener\":{");
+	field(j, KEY("name"), &t->daemon_name);
+	tp_buf_add(j, KEY("port"));
+	json_str(j, &t->daemon_port);
+	TP_BUF_LIT(j, "},");
+	tls_object(j, t);
+	field(j, KEY("sender"), &t->sender);
+	tp_buf_add(j, KEY("sender_domain"));
+	tp_buf_add_json(j, domain_of(t->rec->sender, &a));
+	TP_BUF_LIT(j, ",");
+	field(j, KEY("auth"), &t->auth);
 }
 
 /* tail - everything after the recipients */
 
 static void
-tail(struct tp_buf *j, const struct tp_record *rec, size_t dropped)
+tail(struct tp_buf *j, const struct tp_record_text *t, size_t dropped)
 {
-	raw(j, "],\"rcpts_dropped\":", 18);
+	TP_BUF_LIT(j, "],\"rcpts_dropped\":");
 	tp_buf_addu(j, dropped);
-	raw(j, ",", 1);
-	field(j, "outcome", rec->outcome);
-	field(j, "reply", rec->reply);
-	raw(j, "\"policy\":{", 10);
-	field(j, "file", rec->policy_file);
-	raw(j, "\"generation\":", 13);
-	tp_buf_addu(j, rec->policy_generation);
-	raw(j, "}}\n", 3);
+	TP_BUF_LIT(j, ",");
+	field(j, KEY("outcome"), &t->outcome);
+	field(j, KEY("reply"), &t->reply);
+	TP_BUF_LIT(j, "\"policy\":{");
+	field(j, KEY("file"), &t->policy_file);
+	TP_BUF_LIT(j, "\"generation\":");
+	tp_buf_addu(j, t->rec->policy_generation);
+	TP_BUF_LIT(j, "}}\n");
 }
 
-/* escaped_max - the most bytes str() can make of s */
+/* escaped_max - the most bytes json_str() can make of a string */
 
 static size_t
-escaped_max(const char *s)
+escaped_max(const struct tp_record_str *rs)
 {
 	/* "null", or quotes around bytes of at most 6 ("\u00XX") each. */
-	return (s == NULL ? 4 : 2 + 6 * strnlen(s, STRING_MAX));
+	if (rs->s == NULL)
+		return (4);
+	return (2 + (rs->plain ? rs->len : 6 * strnlen(rs->s, TP_JSON_INPUT_MAX)));
 }
 
 /* tail_max - an upper bound on the length of tail(), terminator included */
 
 static size_t
-tail_max(const struct tp_record *rec)
+tail_max(const struct tp_record_text *t)
 {
-	/* Keys, punctuation, two numbers and the terminator: 114 bytes. */
-	return (128 + escaped_max(rec->outcome) + escaped_max(rec->reply)
-		+ escaped_max(rec->policy_file));
+	return (sizeof(TAIL_TEXT) + 2 * NUMBER_MAX + escaped_max(&t->outcome)
+		+ escaped_max(&t->reply) + escaped_max(&t->policy_file));
 }
 
 /* tp_audit_format - the record as one line of JSON; 0 if it cannot fit */
 
 size_t
-tp_audit_format(const struct tp_record *rec, const struct timespec *when,
+tp_audit_format(const struct tp_record_text *t, const struct timespec *when,
 		char *buf, size_t size)
 {
 	struct tp_buf j = TP_BUF(buf, size);
-	size_t	reserve = tail_max(rec);
+	size_t	reserve = tail_max(t);
 	size_t	dropped = 0;
 
-	head(&j, rec, when);
-	raw(&j, "\"rcpts\":[", 9);
+	head(&j, t, when);
+	TP_BUF_LIT(&j, "\"rcpts\":[");
 	/* The recipients' buffer below must start inside its own size. */
 	if (j.full || size < reserve || j.len + 1 >= size - reserve)
 		return (0);
-	for (size_t i = 0; i < rec->nrcpts; i++) {
+	for (size_t i = 0; i < t->rec->nrcpts; i++) {
 		struct tp_buf r = {buf, size - reserve, j.len, false};
 
 		if (i)
-			raw(&r, ",", 1);
-		rcpt_object(&r, &rec->rcpts[i]);
+			TP_BUF_LIT(&r, ",");
+		rcpt_object(&r, t, i);
 		if (r.full) {
-			dropped = rec->nrcpts - i;
+			dropped = t->rec->nrcpts - i;
 			break;
 		}
 		j.len = r.len;
 	}
-	tail(&j, rec, dropped);
+	tail(&j, t, dropped);
 	if (j.full)
 		return (0);
 	buf[j.len] = 0;

@@ -9,7 +9,7 @@
  * SYNOPSIS
  *	#include "reporter/tp_audit.h"
  *
- *	size_t	tp_audit_format(const struct tp_record *rec,
+ *	size_t	tp_audit_format(const struct tp_record_text *t,
  *				const struct timespec *when,
  *				char *buf, size_t size);
  *
@@ -23,13 +23,14 @@
  *	void	tp_audit_flush(struct tp_audit *log);
  *	void	tp_audit_close(struct tp_audit *log);
  * DESCRIPTION
- *	tp_audit_format() writes one record (schema version 1, see the
- *	README) as one line of JSON ending in a newline, and returns its
+ *	tp_audit_format() writes one record, prepared with
+ *	tp_record_prepare() (schema version 1, see the README) as one line
+ *	of JSON ending in a newline, and returns its
  *	length; at most size - 1 bytes (records are capped: recipients
  *	that do not fit are left out and counted in "rcpts_dropped").
- *	Every string is JSON-escaped and capped; bytes that are not UTF-8
- *	become \u00XX, so the line is valid JSON and valid UTF-8 whatever
- *	the client sent.
+ *	Every string is JSON-escaped (TP_ESCAPE_JSON) and capped; bytes
+ *	that are not UTF-8 become \u00XX, so the line is valid JSON and
+ *	valid UTF-8 whatever the client sent.
  *
  *	The writer never blocks mail: tp_audit_submit() copies the line
  *	into a bounded in-memory queue and returns; a thread of the log's
@@ -61,7 +62,7 @@ struct tp_audit_counts {
 
 struct tp_audit;
 
-extern size_t tp_audit_format(const struct tp_record *, const struct timespec *,
+extern size_t tp_audit_format(const struct tp_record_text *, const struct timespec *,
 			      char *, size_t);
 extern struct tp_audit *tp_audit_open(const char *, size_t, void (*) (const char *));
 extern int tp_audit_submit(struct tp_audit *, const char *, size_t);

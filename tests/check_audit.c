@@ -30,6 +30,17 @@ static const struct tp_tls_state tls = {
 };
 static const struct timespec when = {1795000000, 123456789};
 
+/* format - a record prepared and formatted as JSON */
+
+static size_t
+format(const struct tp_record *rec, const struct timespec *at, char *buf, size_t size)
+{
+	struct tp_record_text t;
+
+	tp_record_prepare(rec, &t);
+	return (tp_audit_format(&t, at, buf, size));
+}
+
 /* parse - one record back; fails the test unless it is one line of JSON */
 
 static json_object *
@@ -82,7 +93,7 @@ START_TEST(test_record_fields)
 		"mx.example.org", "accepted", &r, 1, NULL,
 	};
 	char	buf[8192];
-	size_t	len = tp_audit_format(&rec, &when, buf, sizeof(buf));
+	size_t	len = format(&rec, &when, buf, sizeof(buf));
 	json_object *obj = parse(buf, len);
 	json_object *rc0 = json_object_array_get_idx(get(obj, "rcpts"), 0);
 
@@ -127,12 +138,89 @@ START_TEST(test_hostile_strings)
 		"p", 1, "h", "no-message", NULL, 0, NULL,
 	};
 	char	buf[8192];
-	size_t	len = tp_audit_format(&rec, &when, buf, sizeof(buf));
+	size_t	len = format(&rec, &when, buf, sizeof(buf));
 	json_object *obj = parse(buf, len);
 
 	ck_assert_str_eq(get_str(obj, "client.helo"), hostile[_i].want);
 	ck_assert_int_eq(json_object_get_int(get(obj, "v")), 1);
 	json_object_put(obj);
+}
+END_TEST
+
+/* What the line holds for a hostile HELO: the README's escapes, nothing raw. */
+static const struct {
+	const char *helo;
+	const char *want;		/* in the line, as written */
+	const char *want_read;		/* read back; NULL: the HELO */
+} hostile_raw[] = {
+	{"del\x7f", "\"helo\":\"del\\u007f\"", NULL},
+	{"c1\xc2\x80\xc2\x85\xc2\x9f", "\"helo\":\"c1\\u0080\\u0085\\u009f\"", NULL},
+	{"ls\xe2\x80\xa8ps\xe2\x80\xa9", "\"helo\":\"ls\\u2028ps\\u2029\"", NULL},
+	{"nbsp\xc2\xa0", "\"helo\":\"nbsp\xc2\xa0\"", NULL},
+	{"lf\n", "\"helo\":\"lf\\u000a\"", NULL},
+	{"bad\xc2", "\"helo\":\"bad\\u00c2\"", "bad\xc3\x82"},
+};
+
+START_TEST(test_hostile_raw)
+{
+	struct tp_record rec = {
+		"S", "Q", "192.0.2.1", NULL, hostile_raw[_i].helo, NULL, NULL, NULL, "<>", NULL,
+		"p", 1, "h", "no-message", NULL, 0, NULL,
+	};
+	char	buf[8192];
+	size_t	len = format(&rec, &when, buf, sizeof(buf));
+	json_object *obj = parse(buf, len);
+
+	ck_assert_msg(strstr(buf, hostile_raw[_i].want) != NULL, "got %s, want %s in it",
+		      buf, hostile_raw[_i].want);
+	ck_assert_str_eq(get_str(obj, "client.helo"), hostile_raw[_i].want_read
+			 ? hostile_raw[_i].want_read : hostile_raw[_i].helo);
+	json_object_put(obj);
+}
+END_TEST
+
+/* raw_control - the first raw control, DEL, C1 or separator in s, or NULL */
+
+static const char *
+raw_control(const char *s)
+{
+	for (const unsigned char *u = (const unsigned char *)s; *u != 0; u++)
+		if (*u < 0x20 || *u == 0x7f || (u[0] == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f)
+		    || (u[0] == 0xe2 && u[1] == 0x80 && (u[2] == 0xa8 || u[2] == 0xa9)))
+			return ((const char *)u);
+	return (NULL);
+}
+
+/* Every byte at the start, middle and end of every network string. */
+START_TEST(test_every_byte_every_position)
+{
+	struct tp_record_rcpt r = {
+		NULL, {&rule}, 1, &rule, TP_LEVEL_REQUIRE, TP_RESULT_FAIL,
+		TP_ACTION_REJECT, false, true, false, NULL, NULL,
+	};
+	struct tp_record rec = {
+		"S", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, &tls,
+		"p", 1, "h", "rejected", &r, 1, NULL,
+	};
+
+	for (unsigned c = 1; c < 256; c++) {
+		for (int pos = 0; pos < 3; pos++) {
+			char	s[4] = "xx", buf[8192];
+			size_t	len;
+			json_object *obj;
+
+			s[pos] = (char)c;	/* pos 2: at the end */
+			rec.queue_id = rec.client_addr = rec.client_name = rec.helo = s;
+			rec.daemon_name = rec.daemon_port = rec.auth = rec.sender = s;
+			r.addr = r.reason = r.reply = s;
+			len = format(&rec, &when, buf, sizeof(buf));
+			buf[len > 0 ? len - 1 : 0] = 0;
+			obj = json_tokener_parse(buf);
+			if (len == 0 || obj == NULL || raw_control(buf) != NULL)
+				ck_abort_msg("byte 0x%02x at %d: raw or not JSON: %s", c, pos, buf);
+			json_object_put(obj);
+		}
+	}
 }
 END_TEST
 
@@ -147,7 +235,7 @@ START_TEST(test_long_strings_capped)
 	json_object *obj;
 
 	memset(big, '"', sizeof(big) - 1);	/* worst case: every byte escaped */
-	len = tp_audit_format(&rec, &when, buf, sizeof(buf));
+	len = format(&rec, &when, buf, sizeof(buf));
 	obj = parse(buf, len);
 	ck_assert_uint_eq(strlen(get_str(obj, "client.helo")), 1024);
 	json_object_put(obj);
@@ -170,7 +258,7 @@ START_TEST(test_many_rcpts_dropped)
 	for (int i = 0; i < 1000; i++)
 		r[i] = (struct tp_record_rcpt) {addr, {&rule}, 1, &rule, TP_LEVEL_REQUIRE,
 		TP_RESULT_PASS, 0, false, false, false, "TLS requirements met", NULL};
-	len = tp_audit_format(&rec, &when, buf, sizeof(buf));
+	len = format(&rec, &when, buf, sizeof(buf));
 	ck_assert_uint_lt(len, sizeof(buf));
 	obj = parse(buf, len);
 	ck_assert_int_gt(json_object_get_int(get(obj, "rcpts_dropped")), 0);
@@ -210,7 +298,7 @@ START_TEST(test_head_near_the_end)
 		memset(helo, 'h', n);
 		helo[n] = 0;
 		memset(area, 0xa5, sizeof(area));
-		len = tp_audit_format(&rec, &when, area, SIZE);
+		len = format(&rec, &when, area, SIZE);
 		for (size_t i = SIZE; i < sizeof(area); i++)
 			ck_assert_msg((unsigned char)area[i] == 0xa5,
 				      "HELO of %zu bytes: written past the buffer", n);
@@ -239,7 +327,7 @@ START_TEST(test_long_tail_kept)
 	json_object *obj;
 
 	memset(big, 2, sizeof(big) - 1);
-	len = tp_audit_format(&rec, &when, buf, sizeof(buf));
+	len = format(&rec, &when, buf, sizeof(buf));
 	obj = parse(buf, len);
 	ck_assert_uint_eq(strlen(get_str(obj, "reply")), 1024);
 	ck_assert_uint_eq(strlen(get_str(obj, "policy.file")), 1024);
@@ -361,6 +449,8 @@ audit_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_record_fields);
 	tcase_add_loop_test(tc, test_hostile_strings, 0, sizeof(hostile) / sizeof(hostile[0]));
+	tcase_add_loop_test(tc, test_hostile_raw, 0, sizeof(hostile_raw) / sizeof(hostile_raw[0]));
+	tcase_add_test(tc, test_every_byte_every_position);
 	tcase_add_test(tc, test_long_strings_capped);
 	tcase_add_test(tc, test_many_rcpts_dropped);
 	tcase_add_test(tc, test_head_near_the_end);

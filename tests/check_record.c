@@ -5,6 +5,7 @@
  *	unit tests: the decision record as a syslog line and a header
  */
 
+#include <stdio.h>
 #include <string.h>
 
 #include "check_suites.h"
@@ -32,6 +33,17 @@ count(const char *s, char c)
 	return (n);
 }
 
+/* syslog_line - recipient i's line of a record, prepared */
+
+static size_t
+syslog_line(const struct tp_record *rec, size_t i, char *buf, size_t size)
+{
+	struct tp_record_text t;
+
+	tp_record_prepare(rec, &t);
+	return (tp_record_syslog(&t, i, buf, size));
+}
+
 START_TEST(test_syslog_line)
 {
 	struct tp_record_rcpt r = {
@@ -45,7 +57,7 @@ START_TEST(test_syslog_line)
 	};
 	char	line[4096];
 
-	tp_record_syslog(&rec, 0, line, sizeof(line));
+	syslog_line(&rec, 0, line, sizeof(line));
 	ck_assert_ptr_null(strpbrk(line, "\r\n"));
 	ck_assert_ptr_nonnull(strstr(line, "session=5F00AA000001 queue_id=\"NOQUEUE\" "));
 	ck_assert_ptr_nonnull(strstr(line, " helo=\"evil\\x0d\\x0asession=forged x=\\\"y\\\"\" "));
@@ -72,10 +84,55 @@ START_TEST(test_syslog_line_hostile_sizes)
 	size_t	len;
 
 	memset(big, '\n', sizeof(big) - 1);
-	len = tp_record_syslog(&rec, 0, line, sizeof(line));
+	len = syslog_line(&rec, 0, line, sizeof(line));
 	ck_assert_uint_lt(len, sizeof(line));
 	ck_assert_uint_eq(strlen(line), len);
 	ck_assert_ptr_null(strchr(line, '\n'));
+}
+END_TEST
+
+/*
+ * One prepared record, many lines: every recipient's line has the
+ * shared head once and its own strings, escaped or not, whether it is
+ * among the recipients classified up front or after them.
+ */
+START_TEST(test_syslog_many_rcpts)
+{
+	enum { N = TP_RECORD_TEXT_RCPTS + 4 };
+	static struct tp_record_rcpt r[N];
+	static char addr[N][32], want[N][64];
+	static const struct tp_rule other = {
+		"sender:x.example", "/etc/tlspolicy/other \"file\"", 9, TP_KIND_SENDER,
+		TP_LEVEL_REQUIRE, TP_ACTION_REJECT, 0, 0, 0, 0, NULL, NULL, NULL,
+	};
+	struct tp_record rec = {
+		"SID", "Q1", "192.0.2.1", NULL, "helo 100%", "mx", "25", NULL, "<s@x>", &tls,
+		"/etc/tlspolicy/policy.conf", 1, "mx.example.org", "accepted", r, N, NULL,
+	};
+	static const char head[] = "session=SID queue_id=\"Q1\" client=\"192.0.2.1\" ";
+	struct tp_record_text t;
+	char	line[4096];
+
+	for (size_t i = 0; i < N; i++) {
+		bool	evil = i % 5 == 3;
+
+		snprintf(addr[i], sizeof(addr[i]), "<u%zu@x%s>", i, evil ? "\r\n" : "");
+		snprintf(want[i], sizeof(want[i]), " rcpt=\"<u%zu@x%s>\" ", i, evil ? "\\x0d\\x0a" : "");
+		r[i] = (struct tp_record_rcpt) {addr[i], {&rule, &other}, 2, &other, TP_LEVEL_REQUIRE,
+		TP_RESULT_PASS, 0, false, false, false, evil ? "met\n" : "met", NULL};
+	}
+	tp_record_prepare(&rec, &t);
+	for (size_t i = 0; i < N; i++) {
+		tp_record_syslog(&t, i, line, sizeof(line));
+		ck_assert_msg(strstr(line, want[i]) != NULL, "line %zu: got %s, want %s in it", i, line, want[i]);
+		ck_assert_msg(strncmp(line, head, sizeof(head) - 1) == 0, "line %zu: got %s", i, line);
+		ck_assert_ptr_nonnull(strstr(line, " helo=\"helo 100%\" "));
+		ck_assert_ptr_nonnull(strstr(line, " subject=\"mx\\x0d\\x0aX-Evil: 1\" "));
+		ck_assert_ptr_nonnull(strstr(line, " rules=\"/etc/tlspolicy/policy.conf:5,"
+					     "/etc/tlspolicy/other \\\"file\\\":9\""));
+		ck_assert_ptr_nonnull(strstr(line, i % 5 == 3 ? " reason=\"met\\x0a\" " : " reason=\"met\" "));
+		ck_assert_ptr_null(strpbrk(line, "\r\n"));
+	}
 }
 END_TEST
 
@@ -111,6 +168,7 @@ record_suite(void)
 
 	tcase_add_test(tc, test_syslog_line);
 	tcase_add_test(tc, test_syslog_line_hostile_sizes);
+	tcase_add_test(tc, test_syslog_many_rcpts);
 	tcase_add_test(tc, test_header);
 	suite_add_tcase(s, tc);
 	return (s);

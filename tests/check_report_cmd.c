@@ -1013,10 +1013,12 @@ START_TEST(test_writer_roundtrip)
 	struct tp_report *rep = new_report(NULL, NULL, 0);
 	const struct tp_report_stats *s;
 	static char line[70000];
+	struct tp_record_text text;
 	size_t	len;
 
 	memset(junk, 0xff, sizeof(junk) - 1);	/* 1024 bytes kept, each \u00ff */
-	len = tp_audit_format(&rec, &when, line, sizeof(line));
+	tp_record_prepare(&rec, &text);
+	len = tp_audit_format(&text, &when, line, sizeof(line));
 	ck_assert_uint_gt(len, 0);
 	ck_assert_int_eq(feed(rep, line, len - 1), 1);
 	s = tp_report_find(rep, TP_REPORT_RCPT, "example.org");

@@ -8,6 +8,7 @@
  */
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,18 +67,39 @@ tp_buf_addf(struct tp_buf *b, const char *fmt,...)
 	}
 }
 
-/* tp_buf_add_escaped - append untrusted text, escaped and capped */
+/* add_escaped - append s escaped for kind, at most cap - 1 bytes of it */
 
-void
-tp_buf_add_escaped(struct tp_buf *b, const char *s, size_t cap)
+static void
+add_escaped(struct tp_buf *b, enum tp_escape_kind kind, const char *s, size_t cap)
 {
 	size_t	room = b->size - b->len;
+	bool	cut;
 
-	if (s == NULL)
-		return;
 	/* Escape straight into the array: no copy of the common case. */
-	tp_escape(s, b->buf + b->len, cap < room ? cap : room);
-	b->len += strlen(b->buf + b->len);
-	if (cap >= room && b->len == b->size - 1)
+	b->len += tp_escape(kind, s, b->buf + b->len, cap < room ? cap : room, &cut);
+	if (cut && cap >= room)
 		b->full = true;
+}
+
+/* tp_buf_add_log - append untrusted text as a log value, escaped and capped */
+
+void
+tp_buf_add_log(struct tp_buf *b, const char *s)
+{
+	if (s != NULL)
+		add_escaped(b, TP_ESCAPE_LOG, s, TP_FIELD_MAX);
+}
+
+/* tp_buf_add_json - append untrusted text as a JSON string, or null */
+
+void
+tp_buf_add_json(struct tp_buf *b, const char *s)
+{
+	if (s == NULL) {
+		tp_buf_add(b, "null", 4);
+		return;
+	}
+	tp_buf_add(b, "\"", 1);
+	add_escaped(b, TP_ESCAPE_JSON, s, SIZE_MAX);
+	tp_buf_add(b, "\"", 1);
 }

@@ -2,77 +2,261 @@
  * NAME
  *	escape 3
  * SUMMARY
- *	make untrusted text safe for one log field or header value
+ *	make untrusted text safe for one output: log, JSON, reply, terminal
  * DESCRIPTION
- *	See tp_escape.h. A client controls its HELO name, its addresses
- *	and its certificate names: none of them may start a new log line
- *	or a new field.
+ *	See tp_escape.h. One table and one function classify text; each
+ *	kind of output is a row of actions, one per class, and one engine
+ *	writes every kind, so the kinds differ only where their row says.
  */
 
+#include <stdint.h>
 #include <string.h>
 
 #include "util/tp_escape.h"
 
-/* escape_one - the escaped form of one byte into enc; its length */
+/* What a byte, or the character it starts, is. */
+enum class {
+	CL_PLAIN,			/* printable ASCII but % " \ */
+	CL_PERCENT,			/* % */
+	CL_QUOTE,			/* " */
+	CL_BACKSLASH,			/* \ */
+	CL_CONTROL,			/* 0x00-0x1f, DEL */
+	CL_HIGH,			/* 0x80-0xff: classify() decodes it */
+	CL_TEXT,			/* a valid UTF-8 character, none below */
+	CL_C1,				/* U+0080-U+009F */
+	CL_SEPARATOR,			/* U+2028, U+2029 */
+	CL_INVALID,			/* a byte that does not start UTF-8 */
+	CL_COUNT,
+};
+
+#define P	CL_PLAIN
+#define C	CL_CONTROL
+#define H	CL_HIGH
+#define ROW(x)	x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
+
+static const unsigned char byte_class[256] = {
+	ROW(C), ROW(C),
+	P, P, CL_QUOTE, P, P, CL_PERCENT, P, P, P, P, P, P, P, P, P, P,
+	ROW(P), ROW(P),
+	P, P, P, P, P, P, P, P, P, P, P, P, CL_BACKSLASH, P, P, P,
+	ROW(P),
+	P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, C,
+	ROW(H), ROW(H), ROW(H), ROW(H), ROW(H), ROW(H), ROW(H), ROW(H),
+};
+
+#undef P
+#undef C
+#undef H
+#undef ROW
+
+/* How a kind writes a class. */
+enum action {
+	KEEP,				/* the bytes as they are */
+	DECODE,				/* CL_HIGH only: classify first */
+	BACKSLASH,			/* \ and the byte */
+	HEX,				/* \xHH for each byte */
+	UNICODE,			/* \u and four hex digits of the code point */
+	QUESTION,			/* ? for each byte */
+};
+
+static const struct kind {
+	unsigned char how[CL_COUNT];
+	size_t	inmax;			/* bytes of input read */
+}	kinds[] = {
+	[TP_ESCAPE_LOG] = {{KEEP, KEEP, BACKSLASH, BACKSLASH, HEX, DECODE,
+	HEX, HEX, HEX, HEX}, SIZE_MAX},
+	[TP_ESCAPE_JSON] = {{KEEP, KEEP, BACKSLASH, BACKSLASH, UNICODE, DECODE,
+	KEEP, UNICODE, UNICODE, UNICODE}, TP_JSON_INPUT_MAX},
+	[TP_ESCAPE_REPLY] = {{KEEP, QUESTION, KEEP, KEEP, QUESTION, DECODE,
+	QUESTION, QUESTION, QUESTION, QUESTION}, SIZE_MAX},
+	[TP_ESCAPE_TERM] = {{KEEP, KEEP, KEEP, BACKSLASH, HEX, DECODE,
+	KEEP, UNICODE, UNICODE, HEX}, SIZE_MAX},
+};
+
+#define ENC_MAX	16			/* the longest escape: 4 bytes of \xHH */
+
+/* utf8_char - length of the strictly valid UTF-8 character at s, or 0 */
 
 static size_t
-escape_one(unsigned char c, char *enc)
+utf8_char(const unsigned char *s, size_t avail, uint32_t *cp)
 {
-	static const char hex[] = "0123456789abcdef";
+	size_t	n;
+	uint32_t v, min;
 
-	if (c == '"' || c == '\\') {
-		enc[0] = '\\';
-		enc[1] = (char)c;
-		return (2);
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2, v = s[0] & 0x1f, min = 0x80;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3, v = s[0] & 0x0f, min = 0x800;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4, v = s[0] & 0x07, min = 0x10000;
+	} else {
+		return (0);
 	}
-	if (c < 0x20 || c >= 0x7f) {
-		enc[0] = '\\';
-		enc[1] = 'x';
-		enc[2] = hex[c >> 4];
-		enc[3] = hex[c & 15];
-		return (4);
+	if (n > avail)
+		return (0);
+	/* In order: the terminator is no continuation byte, so we stop at it. */
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return (0);
+		v = v << 6 | (s[i] & 0x3f);
 	}
-	enc[0] = (char)c;
-	return (1);
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return (0);
+	*cp = v;
+	return (n);
 }
 
-/* tp_escape - printable ASCII, quotes and backslashes escaped, capped */
+/* classify - the class of the character at s; its bytes and code point */
 
-const char *
-tp_escape(const char *in, char *out, size_t size)
+static enum class
+classify(const unsigned char *s, size_t avail, size_t *n, uint32_t *cp)
 {
-	char	enc[4];
-	size_t	total = 0;
-	size_t	room;
-	size_t	o = 0;
+	enum class c = (enum class)byte_class[s[0]];
 
-	if (size == 0)
-		return (out);
-	for (const char *p = in; p != NULL && *p != 0; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		total += c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? 1 : escape_one(c, enc);
+	*n = 1;
+	*cp = s[0];
+	if (c != CL_HIGH)
+		return (c);
+	if ((*n = utf8_char(s, avail, cp)) == 0) {
+		*n = 1;
+		return (CL_INVALID);
 	}
-	/* Nearly every value needs no escaping and fits: one copy. */
-	if (in != NULL && total <= size - 1 && total == strlen(in)) {
-		memcpy(out, in, total + 1);
-		return (out);
-	}
-	/* What does not fit whole is cut between escapes and marked "...". */
-	room = total <= size - 1 ? size - 1 : size - 1 >= 3 ? size - 4 : 0;
-	for (; in != NULL && *in != 0; in++) {
-		size_t	n = escape_one((unsigned char)*in, enc);
+	if (*cp < 0xa0)
+		return (CL_C1);
+	if (*cp == 0x2028 || *cp == 0x2029)
+		return (CL_SEPARATOR);
+	return (CL_TEXT);
+}
 
-		if (o + n > room)
+/* encode - the character at s as kind k writes it; its length */
+
+static size_t
+encode(const struct kind *k, const unsigned char *s, size_t avail,
+       char *enc, size_t *used)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint32_t cp;
+	enum class c = classify(s, avail, used, &cp);
+
+	switch (k->how[c]) {
+	case BACKSLASH:
+		enc[0] = '\\';
+		enc[1] = (char)s[0];
+		return (2);
+	case HEX:
+		for (size_t i = 0; i < *used; i++) {
+			memcpy(enc + 4 * i, "\\x", 2);
+			enc[4 * i + 2] = hex[s[i] >> 4];
+			enc[4 * i + 3] = hex[s[i] & 15];
+		}
+		return (4 * *used);
+	case UNICODE:
+		memcpy(enc, "\\u", 2);
+		for (int i = 0; i < 4; i++)
+			enc[2 + i] = hex[cp >> (12 - 4 * i) & 15];
+		return (6);
+	case QUESTION:
+		memset(enc, '?', *used);
+		return (*used);
+	default:			/* KEEP */
+		memcpy(enc, s, *used);
+		return (*used);
+	}
+}
+
+/* cut_at - end out at its last boundary before the mark, with "..." */
+
+static size_t
+cut_at(char *out, size_t mark, size_t limit, bool *cut)
+{
+	if (limit >= 3) {
+		memcpy(out + mark, "...", 3);
+		mark += 3;
+	}
+	out[mark] = 0;
+	*cut = true;
+	return (mark);
+}
+
+/* tp_escape - in escaped for one kind of output, capped */
+
+size_t
+tp_escape(enum tp_escape_kind kind, const char *in, char *out, size_t size,
+	  bool *cut)
+{
+	const struct kind *k = &kinds[kind];
+	const unsigned char *s = (const unsigned char *)(in ? in : "");
+	size_t	limit = size - 1;
+	size_t	mark = limit >= 3 ? limit - 3 : 0;	/* room left for "..." */
+	size_t	keep = 0;		/* last boundary at or before mark */
+	size_t	i = 0, o = 0;
+
+	for (;;) {
+		size_t	run = 0, n, used;
+		char	enc[ENC_MAX];
+
+		/* Copy what needs no escaping in one go: nearly every string. */
+		while (i + run < k->inmax && k->how[byte_class[s[i + run]]] == KEEP)
+			run++;
+		if (o + run > limit) {
+			if (o < mark)
+				memcpy(out + o, s + i, mark - o);
+			return (cut_at(out, o <= mark ? mark : keep, limit, cut));
+		}
+		memcpy(out + o, s + i, run);
+		if (o + run <= mark)
+			keep = o + run;
+		else if (o <= mark)
+			keep = mark;
+		o += run;
+		i += run;
+		if (i >= k->inmax || s[i] == 0)
 			break;
+		n = encode(k, s + i, k->inmax - i, enc, &used);
+		if (o + n > limit)
+			return (cut_at(out, keep, limit, cut));
 		memcpy(out + o, enc, n);
 		o += n;
-	}
-	if (total > size - 1 && size - 1 >= 3) {
-		memcpy(out + o, "...", 3);
-		o += 3;
+		i += used;
+		if (o <= mark)
+			keep = o;
 	}
 	out[o] = 0;
+	*cut = false;
+	return (o);
+}
+
+/* tp_escape_span - leading bytes that no kind of output escapes */
+
+size_t
+tp_escape_span(const char *in, size_t max)
+{
+	size_t	n = 0;
+
+	while (n < max && byte_class[(unsigned char)in[n]] == CL_PLAIN)
+		n++;
+	return (n);
+}
+
+/* tp_escape_reply - network text for an SMTP reply; returns out */
+
+const char *
+tp_escape_reply(const char *in, char *out, size_t size)
+{
+	bool	cut;
+
+	tp_escape(TP_ESCAPE_REPLY, in ? in : "none", out, size, &cut);
+	return (out);
+}
+
+/* tp_escape_term - text for a terminal; returns out */
+
+const char *
+tp_escape_term(const char *in, char *out, size_t size)
+{
+	bool	cut;
+
+	tp_escape(TP_ESCAPE_TERM, in, out, size, &cut);
 	return (out);
 }
 
