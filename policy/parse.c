@@ -442,6 +442,11 @@ set_reply(struct where *w, struct tp_policy *p, const char *v, struct tp_rule *r
 		ERR(w, "reply: expected 1 to %d characters of printable ASCII", REPLY_MAX);
 		return (-1);
 	}
+	/* libmilter reads reply text as a format: refuse, never rewrite. */
+	if (strchr(v, '%') != NULL) {
+		ERR(w, "reply: \"%%\" is not allowed (the milter library reads it as a format)");
+		return (-1);
+	}
 	if ((r->reply = tp_policy_strdup(p, v, strlen(v))) == NULL)
 		return (-2);
 	return (0);

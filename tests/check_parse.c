@@ -92,6 +92,7 @@ static const struct {
 	{"sender:a.example require reply=\"unterminated\n", "unterminated double quote"},
 	{"sender:a.example require reply=\"\"\n", "reply: expected 1 to 200 characters"},
 	{"sender:a.example require reply=\"caf\xc3\xa9\"\n", "printable ASCII"},
+	{"sender:a.example require reply=\"100% TLS\"\n", "reply: \"%\" is not allowed"},
 	{"sender:a.example require cert_subject=\"\"\n", "cert_subject: expected a certificate common name"},
 	{"sender:a.example require justaword\n", "expected ATTRIBUTE=VALUE"},
 	{"sender:a.example require =x\n", "expected ATTRIBUTE=VALUE"},
