@@ -3,24 +3,14 @@
  *	reload 3
  * SUMMARY
  *	the daemon's policy in force: load, reload on SIGUSR1, log
- * SYNOPSIS
- *	int	tp_policy_start(const char *path);
- *	struct tp_policy *tp_current_policy(unsigned long *generation);
- *	void	tp_policy_reload(void);
- *	void	tp_policy_stop(void);
  * DESCRIPTION
- *	The daemon's side of the policy holder (tp_holder.h): it logs what
- *	the holder did. tp_policy_start() loads the first policy (-1 if it
- *	has any error, every error logged). tp_current_policy() gives a
- *	connection its reference. tp_policy_reload() runs in the signal
- *	thread (signals.c), never in a connection's callback; a bad file
- *	is logged with every error and the old policy stays in force.
+ *	See tp_reload.h.
  */
 
-#include <stdatomic.h>
 #include <syslog.h>
 
-#include "milter/milter.h"
+#include "milter/tp_log.h"
+#include "milter/tp_reload.h"
 #include "policy/tp_holder.h"
 
 static struct tp_holder holder;
@@ -83,22 +73,22 @@ tp_current_policy(unsigned long *generation)
 
 /* tp_policy_reload - replace the policy if the file is good */
 
-void
+int
 tp_policy_reload(void)
 {
 	struct tp_errors errs;
 	unsigned long gen;
+	int	rc;
 
 	tp_errors_init(&errs);
-	if (tp_holder_reload(&holder, &errs, &gen) < 0) {
+	if ((rc = tp_holder_reload(&holder, &errs, &gen)) < 0) {
 		log_errors(holder.path, &errs);
 		tp_log(LOG_ERR, "reload failed: keeping policy generation %lu", gen);
-		atomic_fetch_add(&tp_stats.reloads_failed, 1);
 	} else {
 		log_loaded();
-		atomic_fetch_add(&tp_stats.reloads, 1);
 	}
 	tp_errors_free(&errs);
+	return (rc < 0 ? -1 : 0);
 }
 
 /* tp_policy_stop - drop the daemon's own reference at exit */
