@@ -18,6 +18,7 @@
  *	See tlspolicy-milter(8) and --help for every option.
  */
 
+#include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -108,6 +109,9 @@ serve(void)
 	tp_audit_close(tp_audit_log);
 	if (tp_config.pidfile)
 		unlink(tp_config.pidfile);
+	if (tp_socket_remove() < 0)
+		tp_log(LOG_NOTICE, "cannot remove socket %s: %s (the next start replaces it)",
+		       tp_config.socket, strerror(errno));
 	tp_policy_stop();
 	tp_config_free();
 	return (rc == MI_SUCCESS ? 0 : TP_EXIT_OS);

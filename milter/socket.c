@@ -117,29 +117,80 @@ claim_unix_path(const char *spec, const char *path)
 	return (0);
 }
 
+/* Where the unix socket is, and which file it is, for tp_socket_remove(). */
+static char socket_path[PATH_MAX];
+static dev_t socket_dev;
+static ino_t socket_ino;
+
 /*
- * lock_unix_path - a lock on PATH.lock, held from claim_unix_path() until
- * the socket listens, for two daemons that start at once; its descriptor,
- * or -1 with the error said.
+ * open_lock_file - PATH.lock, opened as root, so never through a symlink
+ * (O_NOFOLLOW) and only a plain file of ours: a link planted there would
+ * make root create or lock a file elsewhere. O_NONBLOCK: a FIFO there
+ * must not hang the start. Its descriptor, or -1 with the error said.
  */
 
 static int
-lock_unix_path(const char *path)
+open_lock_file(const char *lock)
 {
-	char	lock[PATH_MAX];
+	struct stat st;
 	int	fd;
 
-	if (snprintf(lock, sizeof(lock), "%s.lock", path) >= (int)sizeof(lock)) {
-		fprintf(stderr, "tlspolicy-milter: %s: name too long\n", path);
+	fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "tlspolicy-milter: cannot open lock file %s: %s\n", lock,
+			errno == ELOOP ? "it is a symbolic link; refusing to follow it" : strerror(errno));
 		return (-1);
 	}
-	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 || flock(fd, LOCK_EX) != 0) {
-		fprintf(stderr, "tlspolicy-milter: cannot lock %s: %s\n", lock, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		fprintf(stderr, "tlspolicy-milter: lock file %s is not a plain file "
+			"(a directory, device, FIFO or hard link); refusing it\n", lock);
+		close(fd);
 		return (-1);
 	}
 	return (fd);
+}
+
+/*
+ * lock_unix_path - a lock on PATH.lock, held from claim_unix_path() until
+ * the socket listens, for two daemons that start at once; its descriptor,
+ * or -1 with the error said. The holder removes the file before it lets
+ * go (unlock_unix_path), so none is left behind; a rival that opened the
+ * file before that finds, once it holds the lock, that the name no longer
+ * leads to its file, and starts over with a new one.
+ */
+
+static int
+lock_unix_path(const char *lock)
+{
+	struct stat held, named;
+	int	fd;
+
+	for (int tries = 0; tries < 100; tries++) {
+		if ((fd = open_lock_file(lock)) < 0)
+			return (-1);
+		if (flock(fd, LOCK_EX) != 0 || fstat(fd, &held) != 0) {
+			fprintf(stderr, "tlspolicy-milter: cannot lock %s: %s\n", lock, strerror(errno));
+			close(fd);
+			return (-1);
+		}
+		if (lstat(lock, &named) == 0 && named.st_dev == held.st_dev
+		    && named.st_ino == held.st_ino)
+			return (fd);
+		close(fd);
+	}
+	fprintf(stderr, "tlspolicy-milter: cannot lock %s: it keeps being replaced\n", lock);
+	return (-1);
+}
+
+/* unlock_unix_path - remove the lock file, then let go of the lock */
+
+static void
+unlock_unix_path(const char *lock, int fd)
+{
+	if (fd < 0)
+		return;
+	(void)unlink(lock);
+	close(fd);
 }
 
 /*
@@ -200,43 +251,83 @@ socket_gid(const char *group, const struct passwd *pw, gid_t *gid)
 	return (0);
 }
 
+/* bind_socket - libmilter binds the socket given to smfi_setconn() */
+
+static int
+bind_socket(const char *spec)
+{
+	mode_t	old = umask(0117);		/* unix socket: 0660 */
+	int	rc = smfi_opensocket(false);
+	int	err;
+
+	umask(old);
+	if (rc == MI_SUCCESS)
+		return (0);
+	if ((err = inet_bind_errno(spec)) != 0)
+		fprintf(stderr, "tlspolicy-milter: cannot open socket %s: %s%s\n", spec,
+			strerror(err), err == EADDRINUSE ? " (another tlspolicy-milter?)" : "");
+	else
+		fprintf(stderr, "tlspolicy-milter: cannot open socket %s\n", spec);
+	return (-1);
+}
+
+/* bind_unix - claim a unix socket's path under its lock, then bind */
+
+static int
+bind_unix(const char *spec, const char *path)
+{
+	char	lock[PATH_MAX];
+	struct stat st;
+	int	fd, rc = -1;
+
+	if (snprintf(lock, sizeof(lock), "%s.lock", path) >= (int)sizeof(lock)
+	    || snprintf(socket_path, sizeof(socket_path), "%s", path) >= (int)sizeof(socket_path)) {
+		fprintf(stderr, "tlspolicy-milter: %s: name too long\n", path);
+		return (-1);
+	}
+	if ((fd = lock_unix_path(lock)) < 0)
+		return (-1);
+	if (claim_unix_path(spec, path) == 0)
+		rc = bind_socket(spec);
+	/* It listens now: a rival's connect succeeds, and it backs off. */
+	unlock_unix_path(lock, fd);
+	if (rc == 0 && lstat(path, &st) == 0)
+		socket_dev = st.st_dev, socket_ino = st.st_ino;
+	return (rc);
+}
+
 /* tp_socket_open - bind the milter socket as configured */
 
 int
 tp_socket_open(const char *spec, const struct passwd *pw, const char *group)
 {
 	const char *path = tp_socket_unix_path(spec);
-	mode_t	old;
 	gid_t	gid;
-	int	rc, err;
-	int	lock = -1;
 
-	if (path != NULL && socket_gid(group, pw, &gid) < 0)
-		return (-1);
-	if (path != NULL && (lock = lock_unix_path(path)) < 0)
-		return (-1);
-	if (path != NULL && claim_unix_path(spec, path) < 0) {
-		close(lock);
-		return (-1);
+	if (path == NULL) {
+		if (bind_socket(spec) < 0)
+			return (-1);
+		set_nodelay();
+		return (0);
 	}
-	old = umask(0117);			/* unix socket: 0660 */
-	rc = smfi_opensocket(false);
-	umask(old);
-	/* It listens now: a rival's connect succeeds, and it backs off. */
-	if (lock >= 0)
-		close(lock);
-	if (rc != MI_SUCCESS) {
-		if ((err = inet_bind_errno(spec)) != 0)
-			fprintf(stderr, "tlspolicy-milter: cannot open socket %s: %s%s\n", spec,
-				strerror(err), err == EADDRINUSE ? " (another tlspolicy-milter?)" : "");
-		else
-			fprintf(stderr, "tlspolicy-milter: cannot open socket %s\n", spec);
+	if (socket_gid(group, pw, &gid) < 0 || bind_unix(spec, path) < 0)
 		return (-1);
-	}
-	set_nodelay();
-	if (path != NULL && chown(path, pw ? pw->pw_uid : (uid_t)-1, gid) != 0) {
+	if (chown(path, pw ? pw->pw_uid : (uid_t)-1, gid) != 0) {
 		fprintf(stderr, "tlspolicy-milter: chown %s: %s\n", path, strerror(errno));
 		return (-1);
 	}
 	return (0);
+}
+
+/* tp_socket_remove - remove our unix socket at exit, if still ours */
+
+int
+tp_socket_remove(void)
+{
+	struct stat st;
+
+	if (socket_ino == 0 || lstat(socket_path, &st) != 0
+	    || st.st_dev != socket_dev || st.st_ino != socket_ino)
+		return (0);
+	return (unlink(socket_path));
 }

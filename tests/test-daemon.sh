@@ -32,6 +32,7 @@ check "socket mode 0660, owner nobody, group $group" \
 check "privileges dropped to nobody after binding" \
 	test "$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")" = "$(id -u nobody)"
 check "pid file holds the daemon's pid" test "$(cat "$D/milter.pid")" = "$pid"
+check "no PATH.lock is left once the socket listens" test ! -e "$D/milter.sock.lock"
 "$milter" -F -c "$D/milter.conf" -u nobody -p "unix:$D/other.sock" -f "$policy" \
 	-P "$D/milter.pid" >"$D/log2" 2>&1
 rc=$?
@@ -66,6 +67,40 @@ check "a new daemon starts on a stale socket" wait_for grep -q "listening on" "$
 kill -TERM "$pid"
 wait "$pid"
 pid=
+
+# PATH.lock is opened as root: a link planted there must not make root
+# create or truncate a file elsewhere, nor a FIFO hang the start.
+echo precious >"$D/victim"
+ln -s "$D/victim" "$D/s.sock.lock"
+timeout 10 "$milter" -F -c "$D/milter.conf" -u nobody -p "unix:$D/s.sock" -f "$policy" \
+	>/dev/null 2>"$D/lock.err"
+rc=$?
+check "a symlink at PATH.lock is refused (exit 71)" test "$rc" -eq 71
+check "and said so" grep -q "lock file $D/s.sock.lock: it is a symbolic link" "$D/lock.err"
+check "its target is not truncated" test "$(cat "$D/victim")" = precious
+check "and no socket is bound" test ! -e "$D/s.sock"
+ln -s "$D/absent" "$D/t.sock.lock"
+timeout 10 "$milter" -F -c "$D/milter.conf" -u nobody -p "unix:$D/t.sock" -f "$policy" \
+	>/dev/null 2>&1
+rc=$?
+check "a dangling symlink at PATH.lock is refused (exit 71)" test "$rc" -eq 71
+check "its target is not created" test ! -e "$D/absent"
+mkfifo "$D/f.sock.lock"
+timeout 10 "$milter" -F -c "$D/milter.conf" -u nobody -p "unix:$D/f.sock" -f "$policy" \
+	>/dev/null 2>"$D/fifo.err"
+rc=$?
+check "a FIFO at PATH.lock is refused without hanging (exit 71)" test "$rc" -eq 71
+check "as not a plain file" grep -q "lock file $D/f.sock.lock is not a plain file" "$D/fifo.err"
+# Where it may (here as root), the daemon removes its socket at exit;
+# libmilter leaves it when running as root.
+"$milter" -F -c "$D/milter.conf" --allow-root -p "unix:$D/root.sock" -f "$policy" >"$D/root.log" 2>&1 &
+pid=$!
+wait_for test -S "$D/root.sock"
+kill -TERM "$pid"
+wait "$pid"
+pid=
+check "at exit the daemon removes its socket" test ! -e "$D/root.sock"
+check "and leaves no PATH.lock" test ! -e "$D/root.sock.lock"
 
 # inet: bind(2) refuses an address in use; the message must say so.
 port=$((20000 + $$ % 20000))
