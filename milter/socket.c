@@ -296,12 +296,53 @@ bind_unix(const char *spec, const char *path)
 	return (rc);
 }
 
+/*
+ * socket_dir - the directory of a unix socket. A missing one is made
+ * (its last component only), mode 0750, owned by the user the daemon
+ * becomes (who can then remove the socket at exit) and by the socket's
+ * group (the MTA's): only they reach the socket, and with it libmilter,
+ * which a local user could crash (see README, "Known issues"). It is
+ * made 0700 first, so that nobody gets in before it is set up. One that
+ * exists is left as it is: never loosened.
+ */
+
+static int
+socket_dir(const char *path, uid_t uid, gid_t gid)
+{
+	char	dir[PATH_MAX];
+	char   *slash;
+	int	fd = -1, rc = -1;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return (0);			/* bind_unix() says so */
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return (0);
+	*slash = 0;
+	if (mkdir(dir, 0700) != 0) {
+		if (errno == EEXIST)
+			return (0);
+		fprintf(stderr, "tlspolicy-milter: cannot create socket directory %s: %s\n",
+			dir, strerror(errno));
+		return (-1);
+	}
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0
+	    || fchown(fd, uid, gid) != 0 || fchmod(fd, 0750) != 0)
+		fprintf(stderr, "tlspolicy-milter: cannot set up socket directory %s: %s\n",
+			dir, strerror(errno));
+	else
+		rc = 0;
+	if (fd >= 0)
+		close(fd);
+	return (rc);
+}
+
 /* tp_socket_open - bind the milter socket as configured */
 
 int
 tp_socket_open(const char *spec, const struct passwd *pw, const char *group)
 {
 	const char *path = tp_socket_unix_path(spec);
+	uid_t	uid;
 	gid_t	gid;
 
 	if (path == NULL) {
@@ -310,9 +351,11 @@ tp_socket_open(const char *spec, const struct passwd *pw, const char *group)
 		set_nodelay();
 		return (0);
 	}
-	if (socket_gid(group, pw, &gid) < 0 || bind_unix(spec, path) < 0)
+	uid = pw ? pw->pw_uid : (uid_t)-1;
+	if (socket_gid(group, pw, &gid) < 0 || socket_dir(path, uid, gid) < 0
+	    || bind_unix(spec, path) < 0)
 		return (-1);
-	if (chown(path, pw ? pw->pw_uid : (uid_t)-1, gid) != 0) {
+	if (chown(path, uid, gid) != 0) {
 		fprintf(stderr, "tlspolicy-milter: chown %s: %s\n", path, strerror(errno));
 		return (-1);
 	}

@@ -27,7 +27,9 @@
  *	is removed as soon as the socket listens (while still locked),
  *	so it exists only during a start.
  *	The socket gets mode 0660, owner pw (NULL: unchanged) and group
- *	group (NULL: pw's group). An inet: or inet6: listening socket
+ *	group (NULL: pw's group). Its directory, if missing, is made with
+ *	mode 0750 and the same owner and group; an existing one is left
+ *	as it is. An inet: or inet6: listening socket
  *	gets TCP_NODELAY, which the accepted ones inherit: a reply that
  *	follows a header change would otherwise wait for the MTA's
  *	delayed ACK.

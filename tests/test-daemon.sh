@@ -1,6 +1,6 @@
 #!/bin/sh
 # The daemon as an admin installs it: a unix socket with restrictive
-# permissions for the MTA's group, privileges dropped after binding, a
+# permissions for the MTA's group, in a directory of its own, privileges dropped after binding, a
 # locked pid file and a live socket that stop a second instance, a start
 # that detaches and still reports its errors, a graceful stop on SIGTERM.
 # Needs root (it switches users). Run by "make check" with the end-to-end
@@ -101,6 +101,29 @@ wait "$pid"
 pid=
 check "at exit the daemon removes its socket" test ! -e "$D/root.sock"
 check "and leaves no PATH.lock" test ! -e "$D/root.sock.lock"
+
+# A missing socket directory is made 0750 for the daemon's user and the
+# socket's group (the default socket is below the run-state directory);
+# the daemon, owning it, removes its socket at exit. An existing directory
+# is never loosened.
+"$milter" -F -c "$D/milter.conf" -u nobody -p "unix:$D/run/tp.sock" -f "$policy" >"$D/dir.log" 2>&1 &
+pid=$!
+check "the socket appears in a directory the daemon made" wait_for test -S "$D/run/tp.sock"
+check "that directory: mode 0750, owner nobody, group $group" \
+	test "$(stat -c '%a %U %G' "$D/run")" = "750 nobody $group"
+kill -TERM "$pid"
+wait "$pid"
+pid=
+check "in its own directory the stopped daemon removes its socket" test ! -e "$D/run/tp.sock"
+mkdir -m 0755 "$D/open"
+"$milter" -F -c "$D/milter.conf" -u nobody -p "unix:$D/open/tp.sock" -f "$policy" >"$D/open.log" 2>&1 &
+pid=$!
+wait_for test -S "$D/open/tp.sock"
+check "an existing socket directory is left as it was" \
+	test "$(stat -c '%a %U' "$D/open")" = "755 root"
+kill -TERM "$pid"
+wait "$pid"
+pid=
 
 # inet: bind(2) refuses an address in use; the message must say so.
 port=$((20000 + $$ % 20000))
