@@ -13,7 +13,9 @@ policy=$(cd "$srcdir" && pwd)/tests/data/good.policy
 D=$(mktemp -d /tmp/tlspolicy-daemon.XXXXXX)
 chmod 755 "$D"
 pid=
-trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$D"' EXIT
+toucher=
+trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; [ -n "$toucher" ] && kill "$toucher" 2>/dev/null
+	rm -rf "$D"' EXIT
 passed=0
 failed=0
 check() { name=$1; shift; if "$@" >/dev/null 2>&1; then passed=$((passed + 1)); echo "ok   $name";
@@ -199,5 +201,44 @@ JOURNAL_STREAM=1:2 "$milter" -n -c "$D/milter.conf" -f "$policy" >/dev/null 2>"$
 check "but a copy when JOURNAL_STREAM names another stream" test -s "$D/other-stream"
 JOURNAL_STREAM='garbage:%n;1' "$milter" -n -c "$D/milter.conf" -f "$policy" >/dev/null 2>"$D/bad-stream"
 check "and when JOURNAL_STREAM is malformed" test -s "$D/bad-stream"
+
+# Start and reload read only a finished policy file: one still being
+# written is refused, and the old policy stays (the status file tells).
+mkdir "$D/st" && chown nobody "$D/st"
+printf 'stats_file = %s\nstats_interval = 0\naudit_log = none\n' "$D/st/status" >"$D/reload.conf"
+cp "$policy" "$D/live.policy"
+"$milter" -F -c "$D/reload.conf" -u nobody -p "unix:$D/r.sock" -f "$D/live.policy" >"$D/reload.log" 2>&1 &
+pid=$!
+wait_for test -S "$D/r.sock"
+# min_version=TLSv1 is TLSv1.3 cut short: valid on its own, a weaker rule.
+{ cat "$policy"; printf 'sender:cut.example        require   min_version=TLSv1'; } >"$D/live.policy"
+kill -USR1 "$pid"
+check "a reload refuses a policy whose last line has no newline" \
+	wait_for grep -q "live.policy: last line has no newline: still being written?" "$D/reload.log"
+check "and keeps the old policy (status: generation 1, reloads_failed=1)" \
+	wait_for grep -qx "reloads_failed=1" "$D/st/status"
+check "  generation 1 in force" grep -qx "policy_generation=1" "$D/st/status"
+cp "$policy" "$D/live.policy"
+( while :; do touch "$D/live.policy"; sleep 0.05; done ) &
+toucher=$!
+kill -USR1 "$pid"
+check "a reload refuses a policy whose time keeps changing" \
+	wait_for grep -q "live.policy: still changing after" "$D/reload.log"
+check "and keeps the old policy (reloads_failed=2)" wait_for grep -qx "reloads_failed=2" "$D/st/status"
+check "  generation 1 in force" grep -qx "policy_generation=1" "$D/st/status"
+kill "$toucher"
+wait "$toucher" 2>/dev/null
+toucher=
+kill -USR1 "$pid"
+check "a finished file then reloads (generation 2)" \
+	wait_for grep -qx "policy_generation=2" "$D/st/status"
+kill -TERM "$pid"
+wait "$pid"
+pid=
+printf 'default prefer' >"$D/nonl.policy"
+"$milter" -n -c "$D/milter.conf" -f "$D/nonl.policy" >/dev/null 2>"$D/nonl.err"
+rc=$?
+check "start-up refuses a policy whose last line has no newline (exit 78)" test "$rc" -eq 78
+check "and says so" grep -q "nonl.policy: last line has no newline" "$D/nonl.err"
 echo "daemon: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
