@@ -42,6 +42,7 @@ static const struct tp_conf_key config_keys[] = {
 	KEY("dry_run", TP_CONF_BOOL, dry_run, 0),
 	KEY("header", TP_CONF_BOOL, add_header, 0),
 	KEY("header_name", TP_CONF_STRING, header_name, 0),
+	KEY("strip_header", TP_CONF_STRING, strip_header, 0),
 	KEY("implicit_tls", TP_CONF_STRING, implicit_tls, 0),
 	KEY("syslog", TP_CONF_BOOL, use_syslog, 0),
 	KEY("syslog_facility", TP_CONF_STRING, syslog_facility, 0),
@@ -117,6 +118,10 @@ usage(FILE *fp)
 "  header = yes|no       add the result header to accepted mail (default yes)\n"
 "  header_name = NAME    its name (default X-TLS-Policy); copies that arrive\n"
 "                        with a message are removed\n"
+"  strip_header = WHO    who removes those copies: milter (default) or mta;\n"
+"                        mta: Postfix's header_checks do (see\n"
+"                        contrib/postfix), and the milter asks for no header\n"
+"                        events. Sendmail cannot: keep milter there\n"
 "  implicit_tls = LIST   listener names ({daemon_name}) or ports that take TLS\n"
 "                        from connect (e.g. smtps, 465), for MTAs that do not\n"
 "                        tell (Sendmail)\n"
@@ -163,6 +168,7 @@ set_defaults(void)
 	return ((tp_config.socket = strdup(DEFAULT_SOCKET)) == NULL
 		|| (tp_config.policy = strdup(DEFAULT_POLICY)) == NULL
 		|| (tp_config.header_name = strdup("X-TLS-Policy")) == NULL
+		|| (tp_config.strip_header = strdup("milter")) == NULL
 		|| (tp_config.syslog_facility = strdup("mail")) == NULL
 		|| (tp_config.hostname = strdup(host)) == NULL
 		|| (tp_config.audit_log = strdup(DEFAULT_AUDIT)) == NULL
@@ -265,6 +271,12 @@ check_derive(int check_only)
 			tp_config.header_name);
 		return (TP_EXIT_CONFIG);
 	}
+	if (strcmp(tp_config.strip_header, "milter") != 0 && strcmp(tp_config.strip_header, "mta") != 0) {
+		fprintf(stderr, "tlspolicy-milter: strip_header \"%s\": must be milter or mta\n",
+			tp_config.strip_header);
+		return (TP_EXIT_CONFIG);
+	}
+	tp_config.strip_header_mta = strcmp(tp_config.strip_header, "mta") == 0;
 	/* The default pid file is for a daemon that detaches. */
 	if (tp_config.pidfile == NULL && !tp_config.foreground
 	    && (tp_config.pidfile = strdup(DEFAULT_PIDFILE)) == NULL) {

@@ -60,6 +60,7 @@ struct tp_config {
 	int	dry_run;		/* every rule in testing mode */
 	int	add_header;		/* add the result header */
 	char   *header_name;		/* its name */
+	char   *strip_header;		/* who removes arriving copies: milter|mta */
 	char   *implicit_tls;		/* listener names/ports that are TLS from connect */
 	int	use_syslog;		/* no: log to stderr only (foreground) */
 	char   *syslog_facility;
@@ -71,6 +72,7 @@ struct tp_config {
 	char   *stats_file;		/* status file for tlspolicyctl status */
 	unsigned stats_interval;	/* seconds between stats; 0: only on SIGUSR2 */
 	int	facility;		/* derived: LOG_* of syslog_facility */
+	int	strip_header_mta;	/* derived: strip_header = mta, no header events */
 	int	reply_at_data;		/* derived: the socket is TCP (see mlfi_data) */
 };
 

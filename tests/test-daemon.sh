@@ -195,6 +195,11 @@ rc=$?
 check "syslog = no without the foreground is refused (exit 78)" test "$rc" -eq 78
 check "and says why" grep -q "syslog = no needs foreground" "$D/nosyslog.err"
 check "and binds nothing" test ! -e "$D/n.sock"
+printf 'strip_header = postfix\n' >"$D/strip.conf"
+"$milter" -n -c "$D/strip.conf" -f "$policy" >/dev/null 2>"$D/strip.err"
+rc=$?
+check "strip_header must be milter or mta (exit 78)" test "$rc" -eq 78
+check "and says so" grep -q 'strip_header "postfix": must be milter or mta' "$D/strip.err"
 under_journal "$D/nosyslog.conf" n
 check "syslog = no: logs to stderr, even when it is the journal" grep -q "listening on unix:$D/n.sock" "$D/journal"
 JOURNAL_STREAM=1:2 "$milter" -n -c "$D/milter.conf" -f "$policy" >/dev/null 2>"$D/other-stream"
