@@ -28,6 +28,11 @@
 
 #include "milter/tp_socket.h"
 
+/* Where the unix socket is, and which file it is, for tp_socket_remove(). */
+static char socket_path[PATH_MAX];
+static dev_t socket_dev;
+static ino_t socket_ino;
+
 /* set_nodelay - TCP_NODELAY on libmilter's listening socket */
 
 static void
@@ -116,11 +121,6 @@ claim_unix_path(const char *spec, const char *path)
 	}
 	return (0);
 }
-
-/* Where the unix socket is, and which file it is, for tp_socket_remove(). */
-static char socket_path[PATH_MAX];
-static dev_t socket_dev;
-static ino_t socket_ino;
 
 /*
  * open_lock_file - PATH.lock, opened as root, so never through a symlink
