@@ -35,22 +35,23 @@ same_file(const struct stat *a, const struct stat *b)
 		&& a->st_mtim.tv_nsec == b->st_mtim.tv_nsec);
 }
 
-/* last_byte_is_newline - does the file end a line? (empty: yes) */
+/* last_byte_is_newline - does the file end a line? 1, 0, -1: error */
 
 static int
 last_byte_is_newline(const char *path, const struct stat *st)
 {
 	char	c = '\n';
 	int	fd;
-	ssize_t	n = 1;
+	ssize_t	n;
 
 	if (st->st_size == 0)
-		return (1);
+		return (1);			/* empty: no line to finish */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
 		return (-1);
 	n = pread(fd, &c, 1, st->st_size - 1);
 	close(fd);
-	return (n == 1 ? c == '\n' : -1);
+	/* Nothing there (it shrank since stat): no finished last line. */
+	return (n == 1 ? c == '\n' : n == 0 ? 0 : -1);
 }
 
 /*
