@@ -5,52 +5,33 @@
  * NAME
  *	milter 3h
  * SUMMARY
- *	tlspolicy-milter internals: configuration, connection state
+ *	tlspolicy-milter internals: connection state, and the daemon's
+ *	modules the callbacks use
  * DESCRIPTION
- *	main.c reads the configuration and starts libmilter; callbacks.c
- *	holds the mlfi_* callbacks, which translate what the MTA says
- *	into engine queries (conn.c keeps it per connection); reload.c
- *	swaps the policy on SIGUSR1 in a thread of its own.
+ *	main.c starts the daemon: config.c reads the configuration, log.c
+ *	logs, socket.c and daemon.c set the process up, signals.c and
+ *	reload.c keep the policy and the counters; each has its own
+ *	header, included here for the callbacks. callbacks.c holds the
+ *	mlfi_* callbacks, which translate what the MTA says into engine
+ *	queries (conn.c keeps it per connection).
  *
  *	Thread model: libmilter runs one thread per connection. The only
- *	shared state is the configuration (read-only after start-up) and
- *	the current policy (tp_current_policy(), reference counted).
+ *	shared state is the configuration (read-only after start-up), the
+ *	counters (atomic), the audit writer, and the current policy
+ *	(tp_current_policy(), reference counted).
  */
 
 #include <stdbool.h>
 
-#include "reporter/tp_audit.h"
+#include "milter/tp_config.h"
+#include "milter/tp_log.h"
+#include "milter/tp_reload.h"
+#include "milter/tp_signals.h"
 #include "policy/tp_macros.h"
 #include "policy/tp_policy.h"
+#include "reporter/tp_audit.h"
 #include "reporter/tp_record.h"
 #include "reporter/tp_stats.h"
-
-/* Everything that has a command-line flag has a config key (main.c). */
-struct tp_config {
-	char   *socket;			/* -p: libmilter socket spec */
-	char   *policy;			/* -f: policy file */
-	char   *user;			/* -u: run as this user once bound */
-	char   *pidfile;		/* -P */
-	int	foreground;		/* -F: stay in the foreground, log to stderr too */
-	int	allow_root;		/* keep running as root once bound */
-	int	dry_run;		/* every rule in testing mode */
-	int	add_header;		/* add the result header */
-	char   *header_name;		/* its name */
-	char   *implicit_tls;		/* listener names/ports that are TLS from connect */
-	int	use_syslog;		/* no: log to stderr only (foreground) */
-	char   *syslog_facility;
-	char   *hostname;		/* for the header; default: gethostname */
-	unsigned timeout;		/* seconds libmilter waits for the MTA */
-	char   *socket_group;		/* group of a unix socket */
-	char   *audit_log;		/* -a: JSON-lines audit log; "none": off */
-	unsigned audit_queue_kb;	/* bounded queue in front of it */
-	char   *stats_file;		/* status file for tlspolicyctl status */
-	unsigned stats_interval;	/* seconds between stats; 0: only on SIGUSR2 */
-	int	reply_at_data;		/* derived: the socket is TCP (see mlfi_data) */
-};
-
-extern struct tp_stats tp_stats;	/* the daemon's counters */
-extern struct tp_audit *tp_audit_log;	/* NULL: no audit log */
 
 /*
  * tp_unconst - libmilter's API takes char * for strings it only reads;
@@ -66,25 +47,6 @@ tp_unconst(const char *s)
 
 	return (u.p);
 }
-
-extern struct tp_config tp_config;
-
-/* reload.c */
-extern int tp_policy_start(const char *);
-extern struct tp_policy *tp_current_policy(unsigned long *);
-extern void tp_policy_reload(void);
-extern void tp_policy_stop(void);
-
-/* signals.c */
-extern int tp_signal_thread_start(void);
-extern void tp_stats_report(void);
-
-/* main.c: log lines go to syslog, and to stderr in the foreground
- * unless stderr is systemd's journal (which has the syslog copy) */
-#define TP_LOG_LINE_MAX	8192		/* bytes of one formatted line */
-extern void tp_log(int, const char *,...) __attribute__((format(printf, 2, 3)));
-extern void tp_log_text(int, const char *, size_t);
-extern bool tp_listener_is_implicit(const char *, const char *);
 
 /* conn.c: the state of one SMTP connection */
 #define TP_RCPTS_MAX	1000		/* recipients kept per message */
@@ -106,7 +68,7 @@ struct tp_conn {
 	enum tp_tls_how tls_how;	/* how TLS came about, once seen */
 	char   *tls_raw[8];		/* latest TLS macros, see conn.c */
 	struct tp_tls_names tls_names;
-	/* Message: reset by tp_conn_message_reset. */
+	/* Message: reset by tp_conn_message_end. */
 	char   *queue_id;
 	char   *sender;
 	char   *auth;

@@ -3,27 +3,97 @@
  *	reload 3
  * SUMMARY
  *	the daemon's policy in force: load, reload on SIGUSR1, log
- * SYNOPSIS
- *	int	tp_policy_start(const char *path);
- *	struct tp_policy *tp_current_policy(unsigned long *generation);
- *	void	tp_policy_reload(void);
- *	void	tp_policy_stop(void);
  * DESCRIPTION
- *	The daemon's side of the policy holder (tp_holder.h): it logs what
- *	the holder did. tp_policy_start() loads the first policy (-1 if it
- *	has any error, every error logged). tp_current_policy() gives a
- *	connection its reference. tp_policy_reload() runs in the signal
- *	thread (signals.c), never in a connection's callback; a bad file
- *	is logged with every error and the old policy stays in force.
+ *	See tp_reload.h.
  */
 
-#include <stdatomic.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
+#include <unistd.h>
 
-#include "milter/milter.h"
+#include "milter/tp_log.h"
+#include "milter/tp_reload.h"
 #include "policy/tp_holder.h"
 
 static struct tp_holder holder;
+
+#define SETTLE_MS	200		/* a file being written changes within */
+#define SETTLE_TRIES	5		/* intervals before giving up */
+
+/* same_file - same inode, size and modification time */
+
+static bool
+same_file(const struct stat *a, const struct stat *b)
+{
+	return (a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size
+		&& a->st_mtim.tv_sec == b->st_mtim.tv_sec
+		&& a->st_mtim.tv_nsec == b->st_mtim.tv_nsec);
+}
+
+/* last_byte_is_newline - does the file end a line? 1, 0, -1: error */
+
+static int
+last_byte_is_newline(const char *path, const struct stat *st)
+{
+	char	c = '\n';
+	int	fd;
+	ssize_t	n;
+
+	if (st->st_size == 0)
+		return (1);			/* empty: no line to finish */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
+		return (-1);
+	n = pread(fd, &c, 1, st->st_size - 1);
+	close(fd);
+	/* Nothing there (it shrank since stat): no finished last line. */
+	return (n == 1 ? c == '\n' : n == 0 ? 0 : -1);
+}
+
+/*
+ * file_settled - is the policy file finished? A file that an editor or a
+ * copy is still writing would parse as the part written so far, and a
+ * line cut short can be a valid rule of its own (min_version=TLSv1 cut
+ * from TLSv1.3). So the file must keep its inode, size and modification
+ * time over SETTLE_MS (tried SETTLE_TRIES times), and end with a newline.
+ * 0, or -1 with the reason logged. What cannot be stat'ed or is not a
+ * plain file is for the loader to report.
+ */
+
+static int
+file_settled(const char *path)
+{
+	const struct timespec pause = {0, SETTLE_MS * 1000000L};
+	struct stat before, after;
+	int	nl;
+
+	if (stat(path, &after) != 0 || !S_ISREG(after.st_mode))
+		return (0);
+	for (int tries = 0; tries < SETTLE_TRIES; tries++) {
+		before = after;
+		nanosleep(&pause, NULL);
+		if (stat(path, &after) != 0 || !S_ISREG(after.st_mode))
+			return (0);
+		if (!same_file(&before, &after))
+			continue;
+		if ((nl = last_byte_is_newline(path, &after)) < 0) {
+			tp_log(LOG_ERR, "%s: %s", path, strerror(errno));
+			return (-1);
+		}
+		if (nl == 0) {
+			tp_log(LOG_ERR, "%s: last line has no newline: still being written?", path);
+			return (-1);
+		}
+		return (0);
+	}
+	tp_log(LOG_ERR, "%s: still changing after %d ms (size, time or inode): "
+	       "still being written?", path, SETTLE_MS * SETTLE_TRIES);
+	return (-1);
+}
 
 /* log_errors - every error of a refused file */
 
@@ -64,6 +134,10 @@ tp_policy_start(const char *path)
 	struct tp_errors errs;
 	int	rc;
 
+	if (file_settled(path) < 0) {
+		tp_log(LOG_ERR, "%s: policy refused", path);
+		return (-1);
+	}
 	tp_errors_init(&errs);
 	if ((rc = tp_holder_init(&holder, path, &errs)) < 0)
 		log_errors(path, &errs);
@@ -83,22 +157,27 @@ tp_current_policy(unsigned long *generation)
 
 /* tp_policy_reload - replace the policy if the file is good */
 
-void
+int
 tp_policy_reload(void)
 {
 	struct tp_errors errs;
 	unsigned long gen;
+	int	rc;
 
+	if (file_settled(holder.path) < 0) {
+		tp_policy_unref(tp_holder_get(&holder, &gen));
+		tp_log(LOG_ERR, "reload failed: keeping policy generation %lu", gen);
+		return (-1);
+	}
 	tp_errors_init(&errs);
-	if (tp_holder_reload(&holder, &errs, &gen) < 0) {
+	if ((rc = tp_holder_reload(&holder, &errs, &gen)) < 0) {
 		log_errors(holder.path, &errs);
 		tp_log(LOG_ERR, "reload failed: keeping policy generation %lu", gen);
-		atomic_fetch_add(&tp_stats.reloads_failed, 1);
 	} else {
 		log_loaded();
-		atomic_fetch_add(&tp_stats.reloads, 1);
 	}
 	tp_errors_free(&errs);
+	return (rc < 0 ? -1 : 0);
 }
 
 /* tp_policy_stop - drop the daemon's own reference at exit */

@@ -2,29 +2,51 @@
  * NAME
  *	signals 3
  * SUMMARY
- *	the daemon's own signal thread: reload, reopen, status
- * SYNOPSIS
- *	int	tp_signal_thread_start(void);
- *	void	tp_stats_report(void);
+ *	the daemon's signals: the mask, and a thread for its own
  * DESCRIPTION
- *	main() blocks SIGUSR1 and SIGUSR2 in every thread before any is
- *	started; this thread alone takes them, with sigtimedwait():
- *
- *	SIGUSR1 reloads the policy (reload.c). SIGUSR2 reopens the audit
- *	log (after rotation) and writes the status file at once. Every
- *	stats_interval seconds it writes the status file and logs the
- *	counters as one line. libmilter's own signal thread takes SIGHUP,
- *	SIGTERM and SIGINT for a graceful stop.
+ *	See tp_signals.h.
  */
 
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
 
-#include "milter/milter.h"
+#include "milter/tp_config.h"
+#include "milter/tp_log.h"
+#include "milter/tp_reload.h"
+#include "milter/tp_signals.h"
+#include "policy/tp_policy.h"
+
+struct tp_stats tp_stats;
+struct tp_audit *tp_audit_log;
+
+/*
+ * tp_signals_block - block our signals everywhere, before any thread
+ * starts: SIGUSR1/2 are for our signal thread, SIGHUP/SIGTERM/SIGINT for
+ * libmilter's, which blocks them only in the threads it starts itself.
+ * A thread of ours that left SIGTERM open would die of it, and the
+ * process with it, instead of stopping gracefully.
+ */
+
+void
+tp_signals_block(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
 
 /* stats_report - write the status file; log the counters if asked */
 
@@ -76,7 +98,10 @@ signal_thread(void *arg)
 		int	sig = sigtimedwait(&set, NULL, &wait);
 
 		if (sig == SIGUSR1) {
-			tp_policy_reload();
+			if (tp_policy_reload() < 0)
+				atomic_fetch_add(&tp_stats.reloads_failed, 1);
+			else
+				atomic_fetch_add(&tp_stats.reloads, 1);
 			stats_report(false);
 		} else if (sig == SIGUSR2) {
 			if (tp_audit_log != NULL) {

@@ -69,21 +69,33 @@ extra_hostile_helo() {
 		milter_line_has "queue_id=\"$E2E_LAST_QUEUEID\"" 'helo="evil\"helo\\x\\\\ session=forged"'
 }
 
+# unix_milter DIR CONF: a milter in the foreground on unix:DIR/milter.sock
+# with the config line CONF too; its pid in upid. False, its log shown, if
+# it did not start.
+unix_milter() {
+	local d=$1
+	mkdir -p "$d"
+	chmod 755 "$d"
+	printf 'allow_root = yes\nsocket_group = postfix\naudit_log = none\nstats_file =\nhostname = mx.e2e.test\n%s\n' \
+		"$2" >"$d/milter.conf"
+	"$milter_bin" -F -p "unix:$d/milter.sock" -f "$W/policy.conf" -c "$d/milter.conf" >"$d/milter.log" 2>&1 &
+	upid=$!
+	mta wait_listen "unix:$d/milter.sock" 10 && return 0
+	cat "$d/milter.log"
+	kill "$upid" 2>/dev/null
+	wait "$upid" 2>/dev/null
+	upid=
+	return 1
+}
+
 # Over a unix: socket there is no Nagle, so the milter negotiates DATA away
 # (three replies a message, not four): it must decide at RCPT TO and add its
 # header at end of message all the same. Run last, with the inet: milter
 # gone (scenario milter_down).
 unix_socket_checks() {
 	local d=$W/unix upid lines
-	mkdir -p "$d"
-	chmod 755 "$d"
-	printf 'allow_root = yes\nsocket_group = postfix\naudit_log = none\nstats_file =\nhostname = mx.e2e.test\n' >"$d/milter.conf"
-	"$milter_bin" -F -p "unix:$d/milter.sock" -f "$W/policy.conf" -c "$d/milter.conf" >"$d/milter.log" 2>&1 &
-	upid=$!
-	if ! mta wait_listen "unix:$d/milter.sock" 10; then
+	if ! unix_milter "$d" ""; then
 		not_ok "unix: socket: the milter did not start"
-		cat "$d/milter.log"
-		kill "$upid" 2>/dev/null
 		return
 	fi
 	pf_postconf "smtpd_milters = unix:$d/milter.sock"
@@ -101,8 +113,36 @@ unix_socket_checks() {
 	wait "$upid" 2>/dev/null
 }
 
+# strip_header = mta with the header_checks line of contrib/postfix: Postfix
+# removes the copy of the result header a client sends (header_checks apply
+# to the message as received), before the milter could see it, and keeps
+# the header the milter adds (header_checks never see milter headers).
+strip_header_checks() {
+	local d=$W/strip upid f
+	if ! unix_milter "$d" "strip_header = mta"; then
+		not_ok "strip_header = mta: the milter did not start"
+		return
+	fi
+	printf '/^X-TLS-Policy[[:blank:]]*:/ IGNORE\n' >"$d/header_checks"
+	pf_postconf "smtpd_milters = unix:$d/milter.sock" "header_checks = regexp:$d/header_checks"
+	pf_reload
+	sleep 1
+	send starttls -- --from a@secure.e2e.test --add-header "X-TLS-Policy: forged result=pass"
+	check "strip_header = mta: delivered" delivered
+	f=$(delivered_file)
+	check "strip_header = mta: one result header, the milter's, the forged copy gone" \
+		bash -c "[ \$(grep -ci '^X-TLS-Policy:' '$f') -eq 1 ] && grep -qi '^X-TLS-Policy: mx.e2e.test;' '$f' && ! grep -q forged '$f'"
+	check "strip_header = mta: Postfix removed it, not the milter" \
+		bash -c "grep -q 'session=' '$d/milter.log' && ! grep -q 'forged X-TLS-Policy' '$d/milter.log'"
+	kill -9 "$upid"
+	wait "$upid" 2>/dev/null
+	pf_postconf "header_checks ="
+	pf_reload
+}
+
 refusals_at_start
 setup_instance 'inet:127.0.0.1:%s'
 run_scenarios
 unix_socket_checks
+strip_header_checks
 finish
