@@ -37,19 +37,13 @@
 
 #include "milter/milter.h"
 
-/* The macros every stage asks for: a list replaces the MTA's default. */
-#define TLS_MACROS "{tls_version} {cipher} {cipher_bits} {cert_subject} " \
-	"{cert_issuer} {verify} {cn_subject} {cn_issuer}"
-static const struct {
-	int	stage;
-	const char *macros;
-}	symlists[] = {
-	{SMFIM_CONNECT, "j _ {daemon_name} {daemon_port} {daemon_addr} {daemon_flags} {client_addr} "
-	 "{client_name} {client_ptr} {client_resolve} " TLS_MACROS},
-	{SMFIM_HELO, TLS_MACROS},
-	{SMFIM_ENVFROM, "i {mail_addr} {auth_authen} {auth_type} " TLS_MACROS},
-	{SMFIM_ENVRCPT, "i {rcpt_addr} " TLS_MACROS},
-	{SMFIM_EOM, "i {msg_id}"},
+/* libmilter's name of each stage that asks for macros (tp_macro_list). */
+static const int symlist_stage[TP_MACRO_STAGES] = {
+	[TP_STAGE_CONNECT] = SMFIM_CONNECT,
+	[TP_STAGE_HELO] = SMFIM_HELO,
+	[TP_STAGE_MAIL] = SMFIM_ENVFROM,
+	[TP_STAGE_RCPT] = SMFIM_ENVRCPT,
+	[TP_STAGE_EOM] = SMFIM_EOM,
 };
 
 /* Set once a connection finds a missing MTA feature: warn once only. */
@@ -143,6 +137,20 @@ fail_later(struct tp_conn *c, const char *why)
 		c->broken = why;
 }
 
+/* ask_macros - the macros each stage needs; a list replaces the MTA's default */
+
+static int
+ask_macros(SMFICTX *ctx)
+{
+	char	list[TP_MACRO_LIST_MAX];
+
+	for (size_t i = 0; i < TP_MACRO_STAGES; i++)
+		if (tp_macro_list(i, list, sizeof(list)) == 0
+		    || smfi_setsymlist(ctx, symlist_stage[i], list) != MI_SUCCESS)
+			return (-1);
+	return (0);
+}
+
 /* mlfi_negotiate - ask only for what we use, and for the macros we need */
 
 static sfsistat
@@ -174,11 +182,8 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			tp_log(LOG_WARNING, "the MTA cannot be asked for macros (no SMFIF_SETSYMLIST): "
 			       "configure its macro lists as the README says, or TLS after STARTTLS "
 			       "may not be seen");
-	} else {
-		for (size_t i = 0; i < sizeof(symlists) / sizeof(symlists[0]); i++)
-			if (smfi_setsymlist(ctx, symlists[i].stage, tp_unconst(symlists[i].macros)) != MI_SUCCESS
-			    && c != NULL)
-				fail_later(c, "could not ask the MTA for macros");
+	} else if (ask_macros(ctx) < 0 && c != NULL) {
+		fail_later(c, "could not ask the MTA for macros");
 	}
 	if (!(f0 & SMFIF_QUARANTINE) && !warned_quarantine++)
 		tp_log(LOG_WARNING, "the MTA offers no quarantine: action=quarantine will tempfail");

@@ -37,12 +37,6 @@
 /* Bytes kept of one macro value: a whole address, for its decision. */
 #define MACRO_MAX	TP_ADDRESS_MAX
 
-/* Indexes of tls_raw[], in the order of struct tp_tls_macros. */
-static const char *const tls_macro_names[8] = {
-	"{tls_version}", "{cipher}", "{cipher_bits}", "{verify}",
-	"{cert_subject}", "{cert_issuer}", "{cn_subject}", "{cn_issuer}",
-};
-
 static unsigned long start;		/* when the first connection came */
 
 /* note_start - remember when this daemon started taking connections */
@@ -122,7 +116,7 @@ tp_conn_free(struct tp_conn *c)
 	free(c->daemon_name);
 	free(c->daemon_port);
 	free(c->daemon_flags);
-	for (size_t i = 0; i < 8; i++)
+	for (size_t i = 0; i < TP_TLS_MACROS; i++)
 		free(c->tls_raw[i]);
 	tp_policy_unref(c->policy);
 	free(c);
@@ -170,7 +164,7 @@ tp_conn_tls_update(struct tp_conn *c, const char *(*get) (void *, const char *),
 {
 	bool	at_helo = stage == TP_AT_HELO;
 	bool	at_connect = stage == TP_AT_CONNECT;
-	const char *version = get(ctx, "{tls_version}");
+	const char *version = get(ctx, tp_tls_macro_table[0].name);
 	bool	tls = version != NULL && *version != 0;
 
 	if (!tls) {
@@ -178,8 +172,8 @@ tp_conn_tls_update(struct tp_conn *c, const char *(*get) (void *, const char *),
 			c->plain_helo_seen = true;
 		return (0);
 	}
-	for (size_t i = 0; i < 8; i++) {
-		const char *v = get(ctx, tls_macro_names[i]);
+	for (size_t i = 0; i < TP_TLS_MACROS; i++) {
+		const char *v = get(ctx, tp_tls_macro_table[i].name);
 
 		/*
 		 * Keep what an earlier stage said if this one says nothing. A
@@ -200,14 +194,7 @@ void
 tp_conn_tls_state(struct tp_conn *c, struct tp_tls_state *tls,
 		  struct tp_tls_macros *raw)
 {
-	raw->version = c->tls_raw[0];
-	raw->cipher = c->tls_raw[1];
-	raw->bits = c->tls_raw[2];
-	raw->verify = c->tls_raw[3];
-	raw->cert_subject = c->tls_raw[4];
-	raw->cert_issuer = c->tls_raw[5];
-	raw->cn_subject = c->tls_raw[6];
-	raw->cn_issuer = c->tls_raw[7];
+	tp_tls_macros_from(raw, c->tls_raw);
 	tp_tls_macros_normalize(raw, &c->tls_names);
 	tp_tls_state_from(raw, &c->tls_names, c->tls_how, tls);
 }

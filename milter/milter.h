@@ -104,7 +104,7 @@ struct tp_conn {
 	char   *daemon_flags;		/* Sendmail's listener flags, e.g. "s" */
 	bool	plain_helo_seen;	/* a HELO came before any TLS */
 	enum tp_tls_how tls_how;	/* how TLS came about, once seen */
-	char   *tls_raw[8];		/* latest TLS macros, see conn.c */
+	char   *tls_raw[TP_TLS_MACROS];	/* latest TLS macros, in table order */
 	struct tp_tls_names tls_names;
 	/* Message: reset by tp_conn_message_reset. */
 	char   *queue_id;
