@@ -50,12 +50,20 @@ static const int symlist_stage[TP_MACRO_STAGES] = {
 static volatile int warned_symlist;
 static volatile int warned_quarantine;
 
-/* macro - smfi_getsymval for tp_conn_tls_update */
+/* macro - smfi_getsymval for the connection's macro source */
 
 static const char *
 macro(void *ctx, const char *name)
 {
 	return (smfi_getsymval((SMFICTX *)ctx, tp_unconst(name)));
+}
+
+/* macros - the macros of this stage, for conn.c */
+
+static struct tp_macro_source
+macros(SMFICTX *ctx)
+{
+	return ((struct tp_macro_source) {macro, ctx});
 }
 
 /* no_reply - the return value of a stage the MTA may not wait for */
@@ -112,6 +120,19 @@ tempfail_message(SMFICTX *ctx, struct tp_conn *c, const char *why)
 	return (tempfail(ctx, c, why));
 }
 
+/* conn_new - a connection, with what it needs of the daemon */
+
+static struct tp_conn *
+conn_new(void)
+{
+	const struct tp_conn_env env = {
+		tp_config.hostname, tp_listener_is_implicit, tp_current_policy,
+		tp_log_text, tp_audit_log, &tp_stats,
+	};
+
+	return (tp_conn_new(&env));
+}
+
 /* conn_get - the connection's state; created only where a session starts */
 
 static struct tp_conn *
@@ -119,22 +140,13 @@ conn_get(SMFICTX *ctx, bool create)
 {
 	struct tp_conn *c = smfi_getpriv(ctx);
 
-	if (c == NULL && create && (c = tp_conn_new()) != NULL) {
+	if (c == NULL && create && (c = conn_new()) != NULL) {
 		if (c->policy == NULL || smfi_setpriv(ctx, c) != MI_SUCCESS) {
 			tp_conn_free(c);
 			c = NULL;
 		}
 	}
 	return (c);
-}
-
-/* fail_later - remember a failure at a stage that cannot reply */
-
-static void
-fail_later(struct tp_conn *c, const char *why)
-{
-	if (c->broken == NULL)
-		c->broken = why;
 }
 
 /* ask_macros - the macros each stage needs; a list replaces the MTA's default */
@@ -183,29 +195,23 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			       "configure its macro lists as the README says, or TLS after STARTTLS "
 			       "may not be seen");
 	} else if (ask_macros(ctx) < 0 && c != NULL) {
-		fail_later(c, "could not ask the MTA for macros");
+		tp_conn_fail(c, "could not ask the MTA for macros");
 	}
 	if (!(f0 & SMFIF_QUARANTINE) && !warned_quarantine++)
 		tp_log(LOG_WARNING, "the MTA offers no quarantine: action=quarantine will tempfail");
 	return (SMFIS_CONTINUE);
 }
 
-/* client_address - the client's address from the connect arguments */
+/* client_address - the client's address from the connect arguments, or NULL */
 
-static void
-client_address(struct tp_conn *c, SMFICTX *ctx, _SOCK_ADDR *sa)
+static const char *
+client_address(const _SOCK_ADDR *sa, char *buf, socklen_t size)
 {
-	char	buf[INET6_ADDRSTRLEN];
-	const char *addr = NULL;
-
 	if (sa != NULL && sa->sa_family == AF_INET)
-		addr = inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, buf, sizeof(buf));
-	else if (sa != NULL && sa->sa_family == AF_INET6)
-		addr = inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, buf, sizeof(buf));
-	if (addr == NULL)
-		addr = smfi_getsymval(ctx, tp_unconst("{client_addr}"));
-	if (tp_conn_set(&c->client_addr, addr) < 0)
-		fail_later(c, "out of memory");
+		return (inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, size));
+	if (sa != NULL && sa->sa_family == AF_INET6)
+		return (inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, size));
+	return (NULL);
 }
 
 /* mlfi_connect - who the client is and where it came in */
@@ -214,20 +220,12 @@ static sfsistat
 mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 {
 	struct tp_conn *c = conn_get(ctx, true);
-	const char *name;
+	struct tp_macro_source m = macros(ctx);
+	char	addr[INET6_ADDRSTRLEN];
 
 	if (c == NULL)
 		return (SMFIS_CONTINUE);
-	client_address(c, ctx, sa);
-	name = smfi_getsymval(ctx, tp_unconst("{client_name}"));
-	name = tp_client_name_verified(name ? name : hostname, smfi_getsymval(ctx, tp_unconst("{client_resolve}")));
-	if (tp_conn_set(&c->client_name, name) < 0
-	    || tp_conn_set(&c->daemon_name, smfi_getsymval(ctx, tp_unconst("{daemon_name}"))) < 0
-	    || tp_conn_set(&c->daemon_port, smfi_getsymval(ctx, tp_unconst("{daemon_port}"))) < 0
-	    || tp_conn_set(&c->daemon_flags, smfi_getsymval(ctx, tp_unconst("{daemon_flags}"))) < 0)
-		fail_later(c, "out of memory");
-	if (tp_conn_tls_update(c, macro, ctx, TP_AT_CONNECT) < 0)
-		fail_later(c, "out of memory");
+	tp_conn_connect(c, &m, hostname, client_address(sa, addr, sizeof(addr)));
 	return (no_reply(c, SMFIP_NR_CONN));
 }
 
@@ -237,13 +235,11 @@ static sfsistat
 mlfi_helo(SMFICTX *ctx, char *helo)
 {
 	struct tp_conn *c = conn_get(ctx, false);
+	struct tp_macro_source m = macros(ctx);
 
 	if (c == NULL)
 		return (SMFIS_CONTINUE);
-	if (tp_conn_set(&c->helo, helo) < 0)
-		fail_later(c, "out of memory");
-	if (tp_conn_tls_update(c, macro, ctx, TP_AT_HELO) < 0)
-		fail_later(c, "out of memory");
+	tp_conn_helo(c, &m, helo);
 	return (no_reply(c, SMFIP_NR_HELO));
 }
 
@@ -253,30 +249,12 @@ static sfsistat
 mlfi_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct tp_conn *c = conn_get(ctx, false);
+	struct tp_macro_source m = macros(ctx);
 
 	if (c == NULL)
 		return (SMFIS_CONTINUE);
-	if (c->message_open)
-		tp_conn_message_end(c, "aborted", NULL);
-	c->message_open = true;
-	if (tp_conn_set(&c->sender, argv[0]) < 0
-	    || tp_conn_set(&c->queue_id, smfi_getsymval(ctx, tp_unconst("i"))) < 0
-	    || tp_conn_set(&c->auth, smfi_getsymval(ctx, tp_unconst("{auth_authen}"))) < 0)
-		fail_later(c, "out of memory");
-	if (tp_conn_tls_update(c, macro, ctx, TP_AT_LATER) < 0)
-		fail_later(c, "out of memory");
+	tp_conn_mail(c, &m, argv[0]);
 	return (no_reply(c, SMFIP_NR_MAIL));
-}
-
-/* note_queue_id - the MTA's queue id, once it has one */
-
-static void
-note_queue_id(struct tp_conn *c, SMFICTX *ctx)
-{
-	const char *qid = smfi_getsymval(ctx, tp_unconst("i"));
-
-	if (qid != NULL && *qid != 0 && tp_conn_set(&c->queue_id, qid) < 0)
-		fail_later(c, "out of memory");
 }
 
 /* record_decision - keep a recipient's decision for the logs */
@@ -338,17 +316,14 @@ static sfsistat
 mlfi_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct tp_conn *c = conn_get(ctx, false);
+	struct tp_macro_source m = macros(ctx);
 	struct tp_record_rcpt *r;
-	struct tp_tls_state tls;
-	struct tp_tls_macros raw;
 	struct tp_decision d;
 	struct tp_query q;
 
 	if (c == NULL)
 		return (tempfail(ctx, c, "connection state lost"));
-	if (tp_conn_tls_update(c, macro, ctx, TP_AT_LATER) < 0)
-		fail_later(c, "out of memory");
-	note_queue_id(c, ctx);
+	tp_conn_rcpt(c, &m);
 	if (c->nrcpts == TP_RCPTS_MAX) {
 		if (c->rcpts_over++ == 0)
 			tp_log(LOG_NOTICE, "session=%s more than %d recipients in one message: "
@@ -362,10 +337,9 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 		return (rcpt_error(ctx, c, r, "out of memory"));
 	if (c->broken != NULL)
 		return (rcpt_error(ctx, c, r, c->broken));
-	tp_conn_tls_state(c, &tls, &raw);
 	q = (struct tp_query) {
 		c->client_addr, c->client_name, c->sender ? c->sender : "", argv[0],
-		&tls, tp_config.dry_run
+		&c->tls, tp_config.dry_run
 	};
 	if (tp_policy_decide(c->policy, &q, &d) < 0) {
 		/* A dry run refuses nothing: the error is recorded, not enforced. */
@@ -439,19 +413,17 @@ static sfsistat
 mlfi_eom(SMFICTX *ctx)
 {
 	struct tp_conn *c = conn_get(ctx, false);
+	struct tp_macro_source m = macros(ctx);
 	const struct tp_record_rcpt *q;
-	struct tp_tls_state tls;
-	struct tp_tls_macros raw;
 	struct tp_record rec;
 	char	why[TP_REASON_MAX + 32];
 
 	if (c == NULL)
 		return (tempfail(ctx, c, "connection state lost"));
-	note_queue_id(c, ctx);
+	tp_conn_queue_id(c, &m);
 	if (c->broken != NULL)
 		return (tempfail_message(ctx, c, c->broken));
-	tp_conn_tls_state(c, &tls, &raw);
-	tp_conn_record(c, &tls, "accepted", &rec);
+	tp_conn_record(c, "accepted", &rec);
 	if (fix_headers(ctx, c, &rec) < 0)
 		return (tempfail_message(ctx, c, "could not change headers"));
 	if ((q = quarantine_reason(c)) != NULL) {
@@ -463,23 +435,6 @@ mlfi_eom(SMFICTX *ctx)
 	return (SMFIS_CONTINUE);
 }
 
-/* ended_outcome - what became of a message that did not reach end of message */
-
-static const char *
-ended_outcome(const struct tp_conn *c)
-{
-	bool	temporary = false;
-
-	for (size_t i = 0; i < c->nrcpts; i++) {
-		const struct tp_record_rcpt *r = &c->rcpts[i];
-
-		if (!r->refused && !r->error)
-			return ("aborted");
-		temporary |= r->error || r->action == TP_ACTION_TEMPFAIL;
-	}
-	return (c->nrcpts == 0 ? "aborted" : temporary ? "tempfailed" : "rejected");
-}
-
 /* mlfi_abort - the message ended early; Postfix may say so twice */
 
 static sfsistat
@@ -488,7 +443,7 @@ mlfi_abort(SMFICTX *ctx)
 	struct tp_conn *c = conn_get(ctx, false);
 
 	if (c != NULL)
-		tp_conn_message_end(c, ended_outcome(c), NULL);
+		tp_conn_abort(c);
 	return (SMFIS_CONTINUE);
 }
 
@@ -500,7 +455,6 @@ mlfi_close(SMFICTX *ctx)
 	struct tp_conn *c = smfi_getpriv(ctx);
 
 	if (c != NULL) {
-		tp_conn_message_end(c, ended_outcome(c), NULL);
 		tp_conn_session_end(c);
 		smfi_setpriv(ctx, NULL);
 		tp_conn_free(c);
