@@ -27,6 +27,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,9 +47,12 @@ static const int symlist_stage[TP_MACRO_STAGES] = {
 	[TP_STAGE_EOM] = SMFIM_EOM,
 };
 
-/* Set once a connection finds a missing MTA feature: warn once only. */
-static volatile int warned_symlist;
-static volatile int warned_quarantine;
+/*
+ * Set by the first connection that finds an MTA feature missing, so that
+ * it is logged once: connections run in threads of their own.
+ */
+static atomic_flag warned_symlist = ATOMIC_FLAG_INIT;
+static atomic_flag warned_quarantine = ATOMIC_FLAG_INIT;
 
 /* macro - smfi_getsymval for the connection's macro source */
 
@@ -163,6 +167,30 @@ ask_macros(SMFICTX *ctx)
 	return (0);
 }
 
+/* warn_once - a warning logged by the first thread that comes, only */
+
+static void
+warn_once(atomic_flag *warned, const char *text)
+{
+	if (!atomic_flag_test_and_set(warned))
+		tp_log(LOG_WARNING, "%s", text);
+}
+
+/* protocol_wanted - SMFIP_*: every stage we do not use negotiated away */
+
+static unsigned long
+protocol_wanted(void)
+{
+	unsigned long proto = SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NOEOH
+	| SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_HDR;
+
+	if (!tp_config.add_header)
+		proto = (proto & ~SMFIP_NR_HDR) | SMFIP_NOHDRS;
+	if (!tp_config.reply_at_data)
+		proto |= SMFIP_NODATA;
+	return (proto);
+}
+
 /* mlfi_negotiate - ask only for what we use, and for the macros we need */
 
 static sfsistat
@@ -172,14 +200,9 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 {
 	struct tp_conn *c = conn_get(ctx, true);
 	unsigned long actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST;
-	unsigned long proto = SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NOEOH
-	| SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_HDR;
+	unsigned long proto = protocol_wanted();
 
 	(void)f2, (void)f3;
-	if (!tp_config.add_header)
-		proto = (proto & ~SMFIP_NR_HDR) | SMFIP_NOHDRS;
-	if (!tp_config.reply_at_data)
-		proto |= SMFIP_NODATA;
 	*pf0 = f0 & actions;
 	/* Without our state we must be able to refuse at every stage. */
 	*pf1 = c != NULL ? f1 & proto : 0;
@@ -189,16 +212,15 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		c->protocol = *pf1;
 	}
 	/* Even without state: a session that gets it later needs its macros. */
-	if (!(f0 & SMFIF_SETSYMLIST)) {
-		if (!warned_symlist++)
-			tp_log(LOG_WARNING, "the MTA cannot be asked for macros (no SMFIF_SETSYMLIST): "
-			       "configure its macro lists as the README says, or TLS after STARTTLS "
-			       "may not be seen");
-	} else if (ask_macros(ctx) < 0 && c != NULL) {
+	if (!(f0 & SMFIF_SETSYMLIST))
+		warn_once(&warned_symlist, "the MTA cannot be asked for macros (no SMFIF_SETSYMLIST): "
+			  "configure its macro lists as the README says, or TLS after STARTTLS "
+			  "may not be seen");
+	else if (ask_macros(ctx) < 0 && c != NULL)
 		tp_conn_fail(c, "could not ask the MTA for macros");
-	}
-	if (!(f0 & SMFIF_QUARANTINE) && !warned_quarantine++)
-		tp_log(LOG_WARNING, "the MTA offers no quarantine: action=quarantine will tempfail");
+	if (!(f0 & SMFIF_QUARANTINE))
+		warn_once(&warned_quarantine, "the MTA offers no quarantine: "
+			  "action=quarantine will tempfail");
 	return (SMFIS_CONTINUE);
 }
 
@@ -310,6 +332,32 @@ rcpt_error(SMFICTX *ctx, const struct tp_conn *c, struct tp_record_rcpt *r, cons
 	return (tempfail(ctx, c, why));
 }
 
+/* too_many - tempfail a recipient beyond TP_RCPTS_MAX; logged once a message */
+
+static sfsistat
+too_many(SMFICTX *ctx, struct tp_conn *c)
+{
+	if (c->rcpts_over++ == 0)
+		tp_log(LOG_NOTICE, "session=%s more than %d recipients in one message: "
+		       "the rest tempfailed", c->session_id, TP_RCPTS_MAX);
+	set_reply(ctx, "452", "4.5.3", "Too many recipients");
+	return (SMFIS_TEMPFAIL);
+}
+
+/* undecided - the engine could not decide: tempfail, or in a dry run note it */
+
+static sfsistat
+undecided(SMFICTX *ctx, const struct tp_conn *c, struct tp_record_rcpt *r, const char *why)
+{
+	/* A dry run refuses nothing: the error is recorded, not enforced. */
+	if (!tp_config.dry_run)
+		return (rcpt_error(ctx, c, r, why));
+	note_error(r, why);
+	tp_log(LOG_WARNING, "session=%s dry run: would have tempfailed, reason=\"%s\"",
+	       c->session_id, why);
+	return (SMFIS_CONTINUE);
+}
+
 /* mlfi_envrcpt - the decision for one recipient */
 
 static sfsistat
@@ -324,13 +372,8 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	if (c == NULL)
 		return (tempfail(ctx, c, "connection state lost"));
 	tp_conn_rcpt(c, &m);
-	if (c->nrcpts == TP_RCPTS_MAX) {
-		if (c->rcpts_over++ == 0)
-			tp_log(LOG_NOTICE, "session=%s more than %d recipients in one message: "
-			       "the rest tempfailed", c->session_id, TP_RCPTS_MAX);
-		set_reply(ctx, "452", "4.5.3", "Too many recipients");
-		return (SMFIS_TEMPFAIL);
-	}
+	if (c->nrcpts == TP_RCPTS_MAX)
+		return (too_many(ctx, c));
 	if ((r = tp_conn_add_rcpt(c)) == NULL)
 		return (tempfail(ctx, c, "out of memory"));
 	if ((r->addr = strndup(argv[0], 1024)) == NULL)
@@ -341,16 +384,8 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 		c->client_addr, c->client_name, c->sender ? c->sender : "", argv[0],
 		&c->tls, tp_config.dry_run
 	};
-	if (tp_policy_decide(c->policy, &q, &d) < 0) {
-		/* A dry run refuses nothing: the error is recorded, not enforced. */
-		if (tp_config.dry_run) {
-			note_error(r, d.reason);
-			tp_log(LOG_WARNING, "session=%s dry run: would have tempfailed, reason=\"%s\"",
-			       c->session_id, d.reason);
-			return (SMFIS_CONTINUE);
-		}
-		return (rcpt_error(ctx, c, r, d.reason));
-	}
+	if (tp_policy_decide(c->policy, &q, &d) < 0)
+		return (undecided(ctx, c, r, d.reason));
 	if (record_decision(r, &d) < 0)
 		return (rcpt_error(ctx, c, r, "out of memory"));
 	if (d.result == TP_RESULT_FAIL && !d.testing
