@@ -16,7 +16,8 @@
  *	restrictions are: only the recipients whose policy fails are
  *	refused. quarantine and tag act on the whole message at end of
  *	message, which also removes forged copies of the result header
- *	and adds ours.
+ *	(unless strip_header = mta: the MTA removes them, and sends us no
+ *	header) and adds ours.
  *
  *	Fail safe: whatever goes wrong inside the milter (no memory, a
  *	client address the engine cannot read, lost state) tempfails the
@@ -176,6 +177,18 @@ warn_once(atomic_flag *warned, const char *text)
 		tp_log(LOG_WARNING, "%s", text);
 }
 
+/*
+ * headers_watched - whether forged copies of our header are ours to remove:
+ * not when we add none, nor with strip_header = mta (Postfix's
+ * header_checks does it, and the MTA need not send us every header)
+ */
+
+static bool
+headers_watched(void)
+{
+	return (tp_config.add_header && !tp_config.strip_header_mta);
+}
+
 /* protocol_wanted - SMFIP_*: every stage we do not use negotiated away */
 
 static unsigned long
@@ -184,7 +197,7 @@ protocol_wanted(void)
 	unsigned long proto = SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NOEOH
 	| SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_HDR;
 
-	if (!tp_config.add_header)
+	if (!headers_watched())
 		proto = (proto & ~SMFIP_NR_HDR) | SMFIP_NOHDRS;
 	if (!tp_config.reply_at_data)
 		proto |= SMFIP_NODATA;
@@ -402,7 +415,8 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 	struct tp_conn *c = conn_get(ctx, false);
 
 	(void)value;
-	if (c != NULL && strcasecmp(name, tp_config.header_name) == 0)
+	/* Called anyway by an MTA that cannot leave the headers out. */
+	if (c != NULL && headers_watched() && strcasecmp(name, tp_config.header_name) == 0)
 		c->forged_headers++;
 	return (no_reply(c, SMFIP_NR_HDR));
 }

@@ -80,20 +80,27 @@ tp_conn_fail(struct tp_conn *c, const char *why)
 		c->broken = why;
 }
 
-/* keep - replace a string field with a capped copy; -1 and failed if no memory */
+/*
+ * keep - a capped copy of value (NULL: none) in *field: 1 if it changed,
+ * 0 if *field held that already (the MTA repeats most macros at every
+ * stage: no copy then), -1 and the session failed if out of memory
+ */
 
 static int
 keep(struct tp_conn *c, char **field, const char *value)
 {
 	char   *copy = NULL;
 
+	if (value == NULL ? *field == NULL
+	    : *field != NULL && strncmp(*field, value, MACRO_MAX) == 0)
+		return (0);
 	if (value != NULL && (copy = strndup(value, MACRO_MAX)) == NULL) {
 		tp_conn_fail(c, OUT_OF_MEMORY);
 		return (-1);
 	}
 	free(*field);
 	*field = copy;
-	return (0);
+	return (1);
 }
 
 /* macro - a macro of the current stage, or NULL */
@@ -183,24 +190,30 @@ static int
 tls_read(struct tp_conn *c, const struct tp_macro_source *m, bool at_connect)
 {
 	const char *version = macro(m, tp_tls_macro_table[0].name);
+	bool	changed = false;
 	int	rc = 1;
 
 	if (version == NULL || *version == 0)
 		return (0);
 	for (size_t i = 0; i < TP_TLS_MACROS; i++) {
 		const char *v = i == 0 ? version : macro(m, tp_tls_macro_table[i].name);
+		int	kept;
 
 		/*
 		 * Keep what an earlier stage said if this one says nothing. A
 		 * macro lost here could turn a failed {verify} into none
 		 * said: keep() fails the session.
 		 */
-		if (v != NULL && keep(c, &c->tls_raw[i], v) < 0)
-			rc = -1;
+		if (v != NULL && (kept = keep(c, &c->tls_raw[i], v)) != 0) {
+			changed = true;
+			rc = kept < 0 ? -1 : rc;
+		}
 	}
+	/* First seen: {tls_version} at least is new, and changed. */
 	if (c->tls_how == TP_TLS_HOW_NONE)
 		c->tls_how = tls_how_first_seen(c, at_connect);
-	tls_refresh(c);
+	if (changed)
+		tls_refresh(c);
 	return (rc);
 }
 
@@ -247,7 +260,7 @@ tp_conn_queue_id(struct tp_conn *c, const struct tp_macro_source *m)
 {
 	const char *qid = macro(m, "i");
 
-	return (qid != NULL && *qid != 0 ? keep(c, &c->queue_id, qid) : 0);
+	return (qid != NULL && *qid != 0 && keep(c, &c->queue_id, qid) < 0 ? -1 : 0);
 }
 
 /* tp_conn_mail - a new message; TLS may have begun with no EHLO since */
@@ -265,14 +278,22 @@ tp_conn_mail(struct tp_conn *c, const struct tp_macro_source *m, const char *sen
 	return (tls_read(c, m, false) < 0 ? -1 : 0);
 }
 
-/* tp_conn_rcpt - what a RCPT brings: TLS, and the queue id once there */
+/*
+ * tp_conn_rcpt - what a RCPT can bring that is new: TLS not seen yet, and
+ * the queue id (Postfix has one only after the first recipient). TLS
+ * once on does not change: no second STARTTLS, and MAIL read it again.
+ */
 
 int
 tp_conn_rcpt(struct tp_conn *c, const struct tp_macro_source *m)
 {
-	int	rc = tls_read(c, m, false) < 0 ? -1 : 0;
+	int	rc = 0;
 
-	return (tp_conn_queue_id(c, m) < 0 ? -1 : rc);
+	if (c->tls_how == TP_TLS_HOW_NONE && tls_read(c, m, false) < 0)
+		rc = -1;
+	if (c->queue_id == NULL && tp_conn_queue_id(c, m) < 0)
+		rc = -1;
+	return (rc);
 }
 
 /*

@@ -45,16 +45,18 @@
  *	ended as aborted), tp_conn_rcpt() and tp_conn_queue_id() (the
  *	MTA's queue id, once it has one).
  *
- *	TLS: the TLS macros are read at each stage where TLS can first be
- *	seen, the latest value of each kept: a client sends EHLO again
- *	after STARTTLS, and may even send MAIL with no second EHLO. How
+ *	TLS: the TLS macros are read at connect, at each HELO and MAIL,
+ *	and at RCPT until TLS is seen, the latest value of each kept: a
+ *	client sends EHLO again after STARTTLS, and may even send MAIL with
+ *	no second EHLO. A value the connection holds already is not copied
+ *	again, and c->tls is made again only when one changed. How
  *	TLS came about is decided when TLS is first seen: implicit when
  *	the listener is one env->listener_is_implicit() names, when TLS is
  *	there at connect (Postfix, wrappermode), or when Sendmail's
  *	{daemon_flags} has "s"; with {daemon_flags} and no "s", STARTTLS
  *	(Sendmail lets a client STARTTLS before any EHLO); otherwise
  *	STARTTLS when a HELO without TLS came first. c->tls is the engine's
- *	view of it, made again whenever a TLS macro changes.
+ *	view of it.
  *
  *	tp_conn_message_end() logs every recipient decision of the
  *	message once (env->log_text), counts it (env->stats), writes its

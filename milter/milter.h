@@ -37,6 +37,7 @@ struct tp_config {
 	int	dry_run;		/* every rule in testing mode */
 	int	add_header;		/* add the result header */
 	char   *header_name;		/* its name */
+	int	strip_header_mta;	/* strip_header = mta: not the milter's work */
 	char   *implicit_tls;		/* listener names/ports that are TLS from connect */
 	int	use_syslog;		/* no: log to stderr only (foreground) */
 	char   *syslog_facility;

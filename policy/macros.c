@@ -39,17 +39,21 @@ static_assert(sizeof(tls_macros) / sizeof(tls_macros[0]) == TP_TLS_MACROS,
 
 const struct tp_tls_macro *const tp_tls_macro_table = tls_macros;
 
-/* What each stage asks for besides the TLS macros; tls: and those too. */
+/*
+ * What each stage asks for besides the TLS macros (tls: and those too):
+ * only what the milter reads, as the MTA sends each macro asked for with
+ * every command of its stage.
+ */
 static const struct {
 	const char *own;
 	bool	tls;
 }	stage_lists[TP_MACRO_STAGES] = {
-	[TP_STAGE_CONNECT] = {"j _ {daemon_name} {daemon_port} {daemon_addr} {daemon_flags} "
-	"{client_addr} {client_name} {client_ptr} {client_resolve}", true},
+	[TP_STAGE_CONNECT] = {"{daemon_name} {daemon_port} {daemon_flags} "
+	"{client_addr} {client_name} {client_resolve}", true},
 	[TP_STAGE_HELO] = {"", true},
-	[TP_STAGE_MAIL] = {"i {mail_addr} {auth_authen} {auth_type}", true},
-	[TP_STAGE_RCPT] = {"i {rcpt_addr}", true},
-	[TP_STAGE_EOM] = {"i {msg_id}", false},
+	[TP_STAGE_MAIL] = {"i {auth_authen}", true},
+	[TP_STAGE_RCPT] = {"i", true},
+	[TP_STAGE_EOM] = {"i", false},
 };
 
 /* tp_tls_macros_from - point each field at its value, values[] in table order */

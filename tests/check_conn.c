@@ -28,12 +28,14 @@ extern char *__real_strndup(const char *, size_t);
 extern char *__wrap_strndup(const char *, size_t);
 
 static unsigned fail_at;		/* 0: none; n: the nth call from now */
+static unsigned copies;			/* calls so far */
 
 /* __wrap_strndup - strndup, except the call fail_at names */
 
 char   *
 __wrap_strndup(const char *s, size_t n)
 {
+	copies++;
 	if (fail_at > 0 && --fail_at == 0)
 		return (NULL);
 	return (__real_strndup(s, n));
@@ -91,6 +93,7 @@ enum stage {
 struct mta {
 	const struct macro *stages[STAGES];
 	enum stage at;
+	unsigned lookups;		/* macros asked for so far */
 };
 
 /* lookup - smfi_getsymval: this stage's macros first, then earlier ones */
@@ -98,8 +101,9 @@ struct mta {
 static const char *
 lookup(void *ctx, const char *name)
 {
-	const struct mta *mta = ctx;
+	struct mta *mta = ctx;
 
+	mta->lookups++;
 	for (int s = (int)mta->at; s >= 0; s--)
 		for (const struct macro *m = mta->stages[s]; m != NULL && m->name; m++)
 			if (strcmp(m->name, name) == 0)
@@ -149,7 +153,7 @@ fresh(void)
 
 	memset(&stats, 0, sizeof(stats));
 	log_lines = 0;
-	fail_at = 0;
+	fail_at = copies = 0;
 	c = tp_conn_new(&env);
 	ck_assert_ptr_nonnull(c);
 	return (c);
@@ -226,7 +230,7 @@ static const struct {
 START_TEST(test_tls_how)
 {
 	struct tp_conn *c = fresh();
-	struct mta mta = {{NULL}, CONNECT};
+	struct mta mta = {{NULL}, CONNECT, 0};
 	const struct tp_tls_state *tls = &c->tls;
 
 	for (const struct step *st = tls_cases[_i].steps; st->macros != NULL; st++)
@@ -284,7 +288,7 @@ messages(void)
 START_TEST(test_double_abort)
 {
 	struct tp_conn *c = fresh();
-	struct mta mta = {{NULL}, CONNECT};
+	struct mta mta = {{NULL}, CONNECT, 0};
 	const struct step steps[] = {
 		{CONNECT, M(PF_LISTENER)}, {HELO, NO_MACROS}, {MAIL, NO_MACROS}, {RCPT, NO_MACROS},
 	};
@@ -309,7 +313,7 @@ END_TEST
 START_TEST(test_message_reset)
 {
 	struct tp_conn *c = fresh();
-	struct mta mta = {{NULL}, CONNECT};
+	struct mta mta = {{NULL}, CONNECT, 0};
 	const struct step first[] = {
 		{CONNECT, M(PF_LISTENER)}, {HELO, NO_MACROS},
 		{MAIL, M({"i", "QUEUE1"}, {"{auth_authen}", "alice"})}, {RCPT, NO_MACROS},
@@ -353,21 +357,21 @@ START_TEST(test_lost_copy)
 		{HELO, NO_MACROS},
 	};
 	const struct step tls_helo = {HELO, M(SM_ROGUE)};
-	/* The HELO name and the eight TLS macros; then none fails. */
-	const unsigned copies = 1 + (unsigned)TP_TLS_MACROS;
+	/* The TLS macros (the HELO name is held already); then none fails. */
+	const unsigned made = (unsigned)TP_TLS_MACROS;
 
-	for (unsigned n = 1; n <= copies + 1; n++) {
+	for (unsigned n = 1; n <= made + 1; n++) {
 		struct tp_conn *c = fresh();
-		struct mta mta = {{NULL}, CONNECT};
+		struct mta mta = {{NULL}, CONNECT, 0};
 		int	rc;
 
 		for (size_t i = 0; i < sizeof(before) / sizeof(before[0]); i++)
 			ck_assert_int_eq(play(c, &mta, &before[i]), 0);
 		fail_at = n;
 		rc = play(c, &mta, &tls_helo);
-		if (n <= copies) {
+		if (n <= made) {
 			ck_assert_msg(rc < 0 && c->broken != NULL,
-				      "copy %u of %u failed: got no failure", n, copies);
+				      "copy %u of %u failed: got no failure", n, made);
 			ck_assert_uint_eq(fail_at, 0);
 		} else {
 			ck_assert_msg(rc == 0 && c->broken == NULL && fail_at == 1,
@@ -377,6 +381,43 @@ START_TEST(test_lost_copy)
 		}
 		tp_conn_free(c);
 	}
+}
+END_TEST
+
+/* ---- no copy made twice -------------------------------------------------------- */
+
+/*
+ * The MTA repeats the TLS macros at MAIL and RCPT (we ask it to, for a
+ * MAIL after STARTTLS with no EHLO): once held, they are not copied again,
+ * and RCPT reads nothing it has already.
+ */
+START_TEST(test_no_copy_twice)
+{
+	const struct step session[] = {
+		{CONNECT, M({"{daemon_name}", "MTA"}, {"{daemon_flags}", ""})}, {HELO, NO_MACROS},
+		{HELO, M(SM_ROGUE)},
+	};
+	const struct step mail = {MAIL, M({"i", "QUEUE1"}, {"{auth_authen}", "alice"}, SM_ROGUE)};
+	const struct step rcpt = {RCPT, M({"i", "QUEUE1"}, SM_ROGUE)};
+	struct tp_conn *c = fresh();
+	struct mta mta = {{NULL}, CONNECT, 0};
+
+	for (size_t i = 0; i < sizeof(session) / sizeof(session[0]); i++)
+		ck_assert_int_eq(play(c, &mta, &session[i]), 0);
+	copies = 0;
+	ck_assert_int_eq(play(c, &mta, &mail), 0);
+	/* The sender, the queue id, the login: nothing of TLS. */
+	ck_assert_msg(copies == 3, "MAIL: got %u copies, want 3", copies);
+	mta.lookups = 0;
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(play(c, &mta, &rcpt), 0);
+	ck_assert_msg(copies == 3, "RCPT: got %u copies, want none", copies - 3);
+	/* TLS and the queue id are known: RCPT asks libmilter for nothing. */
+	ck_assert_msg(mta.lookups == 0, "RCPT: got %u macros read, want none", mta.lookups);
+	ck_assert_int_eq(c->tls.verify, TP_VERIFY_FAIL);
+	ck_assert_str_eq(c->tls.cert_subject, "rogue");
+	ck_assert_str_eq(c->queue_id, "QUEUE1");
+	tp_conn_free(c);
 }
 END_TEST
 
@@ -390,6 +431,7 @@ conn_suite(void)
 	tcase_add_test(tc, test_double_abort);
 	tcase_add_test(tc, test_message_reset);
 	tcase_add_test(tc, test_lost_copy);
+	tcase_add_test(tc, test_no_copy_twice);
 	suite_add_tcase(s, tc);
 	return (s);
 }
