@@ -16,7 +16,8 @@
  *	restrictions are: only the recipients whose policy fails are
  *	refused. quarantine and tag act on the whole message at end of
  *	message, which also removes forged copies of the result header
- *	and adds ours.
+ *	(unless strip_header = mta: the MTA removes them, and sends us no
+ *	header) and adds ours.
  *
  *	Fail safe: whatever goes wrong inside the milter (no memory, a
  *	client address the engine cannot read, lost state) tempfails the
@@ -27,6 +28,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,31 +40,36 @@
 #include "milter/milter.h"
 #include "util/tp_escape.h"
 
-/* The macros every stage asks for: a list replaces the MTA's default. */
-#define TLS_MACROS "{tls_version} {cipher} {cipher_bits} {cert_subject} " \
-	"{cert_issuer} {verify} {cn_subject} {cn_issuer}"
-static const struct {
-	int	stage;
-	const char *macros;
-}	symlists[] = {
-	{SMFIM_CONNECT, "j _ {daemon_name} {daemon_port} {daemon_addr} {daemon_flags} {client_addr} "
-	 "{client_name} {client_ptr} {client_resolve} " TLS_MACROS},
-	{SMFIM_HELO, TLS_MACROS},
-	{SMFIM_ENVFROM, "i {mail_addr} {auth_authen} {auth_type} " TLS_MACROS},
-	{SMFIM_ENVRCPT, "i {rcpt_addr} " TLS_MACROS},
-	{SMFIM_EOM, "i {msg_id}"},
+/* libmilter's name of each stage that asks for macros (tp_macro_list). */
+static const int symlist_stage[TP_MACRO_STAGES] = {
+	[TP_STAGE_CONNECT] = SMFIM_CONNECT,
+	[TP_STAGE_HELO] = SMFIM_HELO,
+	[TP_STAGE_MAIL] = SMFIM_ENVFROM,
+	[TP_STAGE_RCPT] = SMFIM_ENVRCPT,
+	[TP_STAGE_EOM] = SMFIM_EOM,
 };
 
-/* Set once a connection finds a missing MTA feature: warn once only. */
-static volatile int warned_symlist;
-static volatile int warned_quarantine;
+/*
+ * Set by the first connection that finds an MTA feature missing, so that
+ * it is logged once: connections run in threads of their own.
+ */
+static atomic_flag warned_symlist = ATOMIC_FLAG_INIT;
+static atomic_flag warned_quarantine = ATOMIC_FLAG_INIT;
 
-/* macro - smfi_getsymval for tp_conn_tls_update */
+/* macro - smfi_getsymval for the connection's macro source */
 
 static const char *
 macro(void *ctx, const char *name)
 {
 	return (smfi_getsymval((SMFICTX *)ctx, tp_unconst(name)));
+}
+
+/* macros - the macros of this stage, for conn.c */
+
+static struct tp_macro_source
+macros(SMFICTX *ctx)
+{
+	return ((struct tp_macro_source) {macro, ctx});
 }
 
 /* no_reply - the return value of a stage the MTA may not wait for */
@@ -113,6 +120,19 @@ tempfail_message(SMFICTX *ctx, struct tp_conn *c, const char *why)
 	return (tempfail(ctx, c, why));
 }
 
+/* conn_new - a connection, with what it needs of the daemon */
+
+static struct tp_conn *
+conn_new(void)
+{
+	const struct tp_conn_env env = {
+		tp_config.hostname, tp_listener_is_implicit, tp_current_policy,
+		tp_log_text, tp_audit_log, &tp_stats,
+	};
+
+	return (tp_conn_new(&env));
+}
+
 /* conn_get - the connection's state; created only where a session starts */
 
 static struct tp_conn *
@@ -120,7 +140,7 @@ conn_get(SMFICTX *ctx, bool create)
 {
 	struct tp_conn *c = smfi_getpriv(ctx);
 
-	if (c == NULL && create && (c = tp_conn_new()) != NULL) {
+	if (c == NULL && create && (c = conn_new()) != NULL) {
 		if (c->policy == NULL || smfi_setpriv(ctx, c) != MI_SUCCESS) {
 			tp_conn_free(c);
 			c = NULL;
@@ -129,13 +149,54 @@ conn_get(SMFICTX *ctx, bool create)
 	return (c);
 }
 
-/* fail_later - remember a failure at a stage that cannot reply */
+/* ask_macros - the macros each stage needs; a list replaces the MTA's default */
+
+static int
+ask_macros(SMFICTX *ctx)
+{
+	char	list[TP_MACRO_LIST_MAX];
+
+	for (size_t i = 0; i < TP_MACRO_STAGES; i++)
+		if (tp_macro_list(i, list, sizeof(list)) == 0
+		    || smfi_setsymlist(ctx, symlist_stage[i], list) != MI_SUCCESS)
+			return (-1);
+	return (0);
+}
+
+/* warn_once - a warning logged by the first thread that comes, only */
 
 static void
-fail_later(struct tp_conn *c, const char *why)
+warn_once(atomic_flag *warned, const char *text)
 {
-	if (c->broken == NULL)
-		c->broken = why;
+	if (!atomic_flag_test_and_set(warned))
+		tp_log(LOG_WARNING, "%s", text);
+}
+
+/*
+ * headers_watched - whether forged copies of our header are ours to remove:
+ * not when we add none, nor with strip_header = mta (Postfix's
+ * header_checks does it, and the MTA need not send us every header)
+ */
+
+static bool
+headers_watched(void)
+{
+	return (tp_config.add_header && !tp_config.strip_header_mta);
+}
+
+/* protocol_wanted - SMFIP_*: every stage we do not use negotiated away */
+
+static unsigned long
+protocol_wanted(void)
+{
+	unsigned long proto = SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NOEOH
+	| SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_HDR;
+
+	if (!headers_watched())
+		proto = (proto & ~SMFIP_NR_HDR) | SMFIP_NOHDRS;
+	if (!tp_config.reply_at_data)
+		proto |= SMFIP_NODATA;
+	return (proto);
 }
 
 /* mlfi_negotiate - ask only for what we use, and for the macros we need */
@@ -147,14 +208,9 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 {
 	struct tp_conn *c = conn_get(ctx, true);
 	unsigned long actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST;
-	unsigned long proto = SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NOEOH
-	| SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_HDR;
+	unsigned long proto = protocol_wanted();
 
 	(void)f2, (void)f3;
-	if (!tp_config.add_header)
-		proto = (proto & ~SMFIP_NR_HDR) | SMFIP_NOHDRS;
-	if (!tp_config.reply_at_data)
-		proto |= SMFIP_NODATA;
 	*pf0 = f0 & actions;
 	/* Without our state we must be able to refuse at every stage. */
 	*pf1 = c != NULL ? f1 & proto : 0;
@@ -164,38 +220,28 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		c->protocol = *pf1;
 	}
 	/* Even without state: a session that gets it later needs its macros. */
-	if (!(f0 & SMFIF_SETSYMLIST)) {
-		if (!warned_symlist++)
-			tp_log(LOG_WARNING, "the MTA cannot be asked for macros (no SMFIF_SETSYMLIST): "
-			       "configure its macro lists as the README says, or TLS after STARTTLS "
-			       "may not be seen");
-	} else {
-		for (size_t i = 0; i < sizeof(symlists) / sizeof(symlists[0]); i++)
-			if (smfi_setsymlist(ctx, symlists[i].stage, tp_unconst(symlists[i].macros)) != MI_SUCCESS
-			    && c != NULL)
-				fail_later(c, "could not ask the MTA for macros");
-	}
-	if (!(f0 & SMFIF_QUARANTINE) && !warned_quarantine++)
-		tp_log(LOG_WARNING, "the MTA offers no quarantine: action=quarantine will tempfail");
+	if (!(f0 & SMFIF_SETSYMLIST))
+		warn_once(&warned_symlist, "the MTA cannot be asked for macros (no SMFIF_SETSYMLIST): "
+			  "configure its macro lists as the README says, or TLS after STARTTLS "
+			  "may not be seen");
+	else if (ask_macros(ctx) < 0 && c != NULL)
+		tp_conn_fail(c, "could not ask the MTA for macros");
+	if (!(f0 & SMFIF_QUARANTINE))
+		warn_once(&warned_quarantine, "the MTA offers no quarantine: "
+			  "action=quarantine will tempfail");
 	return (SMFIS_CONTINUE);
 }
 
-/* client_address - the client's address from the connect arguments */
+/* client_address - the client's address from the connect arguments, or NULL */
 
-static void
-client_address(struct tp_conn *c, SMFICTX *ctx, _SOCK_ADDR *sa)
+static const char *
+client_address(const _SOCK_ADDR *sa, char *buf, socklen_t size)
 {
-	char	buf[INET6_ADDRSTRLEN];
-	const char *addr = NULL;
-
 	if (sa != NULL && sa->sa_family == AF_INET)
-		addr = inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, buf, sizeof(buf));
-	else if (sa != NULL && sa->sa_family == AF_INET6)
-		addr = inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, buf, sizeof(buf));
-	if (addr == NULL)
-		addr = smfi_getsymval(ctx, tp_unconst("{client_addr}"));
-	if (tp_conn_set(&c->client_addr, addr) < 0)
-		fail_later(c, "out of memory");
+		return (inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, size));
+	if (sa != NULL && sa->sa_family == AF_INET6)
+		return (inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, size));
+	return (NULL);
 }
 
 /* mlfi_connect - who the client is and where it came in */
@@ -204,20 +250,12 @@ static sfsistat
 mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 {
 	struct tp_conn *c = conn_get(ctx, true);
-	const char *name;
+	struct tp_macro_source m = macros(ctx);
+	char	addr[INET6_ADDRSTRLEN];
 
 	if (c == NULL)
 		return (SMFIS_CONTINUE);
-	client_address(c, ctx, sa);
-	name = smfi_getsymval(ctx, tp_unconst("{client_name}"));
-	name = tp_client_name_verified(name ? name : hostname, smfi_getsymval(ctx, tp_unconst("{client_resolve}")));
-	if (tp_conn_set(&c->client_name, name) < 0
-	    || tp_conn_set(&c->daemon_name, smfi_getsymval(ctx, tp_unconst("{daemon_name}"))) < 0
-	    || tp_conn_set(&c->daemon_port, smfi_getsymval(ctx, tp_unconst("{daemon_port}"))) < 0
-	    || tp_conn_set(&c->daemon_flags, smfi_getsymval(ctx, tp_unconst("{daemon_flags}"))) < 0)
-		fail_later(c, "out of memory");
-	if (tp_conn_tls_update(c, macro, ctx, TP_AT_CONNECT) < 0)
-		fail_later(c, "out of memory");
+	tp_conn_connect(c, &m, hostname, client_address(sa, addr, sizeof(addr)));
 	return (no_reply(c, SMFIP_NR_CONN));
 }
 
@@ -227,13 +265,11 @@ static sfsistat
 mlfi_helo(SMFICTX *ctx, char *helo)
 {
 	struct tp_conn *c = conn_get(ctx, false);
+	struct tp_macro_source m = macros(ctx);
 
 	if (c == NULL)
 		return (SMFIS_CONTINUE);
-	if (tp_conn_set(&c->helo, helo) < 0)
-		fail_later(c, "out of memory");
-	if (tp_conn_tls_update(c, macro, ctx, TP_AT_HELO) < 0)
-		fail_later(c, "out of memory");
+	tp_conn_helo(c, &m, helo);
 	return (no_reply(c, SMFIP_NR_HELO));
 }
 
@@ -243,30 +279,12 @@ static sfsistat
 mlfi_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct tp_conn *c = conn_get(ctx, false);
+	struct tp_macro_source m = macros(ctx);
 
 	if (c == NULL)
 		return (SMFIS_CONTINUE);
-	if (c->message_open)
-		tp_conn_message_end(c, "aborted", NULL);
-	c->message_open = true;
-	if (tp_conn_set(&c->sender, argv[0]) < 0
-	    || tp_conn_set(&c->queue_id, smfi_getsymval(ctx, tp_unconst("i"))) < 0
-	    || tp_conn_set(&c->auth, smfi_getsymval(ctx, tp_unconst("{auth_authen}"))) < 0)
-		fail_later(c, "out of memory");
-	if (tp_conn_tls_update(c, macro, ctx, TP_AT_LATER) < 0)
-		fail_later(c, "out of memory");
+	tp_conn_mail(c, &m, argv[0]);
 	return (no_reply(c, SMFIP_NR_MAIL));
-}
-
-/* note_queue_id - the MTA's queue id, once it has one */
-
-static void
-note_queue_id(struct tp_conn *c, SMFICTX *ctx)
-{
-	const char *qid = smfi_getsymval(ctx, tp_unconst("i"));
-
-	if (qid != NULL && *qid != 0 && tp_conn_set(&c->queue_id, qid) < 0)
-		fail_later(c, "out of memory");
 }
 
 /* record_decision - keep a recipient's decision for the logs */
@@ -322,51 +340,60 @@ rcpt_error(SMFICTX *ctx, const struct tp_conn *c, struct tp_record_rcpt *r, cons
 	return (tempfail(ctx, c, why));
 }
 
+/* too_many - tempfail a recipient beyond TP_RCPTS_MAX; logged once a message */
+
+static sfsistat
+too_many(SMFICTX *ctx, struct tp_conn *c)
+{
+	if (c->rcpts_over++ == 0)
+		tp_log(LOG_NOTICE, "session=%s more than %d recipients in one message: "
+		       "the rest tempfailed", c->session_id, TP_RCPTS_MAX);
+	set_reply(ctx, "452", "4.5.3", "Too many recipients");
+	return (SMFIS_TEMPFAIL);
+}
+
+/* undecided - the engine could not decide: tempfail, or in a dry run note it */
+
+static sfsistat
+undecided(SMFICTX *ctx, const struct tp_conn *c, struct tp_record_rcpt *r, const char *why)
+{
+	/* A dry run refuses nothing: the error is recorded, not enforced. */
+	if (!tp_config.dry_run)
+		return (rcpt_error(ctx, c, r, why));
+	note_error(r, why);
+	tp_log(LOG_WARNING, "session=%s dry run: would have tempfailed, reason=\"%s\"",
+	       c->session_id, why);
+	return (SMFIS_CONTINUE);
+}
+
 /* mlfi_envrcpt - the decision for one recipient */
 
 static sfsistat
 mlfi_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct tp_conn *c = conn_get(ctx, false);
+	struct tp_macro_source m = macros(ctx);
 	struct tp_record_rcpt *r;
-	struct tp_tls_state tls;
-	struct tp_tls_macros raw;
 	struct tp_decision d;
 	struct tp_query q;
 
 	if (c == NULL)
 		return (tempfail(ctx, c, "connection state lost"));
-	if (tp_conn_tls_update(c, macro, ctx, TP_AT_LATER) < 0)
-		fail_later(c, "out of memory");
-	note_queue_id(c, ctx);
-	if (c->nrcpts == TP_RCPTS_MAX) {
-		if (c->rcpts_over++ == 0)
-			tp_log(LOG_NOTICE, "session=%s more than %d recipients in one message: "
-			       "the rest tempfailed", c->session_id, TP_RCPTS_MAX);
-		set_reply(ctx, "452", "4.5.3", "Too many recipients");
-		return (SMFIS_TEMPFAIL);
-	}
+	tp_conn_rcpt(c, &m);
+	if (c->nrcpts == TP_RCPTS_MAX)
+		return (too_many(ctx, c));
 	if ((r = tp_conn_add_rcpt(c)) == NULL)
 		return (tempfail(ctx, c, "out of memory"));
 	if ((r->addr = strndup(argv[0], 1024)) == NULL)
 		return (rcpt_error(ctx, c, r, "out of memory"));
 	if (c->broken != NULL)
 		return (rcpt_error(ctx, c, r, c->broken));
-	tp_conn_tls_state(c, &tls, &raw);
 	q = (struct tp_query) {
 		c->client_addr, c->client_name, c->sender ? c->sender : "", argv[0],
-		&tls, tp_config.dry_run
+		&c->tls, tp_config.dry_run
 	};
-	if (tp_policy_decide(c->policy, &q, &d) < 0) {
-		/* A dry run refuses nothing: the error is recorded, not enforced. */
-		if (tp_config.dry_run) {
-			note_error(r, d.reason);
-			tp_log(LOG_WARNING, "session=%s dry run: would have tempfailed, reason=\"%s\"",
-			       c->session_id, d.reason);
-			return (SMFIS_CONTINUE);
-		}
-		return (rcpt_error(ctx, c, r, d.reason));
-	}
+	if (tp_policy_decide(c->policy, &q, &d) < 0)
+		return (undecided(ctx, c, r, d.reason));
 	if (record_decision(r, &d) < 0)
 		return (rcpt_error(ctx, c, r, "out of memory"));
 	if (d.result == TP_RESULT_FAIL && !d.testing
@@ -383,7 +410,8 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 	struct tp_conn *c = conn_get(ctx, false);
 
 	(void)value;
-	if (c != NULL && strcasecmp(name, tp_config.header_name) == 0)
+	/* Called anyway by an MTA that cannot leave the headers out. */
+	if (c != NULL && headers_watched() && strcasecmp(name, tp_config.header_name) == 0)
 		c->forged_headers++;
 	return (no_reply(c, SMFIP_NR_HDR));
 }
@@ -429,19 +457,17 @@ static sfsistat
 mlfi_eom(SMFICTX *ctx)
 {
 	struct tp_conn *c = conn_get(ctx, false);
+	struct tp_macro_source m = macros(ctx);
 	const struct tp_record_rcpt *q;
-	struct tp_tls_state tls;
-	struct tp_tls_macros raw;
 	struct tp_record rec;
 	char	why[TP_REASON_MAX + 32];
 
 	if (c == NULL)
 		return (tempfail(ctx, c, "connection state lost"));
-	note_queue_id(c, ctx);
+	tp_conn_queue_id(c, &m);
 	if (c->broken != NULL)
 		return (tempfail_message(ctx, c, c->broken));
-	tp_conn_tls_state(c, &tls, &raw);
-	tp_conn_record(c, &tls, "accepted", &rec);
+	tp_conn_record(c, "accepted", &rec);
 	if (fix_headers(ctx, c, &rec) < 0)
 		return (tempfail_message(ctx, c, "could not change headers"));
 	if ((q = quarantine_reason(c)) != NULL) {
@@ -453,23 +479,6 @@ mlfi_eom(SMFICTX *ctx)
 	return (SMFIS_CONTINUE);
 }
 
-/* ended_outcome - what became of a message that did not reach end of message */
-
-static const char *
-ended_outcome(const struct tp_conn *c)
-{
-	bool	temporary = false;
-
-	for (size_t i = 0; i < c->nrcpts; i++) {
-		const struct tp_record_rcpt *r = &c->rcpts[i];
-
-		if (!r->refused && !r->error)
-			return ("aborted");
-		temporary |= r->error || r->action == TP_ACTION_TEMPFAIL;
-	}
-	return (c->nrcpts == 0 ? "aborted" : temporary ? "tempfailed" : "rejected");
-}
-
 /* mlfi_abort - the message ended early; Postfix may say so twice */
 
 static sfsistat
@@ -478,7 +487,7 @@ mlfi_abort(SMFICTX *ctx)
 	struct tp_conn *c = conn_get(ctx, false);
 
 	if (c != NULL)
-		tp_conn_message_end(c, ended_outcome(c), NULL);
+		tp_conn_abort(c);
 	return (SMFIS_CONTINUE);
 }
 
@@ -490,7 +499,6 @@ mlfi_close(SMFICTX *ctx)
 	struct tp_conn *c = smfi_getpriv(ctx);
 
 	if (c != NULL) {
-		tp_conn_message_end(c, ended_outcome(c), NULL);
 		tp_conn_session_end(c);
 		smfi_setpriv(ctx, NULL);
 		tp_conn_free(c);

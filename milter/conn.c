@@ -4,22 +4,11 @@
  * SUMMARY
  *	the state of one SMTP connection, as the milter sees it
  * DESCRIPTION
- *	A connection lives from the first callback to xxfi_close and is
- *	owned by libmilter's private pointer; nothing here is shared with
- *	other threads except the policy reference, which the connection
- *	holds so that a reload never changes the rules under a session.
- *
- *	The TLS macros are read at every stage where they can change and
- *	the latest kept: a client sends EHLO again after STARTTLS, and may
- *	even send MAIL with no second EHLO. How TLS came about is decided
- *	the first time TLS is seen (tls_how_first_seen).
- *
- *	tp_conn_message_end() logs every recipient decision of the
- *	message once (Postfix may abort more than once) and resets the
- *	message; strings copied from the MTA are capped.
- * MEMORY
- *	Every string is a malloc'd copy owned by the connection;
- *	tp_conn_free() frees them all and drops the policy reference.
+ *	See tp_conn.h. A connection is owned by libmilter's private pointer;
+ *	nothing here is shared with other threads except the policy
+ *	reference (held so that a reload never changes the rules under a
+ *	session), the counters (atomic) and the audit writer (which has
+ *	its own lock).
  */
 
 #include <pthread.h>
@@ -29,19 +18,14 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "milter/milter.h"
+#include "milter/tp_conn.h"
 #include "policy/tp_names.h"
 
 /* Bytes kept of one macro value: a whole address, for its decision. */
 #define MACRO_MAX	TP_ADDRESS_MAX
 
-/* Indexes of tls_raw[], in the order of struct tp_tls_macros. */
-static const char *const tls_macro_names[8] = {
-	"{tls_version}", "{cipher}", "{cipher_bits}", "{verify}",
-	"{cert_subject}", "{cert_issuer}", "{cn_subject}", "{cn_issuer}",
-};
+#define OUT_OF_MEMORY	"out of memory"
 
 static unsigned long start;		/* when the first connection came */
 
@@ -53,10 +37,20 @@ note_start(void)
 	start = (unsigned long)time(NULL);
 }
 
+/* tls_refresh - the engine's view of the TLS macros as they are now */
+
+static void
+tls_refresh(struct tp_conn *c)
+{
+	tp_tls_macros_from(&c->tls_macros, c->tls_raw);
+	tp_tls_macros_normalize(&c->tls_macros, &c->tls_names);
+	tp_tls_state_from(&c->tls_macros, &c->tls_names, c->tls_how, &c->tls);
+}
+
 /* tp_conn_new - a connection with its own session id and a policy reference */
 
 struct tp_conn *
-tp_conn_new(void)
+tp_conn_new(const struct tp_conn_env *env)
 {
 	static atomic_ulong counter;
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -71,22 +65,50 @@ tp_conn_new(void)
 	 */
 	snprintf(c->session_id, sizeof(c->session_id), "%08lX%08lX",
 		 start & 0xffffffffUL, (atomic_fetch_add(&counter, 1) + 1) & 0xffffffffUL);
-	c->policy = tp_current_policy(&c->generation);
+	c->env = *env;
+	c->policy = env->policy(&c->generation);
+	tls_refresh(c);
 	return (c);
 }
 
-/* tp_conn_set - replace a string field with a capped copy; -1 if out of memory */
+/* tp_conn_fail - remember a failure for the next stage that can reply */
 
-int
-tp_conn_set(char **field, const char *value)
+void
+tp_conn_fail(struct tp_conn *c, const char *why)
+{
+	if (c->broken == NULL)
+		c->broken = why;
+}
+
+/*
+ * keep - a capped copy of value (NULL: none) in *field: 1 if it changed,
+ * 0 if *field held that already (the MTA repeats most macros at every
+ * stage: no copy then), -1 and the session failed if out of memory
+ */
+
+static int
+keep(struct tp_conn *c, char **field, const char *value)
 {
 	char   *copy = NULL;
 
-	if (value != NULL && (copy = strndup(value, MACRO_MAX)) == NULL)
+	if (value == NULL ? *field == NULL
+	    : *field != NULL && strncmp(*field, value, MACRO_MAX) == 0)
+		return (0);
+	if (value != NULL && (copy = strndup(value, MACRO_MAX)) == NULL) {
+		tp_conn_fail(c, OUT_OF_MEMORY);
 		return (-1);
+	}
 	free(*field);
 	*field = copy;
-	return (0);
+	return (1);
+}
+
+/* macro - a macro of the current stage, or NULL */
+
+static const char *
+macro(const struct tp_macro_source *m, const char *name)
+{
+	return (m->get(m->ctx, name));
 }
 
 /* message_free - free what one message holds */
@@ -100,9 +122,10 @@ message_free(struct tp_conn *c)
 		free(tp_unconst(c->rcpts[i].reply));
 	}
 	c->nrcpts = c->rcpts_over = 0;
-	tp_conn_set(&c->queue_id, NULL);
-	tp_conn_set(&c->sender, NULL);
-	tp_conn_set(&c->auth, NULL);
+	free(c->queue_id);
+	free(c->sender);
+	free(c->auth);
+	c->queue_id = c->sender = c->auth = NULL;
 	c->forged_headers = 0;
 	c->message_open = false;
 }
@@ -122,7 +145,7 @@ tp_conn_free(struct tp_conn *c)
 	free(c->daemon_name);
 	free(c->daemon_port);
 	free(c->daemon_flags);
-	for (size_t i = 0; i < 8; i++)
+	for (size_t i = 0; i < TP_TLS_MACROS; i++)
 		free(c->tls_raw[i]);
 	tp_policy_unref(c->policy);
 	free(c);
@@ -141,17 +164,17 @@ has_flag(const char *flags, char letter)
 
 /*
  * tls_how_first_seen - implicit TLS (port 465) or STARTTLS? In order:
- * a listener named in implicit_tls; TLS already at connect (Postfix sends
- * the TLS macros at connect on a wrappermode port); Sendmail's listener
- * flags (M=s is implicit TLS; Sendmail lets a client STARTTLS before any
- * EHLO, so the HELO tells nothing there); else TLS at a first HELO was
- * there before any SMTP command.
+ * a listener named implicit; TLS already at connect (Postfix sends the
+ * TLS macros at connect on a wrappermode port); Sendmail's listener flags
+ * (M=s is implicit TLS; Sendmail lets a client STARTTLS before any EHLO,
+ * so the HELO tells nothing there); else TLS at a first HELO was there
+ * before any SMTP command.
  */
 
 static enum tp_tls_how
 tls_how_first_seen(const struct tp_conn *c, bool at_connect)
 {
-	if (tp_listener_is_implicit(c->daemon_name, c->daemon_port) || at_connect)
+	if (c->env.listener_is_implicit(c->daemon_name, c->daemon_port) || at_connect)
 		return (TP_TLS_HOW_IMPLICIT);
 	if (c->daemon_flags != NULL)
 		return (has_flag(c->daemon_flags, 's') ? TP_TLS_HOW_IMPLICIT : TP_TLS_HOW_STARTTLS);
@@ -159,57 +182,118 @@ tls_how_first_seen(const struct tp_conn *c, bool at_connect)
 }
 
 /*
- * tp_conn_tls_update - read the TLS macros at this stage. get(ctx, name)
- * returns a macro's value or NULL. stage: TP_AT_CONNECT, TP_AT_HELO, or
- * TP_AT_LATER (MAIL, RCPT). -1 if out of memory.
+ * tls_read - the TLS macros of this stage: 1 if there is TLS, 0 if not,
+ * -1 if a value could not be kept.
  */
 
-int
-tp_conn_tls_update(struct tp_conn *c, const char *(*get) (void *, const char *),
-		   void *ctx, enum tp_stage stage)
+static int
+tls_read(struct tp_conn *c, const struct tp_macro_source *m, bool at_connect)
 {
-	bool	at_helo = stage == TP_AT_HELO;
-	bool	at_connect = stage == TP_AT_CONNECT;
-	const char *version = get(ctx, "{tls_version}");
-	bool	tls = version != NULL && *version != 0;
+	const char *version = macro(m, tp_tls_macro_table[0].name);
+	bool	changed = false;
+	int	rc = 1;
 
-	if (!tls) {
-		if (at_helo && c->tls_how == TP_TLS_HOW_NONE)
-			c->plain_helo_seen = true;
+	if (version == NULL || *version == 0)
 		return (0);
-	}
-	for (size_t i = 0; i < 8; i++) {
-		const char *v = get(ctx, tls_macro_names[i]);
+	for (size_t i = 0; i < TP_TLS_MACROS; i++) {
+		const char *v = i == 0 ? version : macro(m, tp_tls_macro_table[i].name);
+		int	kept;
 
 		/*
 		 * Keep what an earlier stage said if this one says nothing. A
 		 * macro lost here could turn a failed {verify} into none
-		 * said, so a failed copy must fail the session.
+		 * said: keep() fails the session.
 		 */
-		if (v != NULL && tp_conn_set(&c->tls_raw[i], v) < 0)
-			return (-1);
+		if (v != NULL && (kept = keep(c, &c->tls_raw[i], v)) != 0) {
+			changed = true;
+			rc = kept < 0 ? -1 : rc;
+		}
 	}
+	/* First seen: {tls_version} at least is new, and changed. */
 	if (c->tls_how == TP_TLS_HOW_NONE)
 		c->tls_how = tls_how_first_seen(c, at_connect);
-	return (0);
+	if (changed)
+		tls_refresh(c);
+	return (rc);
 }
 
-/* tp_conn_tls_state - the engine's view of the TLS state; raw filled too */
+/*
+ * tp_conn_connect - who the client is and where it came in. addr: the
+ * client's address from the connect arguments; NULL: {client_addr}.
+ */
 
-void
-tp_conn_tls_state(struct tp_conn *c, struct tp_tls_state *tls,
-		  struct tp_tls_macros *raw)
+int
+tp_conn_connect(struct tp_conn *c, const struct tp_macro_source *m,
+		const char *hostname, const char *addr)
 {
-	raw->version = c->tls_raw[0];
-	raw->cipher = c->tls_raw[1];
-	raw->bits = c->tls_raw[2];
-	raw->verify = c->tls_raw[3];
-	raw->cert_subject = c->tls_raw[4];
-	raw->cert_issuer = c->tls_raw[5];
-	raw->cn_subject = c->tls_raw[6];
-	raw->cn_issuer = c->tls_raw[7];
-	tp_tls_macros_normalize(raw, &c->tls_names);
-	tp_tls_state_from(raw, &c->tls_names, c->tls_how, tls);
+	const char *name = macro(m, "{client_name}");
+
+	name = tp_client_name_verified(name ? name : hostname, macro(m, "{client_resolve}"));
+	if (keep(c, &c->client_addr, addr ? addr : macro(m, "{client_addr}")) < 0
+	    || keep(c, &c->client_name, name) < 0
+	    || keep(c, &c->daemon_name, macro(m, "{daemon_name}")) < 0
+	    || keep(c, &c->daemon_port, macro(m, "{daemon_port}")) < 0
+	    || keep(c, &c->daemon_flags, macro(m, "{daemon_flags}")) < 0)
+		return (-1);
+	/* After the listener: it tells how TLS came about. */
+	return (tls_read(c, m, true) < 0 ? -1 : 0);
+}
+
+/* tp_conn_helo - the HELO name; TLS may have begun since the last one */
+
+int
+tp_conn_helo(struct tp_conn *c, const struct tp_macro_source *m, const char *helo)
+{
+	int	tls;
+
+	if (keep(c, &c->helo, helo) < 0)
+		return (-1);
+	if ((tls = tls_read(c, m, false)) == 0 && c->tls_how == TP_TLS_HOW_NONE)
+		c->plain_helo_seen = true;
+	return (tls < 0 ? -1 : 0);
+}
+
+/* tp_conn_queue_id - the MTA's queue id, once it has one */
+
+int
+tp_conn_queue_id(struct tp_conn *c, const struct tp_macro_source *m)
+{
+	const char *qid = macro(m, "i");
+
+	return (qid != NULL && *qid != 0 && keep(c, &c->queue_id, qid) < 0 ? -1 : 0);
+}
+
+/* tp_conn_mail - a new message; TLS may have begun with no EHLO since */
+
+int
+tp_conn_mail(struct tp_conn *c, const struct tp_macro_source *m, const char *sender)
+{
+	if (c->message_open)
+		tp_conn_message_end(c, "aborted", NULL);
+	c->message_open = true;
+	if (keep(c, &c->sender, sender) < 0
+	    || keep(c, &c->queue_id, macro(m, "i")) < 0
+	    || keep(c, &c->auth, macro(m, "{auth_authen}")) < 0)
+		return (-1);
+	return (tls_read(c, m, false) < 0 ? -1 : 0);
+}
+
+/*
+ * tp_conn_rcpt - what a RCPT can bring that is new: TLS not seen yet, and
+ * the queue id (Postfix has one only after the first recipient). TLS
+ * once on does not change: no second STARTTLS, and MAIL read it again.
+ */
+
+int
+tp_conn_rcpt(struct tp_conn *c, const struct tp_macro_source *m)
+{
+	int	rc = 0;
+
+	if (c->tls_how == TP_TLS_HOW_NONE && tls_read(c, m, false) < 0)
+		rc = -1;
+	if (c->queue_id == NULL && tp_conn_queue_id(c, m) < 0)
+		rc = -1;
+	return (rc);
 }
 
 /*
@@ -241,8 +325,7 @@ tp_conn_add_rcpt(struct tp_conn *c)
 /* tp_conn_record - a record of the current message, pointing into c */
 
 void
-tp_conn_record(const struct tp_conn *c, const struct tp_tls_state *tls,
-	       const char *outcome, struct tp_record *rec)
+tp_conn_record(const struct tp_conn *c, const char *outcome, struct tp_record *rec)
 {
 	memset(rec, 0, sizeof(*rec));
 	rec->session_id = c->session_id;
@@ -254,19 +337,19 @@ tp_conn_record(const struct tp_conn *c, const struct tp_tls_state *tls,
 	rec->daemon_port = c->daemon_port;
 	rec->auth = c->auth;
 	rec->sender = c->sender;
-	rec->tls = tls;
+	rec->tls = &c->tls;
 	rec->policy_file = c->policy ? tp_policy_file(c->policy) : NULL;
 	rec->policy_generation = c->generation;
-	rec->hostname = tp_config.hostname;
+	rec->hostname = c->env.hostname;
 	rec->outcome = outcome;
 	rec->rcpts = c->rcpts;
 	rec->nrcpts = c->nrcpts;
 }
 
-/* audit - the message's record into the audit log */
+/* audit - a record into the audit log */
 
 static void
-audit(const struct tp_record_text *rec)
+audit(struct tp_audit *log, const struct tp_record_text *rec)
 {
 	char	small[8192];
 	char   *buf = small;
@@ -279,7 +362,7 @@ audit(const struct tp_record_text *rec)
 	    && (buf = malloc(TP_AUDIT_RECORD_MAX)) != NULL)
 		len = tp_audit_format(rec, &now, buf, TP_AUDIT_RECORD_MAX);
 	/* A record that cannot be made is submitted empty: counted as lost. */
-	tp_audit_submit(tp_audit_log, buf ? buf : "", buf ? len : 0);
+	tp_audit_submit(log, buf ? buf : "", buf ? len : 0);
 	if (buf != small)
 		free(buf);
 }
@@ -292,8 +375,6 @@ audit(const struct tp_record_text *rec)
 void
 tp_conn_message_end(struct tp_conn *c, const char *outcome, const char *reply)
 {
-	struct tp_tls_state tls;
-	struct tp_tls_macros raw;
 	struct tp_record rec;
 	struct tp_record_text text;
 	char	line[4096];
@@ -301,40 +382,63 @@ tp_conn_message_end(struct tp_conn *c, const char *outcome, const char *reply)
 	if (!c->message_open && c->nrcpts == 0)
 		return;
 	c->messages++;
-	tp_conn_tls_state(c, &tls, &raw);
-	tp_conn_record(c, &tls, outcome, &rec);
+	tp_conn_record(c, outcome, &rec);
 	rec.reply = reply;
 	tp_record_prepare(&rec, &text);
 	for (size_t i = 0; i < c->nrcpts; i++) {
 		size_t	len = tp_record_syslog(&text, i, line, sizeof(line));
 
-		tp_log_text(c->rcpts[i].refused || c->rcpts[i].error ? LOG_NOTICE : LOG_INFO, line, len);
-		tp_stats_decision(&tp_stats, &c->rcpts[i]);
+		c->env.log_text(c->rcpts[i].refused || c->rcpts[i].error ? LOG_NOTICE : LOG_INFO,
+				line, len);
+		tp_stats_decision(c->env.stats, &c->rcpts[i]);
 	}
-	tp_stats_message(&tp_stats, outcome);
-	if (tp_audit_log != NULL)
-		audit(&text);
+	tp_stats_message(c->env.stats, outcome);
+	if (c->env.audit != NULL)
+		audit(c->env.audit, &text);
 	message_free(c);
 }
 
+/* ended_outcome - what became of a message that did not reach end of message */
+
+static const char *
+ended_outcome(const struct tp_conn *c)
+{
+	bool	temporary = false;
+
+	for (size_t i = 0; i < c->nrcpts; i++) {
+		const struct tp_record_rcpt *r = &c->rcpts[i];
+
+		if (!r->refused && !r->error)
+			return ("aborted");
+		temporary |= r->error || r->action == TP_ACTION_TEMPFAIL;
+	}
+	return (c->nrcpts == 0 ? "aborted" : temporary ? "tempfailed" : "rejected");
+}
+
+/* tp_conn_abort - the message ended before its end; Postfix may say so twice */
+
+void
+tp_conn_abort(struct tp_conn *c)
+{
+	tp_conn_message_end(c, ended_outcome(c), NULL);
+}
+
 /*
- * tp_conn_session_end - a session that ends without any message still
- * gets one audit record (outcome "no-message"): who connected, with what
- * TLS, and that nothing was sent.
+ * tp_conn_session_end - end the message still open; a session that ends
+ * without any message still gets one audit record (outcome "no-message"):
+ * who connected, with what TLS, and that nothing was sent.
  */
 
 void
 tp_conn_session_end(struct tp_conn *c)
 {
-	struct tp_tls_state tls;
-	struct tp_tls_macros raw;
 	struct tp_record rec;
 	struct tp_record_text text;
 
-	if (c->messages > 0 || tp_audit_log == NULL)
+	tp_conn_abort(c);
+	if (c->messages > 0 || c->env.audit == NULL)
 		return;
-	tp_conn_tls_state(c, &tls, &raw);
-	tp_conn_record(c, &tls, "no-message", &rec);
+	tp_conn_record(c, "no-message", &rec);
 	tp_record_prepare(&rec, &text);
-	audit(&text);
+	audit(c->env.audit, &text);
 }

@@ -7,6 +7,9 @@
  *	See tp_macros.h.
  */
 
+#include <assert.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,88 @@
 
 #include "util/tp_escape.h"
 #include "policy/tp_macros.h"
+
+#define TLS_MACRO(name, field) {name, offsetof(struct tp_tls_macros, field)}
+
+/* The TLS macros, and where each one goes. */
+static const struct tp_tls_macro tls_macros[] = {
+	TLS_MACRO("{tls_version}", version),
+	TLS_MACRO("{cipher}", cipher),
+	TLS_MACRO("{cipher_bits}", bits),
+	TLS_MACRO("{verify}", verify),
+	TLS_MACRO("{cert_subject}", cert_subject),
+	TLS_MACRO("{cert_issuer}", cert_issuer),
+	TLS_MACRO("{cn_subject}", cn_subject),
+	TLS_MACRO("{cn_issuer}", cn_issuer),
+};
+
+static_assert(sizeof(struct tp_tls_macros) == TP_TLS_MACROS * sizeof(const char *),
+	      "struct tp_tls_macros holds macro values only");
+static_assert(sizeof(tls_macros) / sizeof(tls_macros[0]) == TP_TLS_MACROS,
+	      "one TLS macro for each field of struct tp_tls_macros");
+
+const struct tp_tls_macro *const tp_tls_macro_table = tls_macros;
+
+/*
+ * What each stage asks for besides the TLS macros (tls: and those too):
+ * only what the milter reads, as the MTA sends each macro asked for with
+ * every command of its stage.
+ */
+static const struct {
+	const char *own;
+	bool	tls;
+}	stage_lists[TP_MACRO_STAGES] = {
+	[TP_STAGE_CONNECT] = {"{daemon_name} {daemon_port} {daemon_flags} "
+	"{client_addr} {client_name} {client_resolve}", true},
+	[TP_STAGE_HELO] = {"", true},
+	[TP_STAGE_MAIL] = {"i {auth_authen}", true},
+	[TP_STAGE_RCPT] = {"i", true},
+	[TP_STAGE_EOM] = {"i", false},
+};
+
+/* tp_tls_macros_from - point each field at its value, values[] in table order */
+
+void
+tp_tls_macros_from(struct tp_tls_macros *raw, char *const values[TP_TLS_MACROS])
+{
+	for (size_t i = 0; i < TP_TLS_MACROS; i++)
+		memcpy((char *)raw + tp_tls_macro_table[i].field, &values[i], sizeof(values[i]));
+}
+
+/* append - add one word to a list; false if it does not fit */
+
+static bool
+append(char *buf, size_t size, size_t *len, const char *word)
+{
+	size_t	wlen = strlen(word);
+	size_t	sep = *len > 0 && wlen > 0;
+
+	if (*len + sep + wlen >= size)
+		return (false);
+	if (sep)
+		buf[(*len)++] = ' ';
+	memcpy(buf + *len, word, wlen + 1);
+	*len += wlen;
+	return (true);
+}
+
+/* tp_macro_list - the macros to ask the MTA for at one stage */
+
+size_t
+tp_macro_list(enum tp_macro_stage stage, char *buf, size_t size)
+{
+	size_t	len = 0;
+
+	if (size == 0 || (unsigned)stage >= TP_MACRO_STAGES)
+		return (0);
+	buf[0] = 0;
+	if (!append(buf, size, &len, stage_lists[stage].own))
+		return (0);
+	for (size_t i = 0; stage_lists[stage].tls && i < TP_TLS_MACROS; i++)
+		if (!append(buf, size, &len, tp_tls_macro_table[i].name))
+			return (0);
+	return (len);
+}
 
 /* present - a macro value that says something */
 

@@ -5,7 +5,7 @@
  * NAME
  *	tp_macros 3h
  * SUMMARY
- *	one TLS state from Postfix's or Sendmail's milter macros
+ *	the TLS macros: which to ask the MTA for, and one TLS state from them
  * SYNOPSIS
  *	#include "policy/tp_macros.h"
  *
@@ -17,6 +17,12 @@
  *				  struct tp_tls_state *tls);
  *	const char *tp_client_name_verified(const char *name,
  *					    const char *resolve);
+ *
+ *	const struct tp_tls_macro *const tp_tls_macro_table;
+ *	void	tp_tls_macros_from(struct tp_tls_macros *raw,
+ *				   char *const values[TP_TLS_MACROS]);
+ *	size_t	tp_macro_list(enum tp_macro_stage stage, char *buf,
+ *			      size_t size);
  * DESCRIPTION
  *	The two MTAs describe the same TLS session differently:
  *
@@ -40,7 +46,26 @@
  *	a name that did not verify; Sendmail's {client_name} may be an
  *	unverified PTR name unless {client_resolve} is OK, and is a
  *	bracketed address when there is no name at all.
+ *
+ *	The TLS macros are named in one place, tp_tls_macro_table: each
+ *	entry is a macro name and the field of struct tp_tls_macros it
+ *	fills; it has TP_TLS_MACROS entries, the number of those fields
+ *	(macros.c does not compile with a table of another size). The
+ *	first entry is {tls_version}, which alone tells whether there is
+ *	TLS. A caller keeps the values in an array indexed like the table;
+ *	tp_tls_macros_from() points each field of raw at its value (no
+ *	copies).
+ *
+ *	tp_macro_list() writes the space-separated list of macros the
+ *	milter asks the MTA for at one stage (libmilter's smfi_setsymlist):
+ *	a list replaces the MTA's default, so every stage where TLS can
+ *	first be seen (connect, HELO, MAIL, RCPT: a client may send MAIL
+ *	with no EHLO after STARTTLS) asks for all the TLS macros. It
+ *	returns the length, or 0 if size is too small (TP_MACRO_LIST_MAX
+ *	is enough).
  */
+
+#include <stddef.h>
 
 #include "policy/tp_tls.h"
 
@@ -58,6 +83,29 @@ struct tp_tls_macros {
 	const char *cn_issuer;		/* {cn_issuer}: Sendmail only */
 };
 
+/* Every field above is one macro of tp_tls_macro_table. */
+#define TP_TLS_MACROS	(sizeof(struct tp_tls_macros) / sizeof(const char *))
+
+/* One TLS macro: its name, and the field of struct tp_tls_macros it fills. */
+struct tp_tls_macro {
+	const char *name;		/* e.g. "{tls_version}" */
+	size_t	field;			/* offsetof(struct tp_tls_macros, ...) */
+};
+
+extern const struct tp_tls_macro *const tp_tls_macro_table;	/* [TP_TLS_MACROS] */
+
+/* The stages at which the milter asks the MTA for macros. */
+enum tp_macro_stage {
+	TP_STAGE_CONNECT,
+	TP_STAGE_HELO,
+	TP_STAGE_MAIL,
+	TP_STAGE_RCPT,
+	TP_STAGE_EOM,
+};
+
+#define TP_MACRO_STAGES		(TP_STAGE_EOM + 1)
+#define TP_MACRO_LIST_MAX	512	/* bytes of one stage's list */
+
 /* Decoded common names. */
 struct tp_tls_names {
 	char	subject[TP_CERT_NAME_MAX];
@@ -70,5 +118,8 @@ extern void tp_tls_state_from(const struct tp_tls_macros *,
 			      const struct tp_tls_names *, enum tp_tls_how,
 			      struct tp_tls_state *);
 extern const char *tp_client_name_verified(const char *, const char *);
+extern void tp_tls_macros_from(struct tp_tls_macros *,
+			       char *const[TP_TLS_MACROS]);
+extern size_t tp_macro_list(enum tp_macro_stage, char *, size_t);
 
 #endif

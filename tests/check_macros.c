@@ -5,6 +5,8 @@
  *	unit tests: Postfix's and Sendmail's TLS macros into one TLS state
  */
 
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "check_suites.h"
@@ -139,6 +141,104 @@ START_TEST(test_client_name)
 }
 END_TEST
 
+/* Each macro name and the field it must land in, written out by hand. */
+static const struct {
+	const char *name;
+	size_t	field;
+}	want_fields[] = {
+	{"{tls_version}", offsetof(struct tp_tls_macros, version)},
+	{"{cipher}", offsetof(struct tp_tls_macros, cipher)},
+	{"{cipher_bits}", offsetof(struct tp_tls_macros, bits)},
+	{"{verify}", offsetof(struct tp_tls_macros, verify)},
+	{"{cert_subject}", offsetof(struct tp_tls_macros, cert_subject)},
+	{"{cert_issuer}", offsetof(struct tp_tls_macros, cert_issuer)},
+	{"{cn_subject}", offsetof(struct tp_tls_macros, cn_subject)},
+	{"{cn_issuer}", offsetof(struct tp_tls_macros, cn_issuer)},
+};
+
+/* field_value - the value of one field of raw, by offset */
+
+static const char *
+field_value(const struct tp_tls_macros *raw, size_t field)
+{
+	const char *v;
+
+	memcpy(&v, (const char *)raw + field, sizeof(v));
+	return (v);
+}
+
+START_TEST(test_table_lands_in_fields)
+{
+	char	names[TP_TLS_MACROS][32];
+	char   *values[TP_TLS_MACROS];
+	struct tp_tls_macros raw;
+
+	ck_assert_uint_eq(TP_TLS_MACROS, sizeof(want_fields) / sizeof(want_fields[0]));
+	/* Each value is its macro's own name: it must show up in the right field. */
+	for (size_t i = 0; i < TP_TLS_MACROS; i++) {
+		snprintf(names[i], sizeof(names[i]), "%s", tp_tls_macro_table[i].name);
+		values[i] = names[i];
+	}
+	memset(&raw, 0, sizeof(raw));
+	tp_tls_macros_from(&raw, values);
+	for (size_t i = 0; i < TP_TLS_MACROS; i++) {
+		const char *got = field_value(&raw, want_fields[i].field);
+
+		ck_assert_msg(got != NULL && strcmp(got, want_fields[i].name) == 0,
+			      "field of %s: got %s", want_fields[i].name, got ? got : "(unset)");
+	}
+	ck_assert_str_eq(tp_tls_macro_table[0].name, "{tls_version}");
+}
+END_TEST
+
+/* Which stages ask for what; the TLS macros where TLS can first be seen. */
+static const struct {
+	enum tp_macro_stage stage;
+	const char *must;		/* a macro the stage's list names */
+	int	want_tls;
+}	list_cases[] = {
+	{TP_STAGE_CONNECT, "{daemon_flags}", 1},
+	{TP_STAGE_HELO, NULL, 1},
+	{TP_STAGE_MAIL, "{auth_authen}", 1},
+	{TP_STAGE_RCPT, "i", 1},
+	{TP_STAGE_EOM, "i", 0},
+};
+
+/* has_word - is word one of the space-separated words of list? */
+
+static int
+has_word(const char *list, const char *word)
+{
+	size_t	len = strlen(word);
+
+	for (const char *p = list; (p = strstr(p, word)) != NULL; p += len)
+		if ((p == list || p[-1] == ' ') && (p[len] == 0 || p[len] == ' '))
+			return (1);
+	return (0);
+}
+
+START_TEST(test_macro_lists)
+{
+	char	list[TP_MACRO_LIST_MAX];
+	size_t	len = tp_macro_list(list_cases[_i].stage, list, sizeof(list));
+
+	ck_assert_uint_gt(len, 0);
+	ck_assert_uint_eq(len, strlen(list));
+	ck_assert_msg(list[0] != ' ' && list[len - 1] != ' ' && strstr(list, "  ") == NULL,
+		      "stage %d: stray space in \"%s\"", list_cases[_i].stage, list);
+	if (list_cases[_i].must)
+		ck_assert_msg(has_word(list, list_cases[_i].must), "stage %d: no %s in \"%s\"",
+			      list_cases[_i].stage, list_cases[_i].must, list);
+	for (size_t i = 0; i < TP_TLS_MACROS; i++)
+		ck_assert_msg(has_word(list, tp_tls_macro_table[i].name) == list_cases[_i].want_tls,
+			      "stage %d: %s in \"%s\": got %d, want %d", list_cases[_i].stage,
+			      tp_tls_macro_table[i].name, list,
+			      has_word(list, tp_tls_macro_table[i].name), list_cases[_i].want_tls);
+	/* One byte short: nothing half-written is handed out. */
+	ck_assert_uint_eq(tp_macro_list(list_cases[_i].stage, list, len), 0);
+}
+END_TEST
+
 Suite  *
 macros_suite(void)
 {
@@ -149,6 +249,8 @@ macros_suite(void)
 	tcase_add_test(tc, test_plaintext);
 	tcase_add_test(tc, test_hostile_names);
 	tcase_add_loop_test(tc, test_client_name, 0, sizeof(name_cases) / sizeof(name_cases[0]));
+	tcase_add_test(tc, test_table_lands_in_fields);
+	tcase_add_loop_test(tc, test_macro_lists, 0, sizeof(list_cases) / sizeof(list_cases[0]));
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -67,6 +67,7 @@ main(void)
 	srunner_add_suite(sr, audit_suite());
 	srunner_add_suite(sr, holder_suite());
 	srunner_add_suite(sr, report_cmd_suite());
+	srunner_add_suite(sr, conn_suite());
 	setvbuf(stdout, NULL, _IONBF, 0);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
