@@ -282,7 +282,7 @@ START_TEST(test_quoted_values)
 	struct tp_errors errs;
 	struct tp_decision d;
 	struct tp_policy *p;
-	struct tp_query q = {"203.0.113.9", NULL, "x@quoted.example", "y@z.example", NULL, false};
+	struct tp_query q = {"203.0.113.9", NULL, "x@quoted.example", "y@z.example", NULL, false, NULL};
 
 	tp_errors_init(&errs);
 	p = tp_policy_load(test_data("good.policy"), &errs);
