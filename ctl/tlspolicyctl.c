@@ -93,6 +93,8 @@ usage(FILE *fp)
 "      --cert-subject CN   client certificate subject common name\n"
 "      --cert-issuer CN    client certificate issuer common name\n"
 "      --dry-run           as the milter's dry_run: every rule in testing mode\n"
+"      --recipient-delimiter CHARS  as the milter's recipient_delimiter\n"
+"                          (Postfix's; default +, \"\" for none)\n"
 "      --status FILE       status file (default %s)\n"
 "  -h, --help              this text\n"
 "  -V, --version           print the version\n"
@@ -155,6 +157,7 @@ struct explain_args {
 	const char *verify;
 	int	implicit;
 	int	dry_run;
+	const char *rcpt_delimiter;	/* NULL: the engine's default */
 	struct tp_tls_state tls;
 };
 
@@ -277,7 +280,7 @@ cmd_explain(const char *path, struct explain_args *a)
 	print_session(a, tls);
 	for (size_t i = 0; i < a->nrcpts; i++) {
 		struct tp_query q = {a->client, a->client_name, a->sender, a->rcpts[i],
-		tls, a->dry_run};
+		tls, a->dry_run, a->rcpt_delimiter};
 		struct tp_decision d;
 
 		if (tp_policy_decide(p, &q, &d) < 0) {
@@ -321,7 +324,7 @@ enum {
 	OPT_STATUS = 255,
 	OPT_CLIENT = 256, OPT_CLIENT_NAME, OPT_SENDER, OPT_RCPT, OPT_TLS_VERSION,
 	OPT_CIPHER, OPT_BITS, OPT_VERIFY, OPT_SUBJECT, OPT_ISSUER, OPT_IMPLICIT,
-	OPT_DRY_RUN,
+	OPT_DRY_RUN, OPT_DELIMITER,
 };
 
 static const struct option options[] = {
@@ -340,6 +343,7 @@ static const struct option options[] = {
 	{"cert-issuer", required_argument, NULL, OPT_ISSUER},
 	{"implicit", no_argument, NULL, OPT_IMPLICIT},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"recipient-delimiter", required_argument, NULL, OPT_DELIMITER},
 	{"status", required_argument, NULL, OPT_STATUS},
 	{NULL, 0, NULL, 0},
 };
@@ -389,6 +393,7 @@ explain_option(int c, const char *arg, struct explain_args *a, int *tls_opts)
 	case OPT_ISSUER: a->tls.cert_issuer = arg; (*tls_opts)++; break;
 	case OPT_IMPLICIT: a->implicit = 1; (*tls_opts)++; break;
 	case OPT_DRY_RUN: a->dry_run = 1; break;
+	case OPT_DELIMITER: a->rcpt_delimiter = arg; break;
 	default: return (-1);
 	}
 	return (0);

@@ -360,7 +360,7 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	tp_conn_tls_state(c, &tls, &raw);
 	q = (struct tp_query) {
 		c->client_addr, c->client_name, c->sender ? c->sender : "", argv[0],
-		&tls, tp_config.dry_run
+		&tls, tp_config.dry_run, tp_config.rcpt_delimiter
 	};
 	if (tp_policy_decide(c->policy, &q, &d) < 0) {
 		/* A dry run refuses nothing: the error is recorded, not enforced. */

@@ -74,6 +74,7 @@ static const struct tp_conf_key config_keys[] = {
 	KEY("foreground", TP_CONF_BOOL, foreground, 0),
 	KEY("allow_root", TP_CONF_BOOL, allow_root, 0),
 	KEY("dry_run", TP_CONF_BOOL, dry_run, 0),
+	KEY("recipient_delimiter", TP_CONF_STRING, rcpt_delimiter, 0),
 	KEY("header", TP_CONF_BOOL, add_header, 0),
 	KEY("header_name", TP_CONF_STRING, header_name, 0),
 	KEY("implicit_tls", TP_CONF_STRING, implicit_tls, 0),
