@@ -54,7 +54,7 @@ struct lookup {
 	size_t	n;
 	/* group g: probes [start[g], start[g+1]); reading i: group GROUP_RCPT + i */
 	size_t	start[GROUP_RCPT + TP_READINGS_MAX + 1];
-	struct tp_address sender;	/* keys point into these */
+	struct tp_readings sender;	/* keys point into these */
 	struct tp_readings rcpt;
 	char	name[TP_DOMAIN_MAX + 1];
 	char	rcpt_key[TP_READINGS_MAX][2][TP_LOCAL_MAX + 1 + TP_DOMAIN_MAX + 1];
@@ -125,12 +125,13 @@ add_sender(struct lookup *l, const struct tp_policy *p, const char *sender)
 	if (sender == NULL)
 		return (0);
 	/* Unreadable: an error only where some rule could have matched it. */
-	if (tp_address_parse(sender, &l->sender) < 0)
+	if (tp_address_readings(sender, &l->sender) < 0)
 		return (tp_policy_has(p, TP_KEY_SENDER) || tp_policy_has(p, TP_KEY_SENDER_SUB) ? -1 : 0);
+	/* A sender is not delivered to: its written domain, the first reading. */
 	if (l->sender.null)
 		add_probe(l, TP_KEY_NULL_SENDER, "", 0);
-	else if (l->sender.has_domain)
-		add_domain(l, p, TP_KEY_SENDER, TP_KEY_SENDER_SUB, l->sender.domain);
+	else if (l->sender.n > 0 && l->sender.box[0].domain[0] != 0)
+		add_domain(l, p, TP_KEY_SENDER, TP_KEY_SENDER_SUB, l->sender.box[0].domain);
 	return (0);
 }
 

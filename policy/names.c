@@ -331,14 +331,32 @@ mailbox(const char *in, char *box, const char **s, const char **e)
 	return (0);
 }
 
-/* has_bracket - any '[' or ']' in s..e */
+/* What a byte does to routing: specials() collects these for a span. */
+#define SP_AT		1		/* '@': a domain follows */
+#define SP_BANG		2		/* '!': site!user */
+#define SP_PERCENT	4		/* '%': user%domain */
+#define SP_BRACKET	8		/* '[' or ']': a domain literal */
+#define SP_8BIT		16		/* UTF-8 */
+#define SP_ROUTES	(SP_AT | SP_BANG | SP_PERCENT)
 
-static bool
-has_bracket(const char *s, const char *e)
+static const unsigned char special_ascii[128] = {
+	['@'] = SP_AT, ['!'] = SP_BANG, ['%'] = SP_PERCENT,
+	['['] = SP_BRACKET, [']'] = SP_BRACKET,
+};
+
+/* specials - the SP_* bits of the bytes in s..e, in one pass */
+
+static unsigned
+specials(const char *s, const char *e)
 {
-	size_t	len = (size_t)(e - s);
+	unsigned bits = 0;
 
-	return (memchr(s, '[', len) != NULL || memchr(s, ']', len) != NULL);
+	for (; s < e; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		bits |= c >= 0x80 ? SP_8BIT : special_ascii[c];
+	}
+	return (bits);
 }
 
 /* add_box - one reading, unless it is already there; -1 when full */
@@ -368,20 +386,19 @@ add_box(struct tp_readings *r, const char *s, const char *e,
 
 /*
  * add_reading - the MTA may route the address to local part s..e at
- * domain d..f. A name with UTF-8 has two A-label forms where UTS #46
- * transitional and nontransitional mapping differ (straße: strasse and
- * xn--strae-oqa): which one the MTA uses depends on its IDN library, so
- * both are readings.
+ * domain d..f, whose specials() are bits. A name with UTF-8 has two
+ * A-label forms where UTS #46 transitional and nontransitional mapping
+ * differ (straße: strasse and xn--strae-oqa): which one the MTA uses
+ * depends on its IDN library, so both are readings.
  */
 static int
 add_reading(struct tp_readings *r, const char *s, const char *e,
-	    const char *d, const char *f)
+	    const char *d, const char *f, unsigned bits)
 {
 	if (add_box(r, s, e, d, f, IDN2_NONTRANSITIONAL) < 0)
 		return (-1);
-	for (const char *c = d; c < f; c++)
-		if ((unsigned char)*c >= 0x80)
-			return (add_box(r, s, e, d, f, IDN2_TRANSITIONAL));
+	if (bits & SP_8BIT)
+		return (add_box(r, s, e, d, f, IDN2_TRANSITIONAL));
 	return (0);
 }
 
@@ -411,21 +428,40 @@ find_last(const char *s, const char *e, char c)
 	return (NULL);
 }
 
+/*
+ * last_at - the last '@' in s..e, or NULL; the specials() of the bytes
+ * after it (of all, without one) in *bits: one pass for both.
+ */
+static const char *
+last_at(const char *s, const char *e, unsigned *bits)
+{
+	*bits = 0;
+	while (e > s) {
+		unsigned char c = (unsigned char)*--e;
+
+		if (c == '@')
+			return (e);
+		*bits |= c >= 0x80 ? SP_8BIT : special_ascii[c];
+	}
+	return (NULL);
+}
+
 static int read_local(struct tp_readings *, const char *, const char *, int);
 
 /*
- * read_pair - local part s..e at domain d..f: a reading; and, as the domain
- * may be the MTA's own, which it strips, the local part routed anew.
+ * read_pair - local part s..e at domain d..f, whose specials() are bits: a
+ * reading; and, as the domain may be the MTA's own, which it strips, the
+ * local part routed anew.
  */
 static int
 read_pair(struct tp_readings *r, const char *s, const char *e,
-	  const char *d, const char *f, int depth)
+	  const char *d, const char *f, unsigned bits, int depth)
 {
 	/* A literal is the whole domain: "[" anywhere else has no reading. */
-	if (has_bracket(d, f) && (f - d < 2 || *d != '[' || f[-1] != ']'
-				  || has_bracket(d + 1, f - 1)))
+	if ((bits & SP_BRACKET) && (f - d < 2 || *d != '[' || f[-1] != ']'
+				    || (specials(d + 1, f - 1) & SP_BRACKET)))
 		return (-1);
-	if (add_reading(r, s, e, d, f) < 0)
+	if (add_reading(r, s, e, d, f, bits) < 0)
 		return (-1);
 	return (read_local(r, s, e, depth + 1));
 }
@@ -435,22 +471,31 @@ read_pair(struct tp_readings *r, const char *s, const char *e,
  * own domain (Postfix's resolve loop): a source route is dropped, then
  * "user@domain" is routed to domain, "site!user" to user@site
  * (swap_bangpath) and "user%domain" to user@domain (allow_percent_hack),
- * each again. A plain local part is a mailbox at the domain stripped.
+ * each again. A plain local part is a mailbox at the domain stripped; at
+ * depth 0, the whole address, one at the MTA's own domain: a reading
+ * without a domain.
  */
 static int
 read_local(struct tp_readings *r, const char *s, const char *e, int depth)
 {
 	const char *sep;
+	unsigned bits;
 
 	if (depth > TP_READINGS_MAX || strip_route(&s, e) < 0)
 		return (-1);
-	if ((sep = find_last(s, e, '@')) != NULL)
-		return (read_pair(r, s, sep, sep + 1, e, depth));
-	if ((sep = memchr(s, '!', (size_t)(e - s))) != NULL)
-		return (read_pair(r, sep + 1, e, s, sep, depth));
-	if ((sep = find_last(s, e, '%')) != NULL)
-		return (read_pair(r, s, sep, sep + 1, e, depth));
-	return (has_bracket(s, e) ? -1 : 0);
+	if ((sep = last_at(s, e, &bits)) != NULL)
+		return (read_pair(r, s, sep, sep + 1, e, bits, depth));
+	if (depth == 0 && add_reading(r, s, e, e, e, 0) < 0)
+		return (-1);
+	if (bits & SP_BANG) {
+		sep = memchr(s, '!', (size_t)(e - s));
+		return (read_pair(r, sep + 1, e, s, sep, specials(s, sep), depth));
+	}
+	if (bits & SP_PERCENT) {
+		sep = find_last(s, e, '%');
+		return (read_pair(r, s, sep, sep + 1, e, specials(sep + 1, e), depth));
+	}
+	return (bits & SP_BRACKET ? -1 : 0);
 }
 
 /* tp_address_readings - every mailbox the MTA may route an address to */
@@ -469,11 +514,6 @@ tp_address_readings(const char *in, struct tp_readings *r)
 		r->null = true;
 		return (0);
 	}
-	if (strip_route(&s, e) < 0)
-		return (-1);
-	/* No domain: the MTA appends its own. */
-	if (memchr(s, '@', (size_t)(e - s)) == NULL && add_reading(r, s, e, e, e) < 0)
-		return (-1);
 	return (read_local(r, s, e, 0));
 }
 
