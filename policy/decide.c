@@ -29,7 +29,7 @@
  *	codes. A global dry run makes every rule a testing rule.
  * DIAGNOSTICS
  *	-1 when the client address is not an address, or the sender or
- *	the recipient cannot be read as one (tp_address_parse) while the
+ *	the recipient cannot be read as one (tp_address_readings) while the
  *	policy has rules for such addresses: a lookup error is never taken
  *	for "no rule", the caller tempfails.
  */
@@ -125,7 +125,7 @@ add_sender(struct lookup *l, const struct tp_policy *p, const char *sender)
 	if (sender == NULL)
 		return (0);
 	/* Unreadable: an error only where some rule could have matched it. */
-	if (tp_address_readings(sender, &l->sender) < 0)
+	if (tp_address_readings(sender, "", &l->sender) < 0)
 		return (tp_policy_has(p, TP_KEY_SENDER) || tp_policy_has(p, TP_KEY_SENDER_SUB) ? -1 : 0);
 	/* A sender is not delivered to: its written domain, the first reading. */
 	if (l->sender.null)
@@ -135,12 +135,12 @@ add_sender(struct lookup *l, const struct tp_policy *p, const char *sender)
 	return (0);
 }
 
-/* add_address - probe local@domain, of len bytes of local, into key */
+/* add_address - probe local@domain, built in key */
 
 static void
-add_address(struct lookup *l, char *key, const char *local, size_t len,
-	    const char *domain)
+add_address(struct lookup *l, char *key, const char *local, const char *domain)
 {
+	size_t	len = strlen(local);
 	size_t	dlen = strlen(domain);
 
 	memcpy(key, local, len);
@@ -152,24 +152,21 @@ add_address(struct lookup *l, char *key, const char *local, size_t len,
 /*
  * add_mailbox - one reading of the recipient: its address, the address
  * without its extension, its domain and parents (Postfix's access map
- * order). The extension starts at the first of the delimiter characters,
- * as Postfix's recipient_delimiter, unless that leaves no user name.
+ * order).
  */
 static void
-add_mailbox(struct lookup *l, const struct tp_policy *p, size_t i,
-	    const char *delimiters)
+add_mailbox(struct lookup *l, const struct tp_policy *p, size_t i)
 {
 	const struct tp_mailbox *b = &l->rcpt.box[i];
-	size_t	user;
 
 	if (b->domain[0] == 0)
 		return;
-	if (b->local[0] != 0 && tp_policy_may_have(p, TP_KEY_RCPT_ADDR,
+	if (tp_policy_may_have(p, TP_KEY_RCPT_ADDR,
 			       tp_label_count(b->domain, strlen(b->domain)))) {
-		add_address(l, l->rcpt_key[i][0], b->local, strlen(b->local), b->domain);
-		user = strcspn(b->local, delimiters);
-		if (user > 0 && b->local[user] != 0)
-			add_address(l, l->rcpt_key[i][1], b->local, user, b->domain);
+		if (b->local[0] != 0)
+			add_address(l, l->rcpt_key[i][0], b->local, b->domain);
+		if (b->user[0] != 0)
+			add_address(l, l->rcpt_key[i][1], b->user, b->domain);
 	}
 	add_domain(l, p, TP_KEY_RCPT, TP_KEY_RCPT_SUB, b->domain);
 }
@@ -182,14 +179,14 @@ add_rcpt(struct lookup *l, const struct tp_policy *p, const struct tp_query *q)
 	const char *delimiters = q->rcpt_delimiter ? q->rcpt_delimiter : TP_RCPT_DELIMITER;
 
 	l->rcpt.n = 0;
-	if (q->rcpt != NULL && tp_address_readings(q->rcpt, &l->rcpt) < 0) {
+	if (q->rcpt != NULL && tp_address_readings(q->rcpt, delimiters, &l->rcpt) < 0) {
 		l->rcpt.n = 0;
 		return (tp_policy_has(p, TP_KEY_RCPT) || tp_policy_has(p, TP_KEY_RCPT_SUB)
 			|| tp_policy_has(p, TP_KEY_RCPT_ADDR) ? -1 : 0);
 	}
 	for (size_t i = 0; i < l->rcpt.n; i++) {
 		l->start[GROUP_RCPT + i] = l->n;
-		add_mailbox(l, p, i, delimiters);
+		add_mailbox(l, p, i);
 	}
 	l->start[GROUP_RCPT + l->rcpt.n] = l->n;
 	return (0);

@@ -337,7 +337,6 @@ mailbox(const char *in, char *box, const char **s, const char **e)
 #define SP_PERCENT	4		/* '%': user%domain */
 #define SP_BRACKET	8		/* '[' or ']': a domain literal */
 #define SP_8BIT		16		/* UTF-8 */
-#define SP_ROUTES	(SP_AT | SP_BANG | SP_PERCENT)
 
 static const unsigned char special_ascii[128] = {
 	['@'] = SP_AT, ['!'] = SP_BANG, ['%'] = SP_PERCENT,
@@ -359,25 +358,49 @@ specials(const char *s, const char *e)
 	return (bits);
 }
 
+/*
+ * user_part - bytes of s..e before the first delimiter, unless there is
+ * none or that leaves no user name (Postfix's split_addr): 0.
+ */
+static size_t
+user_part(const char *s, const char *e, const char *delimiters)
+{
+	const char *first = e;
+	const char *p;
+
+	for (; *delimiters != 0; delimiters++)
+		if ((p = memchr(s, *delimiters, (size_t)(first - s))) != NULL)
+			first = p;
+	return (first < e ? (size_t)(first - s) : 0);
+}
+
 /* add_box - one reading, unless it is already there; -1 when full */
 
 static int
 add_box(struct tp_readings *r, const char *s, const char *e,
 	const char *d, const char *f, int idn_flags)
 {
-	struct tp_mailbox *b = &r->box[r->n];
+	struct tp_mailbox *b;
 	const char *why;
+	size_t	user;
 
 	if (r->n == TP_READINGS_MAX)
 		return (-1);
+	b = &r->box[r->n];
 	if (tp_local_fold(s, (size_t)(e - s), b->local) < 0)
 		b->local[0] = 0;
+	/* Kept apart: a long extension must not hide the user name. */
+	b->user[0] = 0;
+	if ((user = user_part(s, e, r->delimiters)) > 0
+	    && tp_local_fold(s, user, b->user) < 0)
+		b->user[0] = 0;
 	/* A literal or a name no MTA routes by: no rule names it. */
 	if (d == f || *d == '['
 	    || domain_form(d, (size_t)(f - d), idn_flags, b->domain, &why) < 0)
 		b->domain[0] = 0;
 	for (size_t i = 0; i < r->n; i++)
 		if (strcmp(r->box[i].local, b->local) == 0
+		    && strcmp(r->box[i].user, b->user) == 0
 		    && strcmp(r->box[i].domain, b->domain) == 0)
 			return (0);
 	r->n++;
@@ -501,13 +524,15 @@ read_local(struct tp_readings *r, const char *s, const char *e, int depth)
 /* tp_address_readings - every mailbox the MTA may route an address to */
 
 int
-tp_address_readings(const char *in, struct tp_readings *r)
+tp_address_readings(const char *in, const char *delimiters,
+		    struct tp_readings *r)
 {
 	char	box[TP_ADDRESS_MAX + 1];
 	const char *s, *e;
 
 	r->n = 0;
 	r->null = false;
+	r->delimiters = delimiters;
 	if (mailbox(in, box, &s, &e) < 0)
 		return (-1);
 	if (s == e) {
@@ -526,7 +551,7 @@ tp_address_parse(const char *in, struct tp_address *addr)
 
 	addr->null = addr->has_domain = false;
 	addr->local[0] = addr->domain[0] = 0;
-	if (tp_address_readings(in, &r) < 0)
+	if (tp_address_readings(in, "", &r) < 0)
 		return (-1);
 	addr->null = r.null;
 	if (r.n > 0) {

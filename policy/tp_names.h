@@ -14,7 +14,8 @@
  *				    char *out, const char **why);
  *	ssize_t	tp_local_fold(const char *in, size_t len, char *out);
  *	int	tp_address_parse(const char *in, struct tp_address *addr);
- *	int	tp_address_readings(const char *in, struct tp_readings *r);
+ *	int	tp_address_readings(const char *in, const char *delimiters,
+ *				    struct tp_readings *r);
  * DESCRIPTION
  *	Policy selectors and the MTA's envelope addresses are compared in
  *	one canonical form. Domains: lower case, no trailing dot, and a
@@ -44,7 +45,10 @@
  *	with "a"), and the same for "b!a@c" and "a%b@c" (Postfix's
  *	swap_bangpath and allow_percent_hack, on by default) and for a
  *	quoted local part, whose quotes the MTA drops before it routes it
- *	anew. The first reading splits at the last '@'. A reading without
+ *	anew. The first reading splits at the last '@'. Each reading has
+ *	its user name too, the local part before the first of the
+ *	delimiters (Postfix's recipient_delimiter; "" for none) where it
+ *	has one and something precedes it, else "". A reading without
  *	a domain, or whose domain is a literal or not a valid name, has
  *	domain "". The null address yields r->null and no reading.
  *
@@ -56,8 +60,8 @@
  *	for input longer than TP_ADDRESS_MAX, more than any SMTP command
  *	line: the caller must not take that for "no rule".
  *
- *	tp_address_parse() is the first reading alone, for the sender and
- *	for logs: has_domain false if it has no domain.
+ *	tp_address_parse() is the first reading alone, for logs and
+ *	replies: has_domain false if it has no domain.
  */
 
 #include <stdbool.h>
@@ -79,12 +83,14 @@ struct tp_address {
 /* One mailbox an address may be delivered to. */
 struct tp_mailbox {
 	char	local[TP_LOCAL_MAX + 1];	/* canonical; "" if too long */
+	char	user[TP_LOCAL_MAX + 1];		/* without extension; "" if none */
 	char	domain[TP_DOMAIN_MAX + 1];	/* canonical; "" if none */
 };
 
 #define TP_READINGS_MAX	8		/* more: the address is refused */
 
 struct tp_readings {
+	const char *delimiters;		/* of extensions */
 	bool	null;			/* <> */
 	size_t	n;			/* readings in box[] */
 	struct tp_mailbox box[TP_READINGS_MAX];
@@ -94,6 +100,7 @@ extern bool tp_utf8_valid(const char *, size_t);
 extern ssize_t tp_domain_normalize(const char *, size_t, char *, const char **);
 extern ssize_t tp_local_fold(const char *, size_t, char *);
 extern int tp_address_parse(const char *, struct tp_address *);
-extern int tp_address_readings(const char *, struct tp_readings *);
+extern int tp_address_readings(const char *, const char *,
+			       struct tp_readings *);
 
 #endif

@@ -286,6 +286,8 @@ static const struct {
 	{"<ceo+anything@corp.example>", NULL, 0, TP_RESULT_FAIL, "rcpt:ceo@corp.example"},
 	{"<CEO+X@Corp.Example>", NULL, 0, TP_RESULT_FAIL, "rcpt:ceo@corp.example"},
 	{"<ceo+a+b@corp.example>", NULL, 0, TP_RESULT_FAIL, "rcpt:ceo@corp.example"},
+	{"<ceo+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx@corp.example>",
+	 NULL, 0, TP_RESULT_FAIL, "rcpt:ceo@corp.example"},
 	{"<\"ceo+x\"@corp.example>", NULL, 0, TP_RESULT_FAIL, "rcpt:ceo@corp.example"},
 	{"<ceo+x@vault.example@mx.example>", NULL, 0, TP_RESULT_FAIL, "rcpt:ceo@vault.example"},
 	{"<team+ops@corp.example>", NULL, 0, TP_RESULT_EXEMPT, "rcpt:team+ops@corp.example"},

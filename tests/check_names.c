@@ -171,13 +171,22 @@ START_TEST(test_address_hostile)
 }
 END_TEST
 
-/* Every mailbox the MTA may route an address to, as "local@domain ...". */
+/*
+ * Every mailbox the MTA may route an address to, as "local@domain ...",
+ * "local/user@domain" where the local part has an extension (+ or -).
+ */
 static const struct {
 	const char *in;
 	const char *want;		/* NULL: unreadable */
 } reading_cases[] = {
 	{"<ceo@corp.example>", "ceo@corp.example"},
-	{"<CEO+Tag@Corp.Example>", "ceo+tag@corp.example"},
+	{"<CEO+Tag@Corp.Example>", "ceo+tag/ceo@corp.example"},
+	{"<ceo-a+b@corp.example>", "ceo-a+b/ceo@corp.example"},
+	{"<+ceo@corp.example>", "+ceo@corp.example"},	/* no user name left */
+	{"<ceo+@corp.example>", "ceo+/ceo@corp.example"},
+	/* An extension too long to keep does not hide the user name. */
+	{"<ceo+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx@corp.example>",
+	 "/ceo@corp.example"},
 	/* The MTA strips a domain of its own and routes what is left. */
 	{"<ceo@vault.example@mx.example>", "ceo@vault.example@mx.example ceo@vault.example"},
 	{"<\"ceo@vault.example\"@mx.example>", "ceo@vault.example@mx.example ceo@vault.example"},
@@ -211,7 +220,7 @@ START_TEST(test_address_readings)
 {
 	struct tp_readings r;
 	char	got[2000] = "";
-	int	rc = tp_address_readings(reading_cases[_i].in, &r);
+	int	rc = tp_address_readings(reading_cases[_i].in, "+-", &r);
 
 	if (reading_cases[_i].want == NULL) {
 		ck_assert_msg(rc == -1, "%s: got %d, want -1", reading_cases[_i].in, rc);
@@ -219,8 +228,9 @@ START_TEST(test_address_readings)
 	}
 	ck_assert_msg(rc == 0, "%s: got %d, want 0", reading_cases[_i].in, rc);
 	for (size_t i = 0; i < r.n; i++)
-		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s@%s",
-			 i ? " " : "", r.box[i].local, r.box[i].domain);
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s%s%s@%s",
+			 i ? " " : "", r.box[i].local, r.box[i].user[0] ? "/" : "",
+			 r.box[i].user, r.box[i].domain);
 	ck_assert_msg(strcmp(got, reading_cases[_i].want) == 0, "%s: got \"%s\", want \"%s\"",
 		      reading_cases[_i].in, got, reading_cases[_i].want);
 }
