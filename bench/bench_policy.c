@@ -208,7 +208,7 @@ main(int argc, char **argv)
 	for (int i = 0; i < QUERIES; i++)
 		make_query(rules, &seed, &qt[i]);
 	for (int i = 0; i < QUERIES; i++) {
-		struct tp_query q = {qt[i].client, qt[i].name, qt[i].sender, qt[i].rcpt, &tls, false};
+		struct tp_query q = {qt[i].client, qt[i].name, qt[i].sender, qt[i].rcpt, &tls, false, NULL};
 		struct tp_decision d;
 		double	s = now();
 
@@ -218,7 +218,7 @@ main(int argc, char **argv)
 	}
 	t0 = now();
 	for (int i = 0; i < QUERIES; i++) {
-		struct tp_query q = {qt[i].client, qt[i].name, qt[i].sender, qt[i].rcpt, &tls, false};
+		struct tp_query q = {qt[i].client, qt[i].name, qt[i].sender, qt[i].rcpt, &tls, false, NULL};
 		struct tp_decision d;
 
 		tp_policy_decide(p, &q, &d);

@@ -11,6 +11,7 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends \
 	build-essential autoconf automake autoconf-archive pkg-config \
 	libmilter-dev libssl-dev check libjson-c-dev zlib1g-dev \
+	libidn2-dev libunistring-dev \
 	postfix swaks openssl libnet-ssleay-perl libio-socket-ssl-perl \
 	python3 valgrind procps ca-certificates util-linux
 # Sendmail for its end-to-end tests: its package would remove Postfix, so it

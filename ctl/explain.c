@@ -37,6 +37,7 @@ usage(FILE *fp)
 	fprintf(fp,
 "Usage: tlspolicyctl explain [-f POLICY] --client IP [--client-name HOST]\n"
 "           --sender ADDR --rcpt ADDR [--rcpt ADDR ...] [TLS options] [--dry-run]\n"
+"           [--recipient-delimiter CHARS]\n"
 "\n"
 "Decide one SMTP session with the milter's own engine and show the work.\n"
 "For each recipient: the rules that matched (FILE:LINE and the rule), the\n"
@@ -52,6 +53,8 @@ usage(FILE *fp)
 "      --sender ADDR       envelope sender; \"<>\" or \"\" for the null sender\n"
 "      --rcpt ADDR         envelope recipient; repeat for several (up to %d)\n"
 "      --dry-run           as the milter's dry_run: every rule in testing mode\n"
+"      --recipient-delimiter CHARS  as the milter's recipient_delimiter\n"
+"                          (Postfix's; default +, \"\" for none)\n"
 "  -h, --help              this text\n"
 "\n"
 "TLS options:\n"
@@ -84,6 +87,7 @@ struct explain_args {
 	const char *verify;
 	int	implicit;
 	int	dry_run;
+	const char *rcpt_delimiter;	/* NULL: the engine's default */
 	int	tls_opts;		/* TLS options other than the version */
 	struct tp_tls_state tls;
 };
@@ -215,7 +219,7 @@ explain(struct explain_args *a)
 	print_session(a, tls);
 	for (size_t i = 0; i < a->nrcpts; i++) {
 		struct tp_query q = {a->client, a->client_name, a->sender, a->rcpts[i],
-		tls, a->dry_run};
+		tls, a->dry_run, a->rcpt_delimiter};
 		struct tp_decision d;
 
 		if (tp_policy_decide(p, &q, &d) < 0) {
@@ -233,7 +237,7 @@ explain(struct explain_args *a)
 enum {
 	OPT_CLIENT = 256, OPT_CLIENT_NAME, OPT_SENDER, OPT_RCPT, OPT_TLS_VERSION,
 	OPT_CIPHER, OPT_BITS, OPT_VERIFY, OPT_SUBJECT, OPT_ISSUER, OPT_IMPLICIT,
-	OPT_DRY_RUN,
+	OPT_DRY_RUN, OPT_DELIMITER,
 };
 
 static const struct option explain_options[] = {
@@ -251,6 +255,7 @@ static const struct option explain_options[] = {
 	{"cert-issuer", required_argument, NULL, OPT_ISSUER},
 	{"implicit", no_argument, NULL, OPT_IMPLICIT},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"recipient-delimiter", required_argument, NULL, OPT_DELIMITER},
 	{NULL, 0, NULL, 0},
 };
 
@@ -288,6 +293,7 @@ option(int c, const char *arg, struct explain_args *a, char **argv)
 	case OPT_CLIENT_NAME: a->client_name = arg; break;
 	case OPT_SENDER: a->sender = arg; break;
 	case OPT_DRY_RUN: a->dry_run = 1; break;
+	case OPT_DELIMITER: a->rcpt_delimiter = arg; break;
 	case OPT_TLS_VERSION: a->tls.version = arg; break;
 	case OPT_RCPT:
 		if (a->nrcpts == MAX_RCPTS)

@@ -390,7 +390,7 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 		return (rcpt_error(ctx, c, r, c->broken));
 	q = (struct tp_query) {
 		c->client_addr, c->client_name, c->sender ? c->sender : "", argv[0],
-		&c->tls, tp_config.dry_run
+		&c->tls, tp_config.dry_run, tp_config.rcpt_delimiter
 	};
 	if (tp_policy_decide(c->policy, &q, &d) < 0)
 		return (undecided(ctx, c, r, d.reason));

@@ -40,6 +40,7 @@ static const struct tp_conf_key config_keys[] = {
 	KEY("foreground", TP_CONF_BOOL, foreground, 0),
 	KEY("allow_root", TP_CONF_BOOL, allow_root, 0),
 	KEY("dry_run", TP_CONF_BOOL, dry_run, 0),
+	KEY("recipient_delimiter", TP_CONF_STRING, rcpt_delimiter, 0),
 	KEY("header", TP_CONF_BOOL, add_header, 0),
 	KEY("header_name", TP_CONF_STRING, header_name, 0),
 	KEY("strip_header", TP_CONF_STRING, strip_header, 0),
@@ -122,6 +123,10 @@ usage(FILE *fp)
 "                        mta: Postfix's header_checks do (see\n"
 "                        contrib/postfix), and the milter asks for no header\n"
 "                        events. Sendmail cannot: keep milter there\n"
+"  recipient_delimiter = CHARS\n"
+"                        Postfix's recipient_delimiter, which it must equal\n"
+"                        (default +; empty: none): user+ext@domain then also\n"
+"                        meets rcpt:user@domain rules\n"
 "  implicit_tls = LIST   listener names ({daemon_name}) or ports that take TLS\n"
 "                        from connect (e.g. smtps, 465), for MTAs that do not\n"
 "                        tell (Sendmail)\n"

@@ -58,6 +58,7 @@ struct tp_config {
 	int	foreground;		/* -F: stay in the foreground, log to stderr too */
 	int	allow_root;		/* keep running as root once bound */
 	int	dry_run;		/* every rule in testing mode */
+	char   *rcpt_delimiter;		/* Postfix's recipient_delimiter; NULL: "+" */
 	int	add_header;		/* add the result header */
 	char   *header_name;		/* its name */
 	char   *strip_header;		/* who removes arriving copies: milter|mta */

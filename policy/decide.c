@@ -12,10 +12,16 @@
  * DESCRIPTION
  *	The rules that apply to a recipient are the most specific client
  *	address rule, the most specific client name rule, the sender
- *	rule and the recipient rule (an address rule beats its domain's
- *	rule); the default rule only when none of those matched.
+ *	rule and the recipient rule of every mailbox the MTA may route the
+ *	recipient to (tp_address_readings): for each, the first of
+ *	user+ext@domain, user@domain (the extension split off at the first
+ *	of the query's recipient delimiters, as Postfix's access maps
+ *	do), domain, .parent domains. The default rule applies when no
+ *	client or sender rule matched and some reading has no rule.
  *
- *	An exempt rule among them wins outright. Otherwise the strictest
+ *	An exempt rule among them wins outright, except that a recipient
+ *	rule exempts only if every reading has an exempt rule: otherwise
+ *	it is left out. Then the strictest
  *	level applies and every require rule must hold; of several failed
  *	require rules, an enforcing one beats a testing one, then the
  *	more severe action wins, then the earlier rule in the list above.
@@ -23,7 +29,7 @@
  *	codes. A global dry run makes every rule a testing rule.
  * DIAGNOSTICS
  *	-1 when the client address is not an address, or the sender or
- *	the recipient cannot be read as one (tp_address_parse) while the
+ *	the recipient cannot be read as one (tp_address_readings) while the
  *	policy has rules for such addresses: a lookup error is never taken
  *	for "no rule", the caller tempfails.
  */
@@ -36,19 +42,22 @@
 #include "policy/tp_policy_impl.h"
 
 /* Selector kinds in the order their rules are listed in a decision. */
-enum { GROUP_ADDR, GROUP_NAME, GROUP_SENDER, GROUP_RCPT, GROUPS };
+enum { GROUP_ADDR, GROUP_NAME, GROUP_SENDER, GROUP_RCPT };
 
-#define PROBES_MAX	600	/* 129 prefix lengths + 3 names of <= 127 labels */
+/* 129 prefix lengths; client name and sender: <= 127 labels; recipient:
+ * per reading two addresses (with and without extension) and its labels. */
+#define PROBES_MAX	(129 + 2 * 127 + TP_READINGS_MAX * (2 + 127))
 
 /* All lookups one recipient needs, resolved as one batch. */
 struct lookup {
 	struct tp_probe probes[PROBES_MAX];
 	size_t	n;
-	size_t	start[GROUPS + 1];	/* group g: probes [start[g], start[g+1]) */
-	struct tp_address sender;	/* keys point into these */
-	struct tp_address rcpt;
+	/* group g: probes [start[g], start[g+1]); reading i: group GROUP_RCPT + i */
+	size_t	start[GROUP_RCPT + TP_READINGS_MAX + 1];
+	struct tp_readings sender;	/* keys point into these */
+	struct tp_readings rcpt;
 	char	name[TP_DOMAIN_MAX + 1];
-	char	rcpt_key[TP_LOCAL_MAX + 1 + TP_DOMAIN_MAX + 1];
+	char	rcpt_key[TP_READINGS_MAX][2][TP_LOCAL_MAX + 1 + TP_DOMAIN_MAX + 1];
 };
 
 /* add_probe - look for a name key of this type */
@@ -116,58 +125,137 @@ add_sender(struct lookup *l, const struct tp_policy *p, const char *sender)
 	if (sender == NULL)
 		return (0);
 	/* Unreadable: an error only where some rule could have matched it. */
-	if (tp_address_parse(sender, &l->sender) < 0)
+	if (tp_address_readings(sender, "", &l->sender) < 0)
 		return (tp_policy_has(p, TP_KEY_SENDER) || tp_policy_has(p, TP_KEY_SENDER_SUB) ? -1 : 0);
+	/* A sender is not delivered to: its written domain, the first reading. */
 	if (l->sender.null)
 		add_probe(l, TP_KEY_NULL_SENDER, "", 0);
-	else if (l->sender.has_domain)
-		add_domain(l, p, TP_KEY_SENDER, TP_KEY_SENDER_SUB, l->sender.domain);
+	else if (l->sender.n > 0 && l->sender.box[0].domain[0] != 0)
+		add_domain(l, p, TP_KEY_SENDER, TP_KEY_SENDER_SUB, l->sender.box[0].domain);
 	return (0);
 }
 
-/* add_rcpt - one recipient: its address, then its domain; -1 if unreadable */
-
-static int
-add_rcpt(struct lookup *l, const struct tp_policy *p, const char *rcpt)
-{
-	struct tp_address *a = &l->rcpt;
-
-	if (rcpt == NULL)
-		return (0);
-	if (tp_address_parse(rcpt, a) < 0)
-		return (tp_policy_has(p, TP_KEY_RCPT) || tp_policy_has(p, TP_KEY_RCPT_SUB)
-			|| tp_policy_has(p, TP_KEY_RCPT_ADDR) ? -1 : 0);
-	if (!a->has_domain)
-		return (0);
-	if (a->local[0] != 0 && tp_policy_may_have(p, TP_KEY_RCPT_ADDR,
-			       tp_label_count(a->domain, strlen(a->domain)))) {
-		size_t	llen = strlen(a->local);
-		size_t	dlen = strlen(a->domain);
-
-		memcpy(l->rcpt_key, a->local, llen);
-		l->rcpt_key[llen] = '@';
-		memcpy(l->rcpt_key + llen + 1, a->domain, dlen);
-		add_probe(l, TP_KEY_RCPT_ADDR, l->rcpt_key, llen + 1 + dlen);
-	}
-	add_domain(l, p, TP_KEY_RCPT, TP_KEY_RCPT_SUB, a->domain);
-	return (0);
-}
-
-/* add_rule - note a matching rule */
+/* add_address - probe local@domain, built in key */
 
 static void
-add_rule(struct tp_decision *d, const struct tp_entry *e)
+add_address(struct lookup *l, char *key, const char *local, const char *domain)
 {
-	d->rules[d->nrules++] = &e->rule;
+	size_t	len = strlen(local);
+	size_t	dlen = strlen(domain);
+
+	memcpy(key, local, len);
+	key[len] = '@';
+	memcpy(key + len + 1, domain, dlen);
+	add_probe(l, TP_KEY_RCPT_ADDR, key, len + 1 + dlen);
 }
 
-/* collect - every rule that applies to this recipient; -1 on bad input */
+/*
+ * add_mailbox - one reading of the recipient: its address, the address
+ * without its extension, its domain and parents (Postfix's access map
+ * order).
+ */
+static void
+add_mailbox(struct lookup *l, const struct tp_policy *p, size_t i)
+{
+	const struct tp_mailbox *b = &l->rcpt.box[i];
+
+	if (b->domain[0] == 0)
+		return;
+	if (tp_policy_may_have(p, TP_KEY_RCPT_ADDR,
+			       tp_label_count(b->domain, strlen(b->domain)))) {
+		if (b->local[0] != 0)
+			add_address(l, l->rcpt_key[i][0], b->local, b->domain);
+		if (b->user[0] != 0)
+			add_address(l, l->rcpt_key[i][1], b->user, b->domain);
+	}
+	add_domain(l, p, TP_KEY_RCPT, TP_KEY_RCPT_SUB, b->domain);
+}
+
+/* add_rcpt - every reading of one recipient; -1 if unreadable */
+
+static int
+add_rcpt(struct lookup *l, const struct tp_policy *p, const struct tp_query *q)
+{
+	const char *delimiters = q->rcpt_delimiter ? q->rcpt_delimiter : TP_RCPT_DELIMITER;
+
+	l->rcpt.n = 0;
+	if (q->rcpt != NULL && tp_address_readings(q->rcpt, delimiters, &l->rcpt) < 0) {
+		l->rcpt.n = 0;
+		return (tp_policy_has(p, TP_KEY_RCPT) || tp_policy_has(p, TP_KEY_RCPT_SUB)
+			|| tp_policy_has(p, TP_KEY_RCPT_ADDR) ? -1 : 0);
+	}
+	for (size_t i = 0; i < l->rcpt.n; i++) {
+		l->start[GROUP_RCPT + i] = l->n;
+		add_mailbox(l, p, i);
+	}
+	l->start[GROUP_RCPT + l->rcpt.n] = l->n;
+	return (0);
+}
+
+/* add_rule - note a matching rule, once */
+
+static void
+add_rule(struct tp_decision *d, const struct tp_rule *r)
+{
+	for (size_t i = 0; i < d->nrules; i++)
+		if (d->rules[i] == r)
+			return;
+	d->rules[d->nrules++] = r;
+}
+
+/* found - the first rule that probes [from, to) found, or NULL */
+
+static const struct tp_rule *
+found(const struct tp_policy *p, const struct lookup *l, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		if (l->probes[i].idx >= 0)
+			return (&p->entries[l->probes[i].idx].rule);
+	return (NULL);
+}
+
+/*
+ * add_rcpt_rules - the recipient rule of each reading. An exempt one
+ * exempts only if every reading is exempt: a recipient is as protected
+ * as the strictest mailbox it may reach. A reading without a rule takes
+ * the default, unless a client or sender rule applies. True if the
+ * recipient's exempt rules hold: every reading has one.
+ */
+static bool
+add_rcpt_rules(const struct tp_policy *p, const struct lookup *l,
+	       struct tp_decision *d)
+{
+	size_t	others = d->nrules;
+	size_t	exempt = 0;
+	bool	bare = l->rcpt.n == 0;
+
+	for (size_t i = 0; i < l->rcpt.n; i++) {
+		const struct tp_rule *r = found(p, l, l->start[GROUP_RCPT + i],
+						l->start[GROUP_RCPT + i + 1]);
+
+		if (r == NULL) {
+			bare = true;
+			continue;
+		}
+		add_rule(d, r);
+		exempt += r->level == TP_LEVEL_EXEMPT;
+	}
+	if (bare && others == 0 && p->default_index != 0)
+		add_rule(d, &p->entries[p->default_index - 1].rule);
+	return (!bare && exempt == l->rcpt.n);
+}
+
+/*
+ * collect - every rule that applies to this recipient; whether its exempt
+ * rules hold in *rcpt_exempt; -1 on bad input
+ */
 
 static int
 collect(const struct tp_policy *p, const struct tp_query *q,
-	struct tp_decision *d)
+	struct tp_decision *d, bool *rcpt_exempt)
 {
 	struct lookup l;
+	const struct tp_rule *r;
 
 	l.n = 0;
 	l.start[GROUP_ADDR] = 0;
@@ -183,21 +271,16 @@ collect(const struct tp_policy *p, const struct tp_query *q,
 		return (-1);
 	}
 	l.start[GROUP_RCPT] = l.n;
-	if (add_rcpt(&l, p, q->rcpt) < 0) {
+	if (add_rcpt(&l, p, q) < 0) {
 		strcpy(d->reason, "recipient address cannot be read");
 		return (-1);
 	}
-	l.start[GROUPS] = l.n;
 	tp_policy_probe(p, l.probes, l.n);
 	/* In each group the probes run from most to least specific. */
-	for (int g = 0; g < GROUPS; g++)
-		for (size_t i = l.start[g]; i < l.start[g + 1]; i++)
-			if (l.probes[i].idx >= 0) {
-				add_rule(d, &p->entries[l.probes[i].idx]);
-				break;
-			}
-	if (d->nrules == 0 && p->default_index != 0)
-		add_rule(d, &p->entries[p->default_index - 1]);
+	for (int g = GROUP_ADDR; g < GROUP_RCPT; g++)
+		if ((r = found(p, &l, l.start[g], l.start[g + 1])) != NULL)
+			add_rule(d, r);
+	*rcpt_exempt = add_rcpt_rules(p, &l, d);
 	return (0);
 }
 
@@ -244,7 +327,7 @@ evaluate(const struct tp_query *q, struct tp_decision *d)
 	for (size_t i = 0; i < d->nrules; i++) {
 		const struct tp_rule *r = d->rules[i];
 
-		if (r->level < TP_LEVEL_PREFER)
+		if (r->level < TP_LEVEL_PREFER || r->level == TP_LEVEL_EXEMPT)
 			continue;
 		d->rule_unmet[i] = tp_rule_unmet(r, q->tls);
 		d->unmet |= d->rule_unmet[i];
@@ -280,13 +363,16 @@ int
 tp_policy_decide(const struct tp_policy *p, const struct tp_query *q,
 		 struct tp_decision *d)
 {
+	bool	rcpt_exempt;
+
 	/* The text buffers are last and are set as needed: skip clearing them. */
 	memset(d, 0, offsetof(struct tp_decision, reason));
 	d->reason[0] = d->reply_text[0] = 0;
-	if (collect(p, q, d) < 0)
+	if (collect(p, q, d, &rcpt_exempt) < 0)
 		return (-1);
 	for (size_t i = 0; i < d->nrules; i++) {
-		if (d->rules[i]->level == TP_LEVEL_EXEMPT) {
+		if (d->rules[i]->level == TP_LEVEL_EXEMPT
+		    && (rcpt_exempt || d->rules[i]->kind != TP_KIND_RCPT)) {
 			d->level = TP_LEVEL_EXEMPT;
 			d->result = TP_RESULT_EXEMPT;
 			d->decider = d->rules[i];
@@ -294,7 +380,7 @@ tp_policy_decide(const struct tp_policy *p, const struct tp_query *q,
 				 d->decider->selector);
 			return (0);
 		}
-		if (d->rules[i]->level > d->level)
+		if (d->rules[i]->level > d->level && d->rules[i]->level != TP_LEVEL_EXEMPT)
 			d->level = (enum tp_level)d->rules[i]->level;
 	}
 	if (d->level == TP_LEVEL_SKIP) {

@@ -8,7 +8,13 @@
  */
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* Internationalized names and text. */
+#include <idn2.h>
+#include <unicase.h>
+#include <uninorm.h>
 
 #include "policy/tp_names.h"
 
@@ -85,11 +91,40 @@ static const unsigned char name_byte[256] = {
 	0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe, 0xff,
 };
 
-/* tp_domain_normalize - canonical form of a domain name */
+/* idn_ascii - the A-label form of a UTF-8 name (UTS #46 mapping) into out */
 
-ssize_t
-tp_domain_normalize(const char *in, size_t len, char *out, const char **why)
+static ssize_t
+idn_ascii(const char *in, size_t len, int flags, char *out, const char **why)
 {
+	char	name[TP_DOMAIN_MAX + 1];
+	char   *ascii = NULL;
+	size_t	n;
+
+	memcpy(name, in, len);
+	name[len] = 0;
+	if (idn2_to_ascii_8z(name, &ascii, IDN2_NFC_INPUT | flags) != IDN2_OK) {
+		*why = "not a valid internationalized domain name";
+		return (-1);
+	}
+	if ((n = strlen(ascii)) > TP_DOMAIN_MAX) {
+		idn2_free(ascii);
+		*why = "domain name longer than 253 bytes";
+		return (-1);
+	}
+	memcpy(out, ascii, n + 1);
+	idn2_free(ascii);
+	return ((ssize_t)n);
+}
+
+/*
+ * domain_form - canonical form of a domain name; a name with UTF-8 in it
+ * is mapped the way flags say (IDN2_NONTRANSITIONAL or IDN2_TRANSITIONAL).
+ */
+static ssize_t
+domain_form(const char *in, size_t len, int flags, char *out, const char **why)
+{
+	char	ascii[TP_DOMAIN_MAX + 1];
+	ssize_t	n;
 	size_t	label = 0;
 	int	eight_bit = 0;
 
@@ -126,13 +161,61 @@ tp_domain_normalize(const char *in, size_t len, char *out, const char **why)
 		*why = "empty label in domain name";
 		return (-1);
 	}
+	out[len] = 0;
 	/* Checked last: the plain ASCII names of nearly all mail skip it. */
-	if (eight_bit && !tp_utf8_valid(in, len)) {
+	if (!eight_bit)
+		return ((ssize_t)len);
+	if (!tp_utf8_valid(in, len)) {
 		*why = "domain name is not valid UTF-8";
 		return (-1);
 	}
+	/* Mapping may drop characters (U+200B): check the result again. */
+	if ((n = idn_ascii(in, len, flags, ascii, why)) < 0)
+		return (-1);
+	return (domain_form(ascii, (size_t)n, flags, out, why));
+}
+
+/* tp_domain_normalize - canonical form of a domain name */
+
+ssize_t
+tp_domain_normalize(const char *in, size_t len, char *out, const char **why)
+{
+	return (domain_form(in, len, IDN2_NONTRANSITIONAL, out, why));
+}
+
+/* tp_local_fold - canonical form of a local part */
+
+ssize_t
+tp_local_fold(const char *in, size_t len, char *out)
+{
+	size_t	n = TP_LOCAL_MAX;
+	uint8_t *folded;
+
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)in[i] >= 0x80)
+			goto unicode;
+		if (i == TP_LOCAL_MAX)
+			return (-1);
+		out[i] = (char)tolower_ascii((unsigned char)in[i]);
+	}
 	out[len] = 0;
 	return ((ssize_t)len);
+
+unicode:
+	/* Full case folding, then NFC: how SMTPUTF8 lookups compare. */
+	if (!tp_utf8_valid(in, len))
+		return (-1);
+	folded = u8_casefold((const uint8_t *)in, len, NULL, UNINORM_NFC,
+			     (uint8_t *)out, &n);
+	if (folded == NULL)
+		return (-1);
+	if (folded != (uint8_t *)out) {
+		/* More than fits: u8_casefold allocated it. */
+		free(folded);
+		return (-1);
+	}
+	out[n] = 0;
+	return ((ssize_t)n);
 }
 
 /*
@@ -230,56 +313,264 @@ plain_mailbox(const char *in, const char **s, const char **e)
 	return (0);
 }
 
+/*
+ * mailbox - the mailbox in in, bounds in *s and *e (in box, TP_ADDRESS_MAX
+ * + 1 bytes, unless written plainly); -1 if it cannot be read as one.
+ */
+static int
+mailbox(const char *in, char *box, const char **s, const char **e)
+{
+	ssize_t	len;
+
+	if (plain_mailbox(in, s, e) == 0)
+		return (0);
+	if ((len = clean_address(in, box, TP_ADDRESS_MAX + 1)) < 0)
+		return (-1);
+	*s = box;
+	*e = box + len;
+	return (0);
+}
+
+/* What a byte does to routing: specials() collects these for a span. */
+#define SP_AT		1		/* '@': a domain follows */
+#define SP_BANG		2		/* '!': site!user */
+#define SP_PERCENT	4		/* '%': user%domain */
+#define SP_BRACKET	8		/* '[' or ']': a domain literal */
+#define SP_8BIT		16		/* UTF-8 */
+
+/* special_byte - the SP_* bit of each byte: a table, no branch per byte */
+static const unsigned char special_byte[256] = {
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  2,  0,  0,  0,  4,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 1,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  8,  0,  8,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+};
+
+/* specials - the SP_* bits of the bytes in s..e, in one pass */
+
+static unsigned
+specials(const char *s, const char *e)
+{
+	unsigned bits = 0;
+
+	for (; s < e; s++)
+		bits |= special_byte[(unsigned char)*s];
+	return (bits);
+}
+
+/*
+ * user_part - bytes of s..e before the first delimiter, unless there is
+ * none or that leaves no user name (Postfix's split_addr): 0.
+ */
+static size_t
+user_part(const char *s, const char *e, const char *delimiters)
+{
+	const char *first = e;
+	const char *p;
+
+	for (; *delimiters != 0; delimiters++)
+		if ((p = memchr(s, *delimiters, (size_t)(first - s))) != NULL)
+			first = p;
+	return (first < e ? (size_t)(first - s) : 0);
+}
+
+/* add_box - one reading, unless it is already there; -1 when full */
+
+static int
+add_box(struct tp_readings *r, const char *s, const char *e,
+	const char *d, const char *f, int idn_flags)
+{
+	struct tp_mailbox *b;
+	const char *why;
+	size_t	user;
+
+	if (r->n == TP_READINGS_MAX)
+		return (-1);
+	b = &r->box[r->n];
+	if (tp_local_fold(s, (size_t)(e - s), b->local) < 0)
+		b->local[0] = 0;
+	/* Kept apart: a long extension must not hide the user name. */
+	b->user[0] = 0;
+	if ((user = user_part(s, e, r->delimiters)) > 0
+	    && tp_local_fold(s, user, b->user) < 0)
+		b->user[0] = 0;
+	/* A literal or a name no MTA routes by: no rule names it. */
+	if (d == f || *d == '['
+	    || domain_form(d, (size_t)(f - d), idn_flags, b->domain, &why) < 0)
+		b->domain[0] = 0;
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->box[i].local, b->local) == 0
+		    && strcmp(r->box[i].user, b->user) == 0
+		    && strcmp(r->box[i].domain, b->domain) == 0)
+			return (0);
+	r->n++;
+	return (0);
+}
+
+/*
+ * add_reading - the MTA may route the address to local part s..e at
+ * domain d..f, whose specials() are bits. A name with UTF-8 has two
+ * A-label forms where UTS #46 transitional and nontransitional mapping
+ * differ (straße: strasse and xn--strae-oqa): which one the MTA uses
+ * depends on its IDN library, so both are readings.
+ */
+static int
+add_reading(struct tp_readings *r, const char *s, const char *e,
+	    const char *d, const char *f, unsigned bits)
+{
+	if (add_box(r, s, e, d, f, IDN2_NONTRANSITIONAL) < 0)
+		return (-1);
+	if (bits & SP_8BIT)
+		return (add_box(r, s, e, d, f, IDN2_TRANSITIONAL));
+	return (0);
+}
+
+/* strip_route - skip a source route "@a,@b:" at *s; -1 if it has no colon */
+
+static int
+strip_route(const char **s, const char *e)
+{
+	const char *colon;
+
+	if (*s == e || **s != '@')
+		return (0);
+	if ((colon = memchr(*s, ':', (size_t)(e - *s))) == NULL)
+		return (-1);
+	*s = colon + 1;
+	return (0);
+}
+
+/* find_last - the last c in s..e, or NULL */
+
+static const char *
+find_last(const char *s, const char *e, char c)
+{
+	while (e > s)
+		if (*--e == c)
+			return (e);
+	return (NULL);
+}
+
+/*
+ * last_at - the last '@' in s..e, or NULL; the specials() of the bytes
+ * after it (of all, without one) in *bits: one pass for both.
+ */
+static const char *
+last_at(const char *s, const char *e, unsigned *bits)
+{
+	*bits = 0;
+	while (e > s) {
+		unsigned char c = (unsigned char)*--e;
+
+		if (c == '@')
+			return (e);
+		*bits |= special_byte[c];
+	}
+	return (NULL);
+}
+
+static int read_local(struct tp_readings *, const char *, const char *, int);
+
+/*
+ * read_pair - local part s..e at domain d..f, whose specials() are bits: a
+ * reading; and, as the domain may be the MTA's own, which it strips, the
+ * local part routed anew.
+ */
+static int
+read_pair(struct tp_readings *r, const char *s, const char *e,
+	  const char *d, const char *f, unsigned bits, int depth)
+{
+	/* A literal is the whole domain: "[" anywhere else has no reading. */
+	if ((bits & SP_BRACKET) && (f - d < 2 || *d != '[' || f[-1] != ']'
+				    || (specials(d + 1, f - 1) & SP_BRACKET)))
+		return (-1);
+	if (add_reading(r, s, e, d, f, bits) < 0)
+		return (-1);
+	return (read_local(r, s, e, depth + 1));
+}
+
+/*
+ * read_local - what the MTA makes of local part s..e after it stripped its
+ * own domain (Postfix's resolve loop): a source route is dropped, then
+ * "user@domain" is routed to domain, "site!user" to user@site
+ * (swap_bangpath) and "user%domain" to user@domain (allow_percent_hack),
+ * each again. A plain local part is a mailbox at the domain stripped; at
+ * depth 0, the whole address, one at the MTA's own domain: a reading
+ * without a domain.
+ */
+static int
+read_local(struct tp_readings *r, const char *s, const char *e, int depth)
+{
+	const char *sep;
+	unsigned bits;
+
+	if (depth > TP_READINGS_MAX || strip_route(&s, e) < 0)
+		return (-1);
+	if ((sep = last_at(s, e, &bits)) != NULL)
+		return (read_pair(r, s, sep, sep + 1, e, bits, depth));
+	if (depth == 0 && add_reading(r, s, e, e, e, 0) < 0)
+		return (-1);
+	if (bits & SP_BANG) {
+		sep = memchr(s, '!', (size_t)(e - s));
+		return (read_pair(r, sep + 1, e, s, sep, specials(s, sep), depth));
+	}
+	if (bits & SP_PERCENT) {
+		sep = find_last(s, e, '%');
+		return (read_pair(r, s, sep, sep + 1, e, specials(sep + 1, e), depth));
+	}
+	return (bits & SP_BRACKET ? -1 : 0);
+}
+
+/* tp_address_readings - every mailbox the MTA may route an address to */
+
+int
+tp_address_readings(const char *in, const char *delimiters,
+		    struct tp_readings *r)
+{
+	char	box[TP_ADDRESS_MAX + 1];
+	const char *s, *e;
+
+	r->n = 0;
+	r->null = false;
+	r->delimiters = delimiters;
+	if (mailbox(in, box, &s, &e) < 0)
+		return (-1);
+	if (s == e) {
+		r->null = true;
+		return (0);
+	}
+	return (read_local(r, s, e, 0));
+}
+
 /* tp_address_parse - split an envelope address into local part and domain */
 
 int
 tp_address_parse(const char *in, struct tp_address *addr)
 {
-	char	box[TP_ADDRESS_MAX + 1];
-	const char *s, *e;
-	const char *at;
-	const char *why;
-	ssize_t	len;
+	struct tp_readings r;
 
 	addr->null = addr->has_domain = false;
 	addr->local[0] = addr->domain[0] = 0;
-	if (plain_mailbox(in, &s, &e) < 0) {
-		if ((len = clean_address(in, box, sizeof(box))) < 0)
-			return (-1);
-		s = box;
-		e = box + len;
+	if (tp_address_readings(in, "", &r) < 0)
+		return (-1);
+	addr->null = r.null;
+	if (r.n > 0) {
+		/* The first reading splits at the last '@', as most mail is. */
+		memcpy(addr->local, r.box[0].local, sizeof(addr->local));
+		memcpy(addr->domain, r.box[0].domain, sizeof(addr->domain));
+		addr->has_domain = addr->domain[0] != 0;
 	}
-	len = e - s;
-	if (len == 0) {
-		addr->null = true;
-		return (0);
-	}
-	/* RFC 5321 source route "@a,@b:user@c": only the mailbox counts. */
-	if (*s == '@') {
-		const char *colon = memchr(s, ':', (size_t)len);
-
-		if (colon == NULL)
-			return (-1);
-		s = colon + 1;
-	}
-	for (at = e; at > s && at[-1] != '@'; at--)
-		 /* void */ ;
-	at = at > s ? at - 1 : NULL;
-	if (at == NULL) {
-		at = e;
-	} else if (at + 1 < e && at[1] != '[') {
-		addr->has_domain =
-		    tp_domain_normalize(at + 1, (size_t)(e - at - 1),
-					addr->domain, &why) > 0;
-	}
-	if ((size_t)(at - s) <= TP_LOCAL_MAX) {
-		size_t	n = (size_t)(at - s);
-
-		for (size_t i = 0; i < n; i++)
-			addr->local[i] = (char)tolower_ascii((unsigned char)s[i]);
-		addr->local[n] = 0;
-	}
-	if (!addr->has_domain)
-		addr->domain[0] = 0;
 	return (0);
 }

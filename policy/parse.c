@@ -184,6 +184,7 @@ static int
 parse_rcpt(struct where *w, const char *value, char *buf, struct tp_entry *e)
 {
 	const char *at = strrchr(value, '@');
+	char	local[TP_LOCAL_MAX + 1];
 	char	name[TP_DOMAIN_MAX + 1];
 	const char *why;
 	size_t	off;
@@ -196,7 +197,8 @@ parse_rcpt(struct where *w, const char *value, char *buf, struct tp_entry *e)
 		e->ktype = sub ? TP_KEY_RCPT_SUB : TP_KEY_RCPT;
 		return ((int)off);
 	}
-	if (!local_part_ok(value, (size_t)(at - value))) {
+	if (!local_part_ok(value, (size_t)(at - value))
+	    || tp_local_fold(value, (size_t)(at - value), local) < 0) {
 		ERR(w, "invalid local part (expected 1 to 64 characters of a plain address)");
 		return (-1);
 	}
@@ -204,10 +206,7 @@ parse_rcpt(struct where *w, const char *value, char *buf, struct tp_entry *e)
 		ERR(w, "%s", why);
 		return (-1);
 	}
-	snprintf(buf, TP_LINE_MAX, "rcpt:%.*s@%s", (int)(at - value), value, name);
-	for (char *p = buf; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
+	snprintf(buf, TP_LINE_MAX, "rcpt:%s@%s", local, name);
 	e->ktype = TP_KEY_RCPT_ADDR;
 	return ((int)strlen("rcpt:"));
 }

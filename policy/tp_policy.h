@@ -50,6 +50,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "policy/tp_names.h"
 #include "policy/tp_tls.h"
 #include "util/tp_errors.h"
 
@@ -120,9 +121,14 @@ struct tp_query {
 	const char *rcpt;		/* RCPT TO address */
 	const struct tp_tls_state *tls;	/* NULL: plaintext */
 	bool dry_run;			/* treat every rule as mode=testing */
+	const char *rcpt_delimiter;	/* recipient_delimiter; NULL: "+" */
 };
 
-#define TP_DECISION_MAX_RULES	5	/* addr, name, sender, rcpt, default */
+/* Postfix's recipient_delimiter as Debian sets it. */
+#define TP_RCPT_DELIMITER	"+"
+
+/* addr, name, sender, one rcpt rule per reading of the address, default */
+#define TP_DECISION_MAX_RULES	(4 + TP_READINGS_MAX)
 #define TP_REASON_MAX		512
 
 /* The answer for one recipient. */

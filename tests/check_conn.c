@@ -20,7 +20,7 @@
 #include <strings.h>
 
 #include "check_suites.h"
-#include "milter/conn.h"
+#include "milter/tp_conn.h"
 
 /* ---- a failing strndup ---------------------------------------------------- */
 

@@ -171,7 +171,7 @@ teardown(void)
 START_TEST(test_decide)
 {
 	struct tp_query q = {cases[_i].client, cases[_i].client_name, cases[_i].sender,
-	cases[_i].rcpt, cases[_i].tls, cases[_i].dry_run};
+	cases[_i].rcpt, cases[_i].tls, cases[_i].dry_run, NULL};
 	struct tp_decision d;
 	char	reply[TP_REASON_MAX + 16];
 	const char *text;
@@ -213,7 +213,7 @@ static const struct {
 START_TEST(test_unreadable)
 {
 	struct tp_query q = {unreadable[_i].client, NULL, unreadable[_i].sender, unreadable[_i].rcpt,
-	NULL, false};
+	NULL, false, NULL};
 	struct tp_decision d;
 
 	ck_assert_int_eq(tp_policy_decide(policy, &q, &d), -1);
@@ -223,7 +223,7 @@ END_TEST
 
 START_TEST(test_rules_that_took_part)
 {
-	struct tp_query q = {"192.0.2.7", "mx.partner.example", "a@bank.example", "b@legal.example.org", &tls13_128, false};
+	struct tp_query q = {"192.0.2.7", "mx.partner.example", "a@bank.example", "b@legal.example.org", &tls13_128, false, NULL};
 	struct tp_decision d;
 
 	ck_assert_int_eq(tp_policy_decide(policy, &q, &d), 0);
@@ -239,12 +239,118 @@ START_TEST(test_rules_that_took_part)
 }
 END_TEST
 
+/*
+ * Recipient forms: every way an address reaches a protected mailbox must
+ * meet the mailbox's rule (plaintext: a require rule fails). The MTA may
+ * strip a domain of its own and route the rest, split off an extension,
+ * fold case beyond ASCII, map a U-label to its A-label.
+ */
+static const char forms_policy[] =
+	"default                         skip\n"
+	"rcpt:ceo@vault.example          require\n"
+	"rcpt:ceo@corp.example           require\n"
+	"rcpt:team@corp.example          require\n"
+	"rcpt:team+ops@corp.example      exempt\n"
+	"rcpt:.lab.example               exempt\n"
+	"rcpt:J\xc3\x9cRGEN@corp.example require\n"
+	"rcpt:xn--bcher-kva.example      require\n"
+	"rcpt:caf\xc3\xa9.example        require\n"
+	"rcpt:fass.example               require\n";
+
+static const struct {
+	const char *rcpt;
+	const char *delimiter;		/* NULL: the default, "+" */
+	int	want_rc;
+	enum tp_result want_result;
+	const char *want_decider;	/* selector; NULL: none */
+} form_cases[] = {
+	{"<ceo@vault.example>", NULL, 0, TP_RESULT_FAIL, "rcpt:ceo@vault.example"},
+	{"<other@vault.example>", NULL, 0, TP_RESULT_SKIP, "default"},
+	/* The MTA strips its own domain (mydestination, our literal) and routes the rest. */
+	{"<ceo@vault.example@mx.example>", NULL, 0, TP_RESULT_FAIL, "rcpt:ceo@vault.example"},
+	{"<\"ceo@vault.example\"@mx.example>", NULL, 0, TP_RESULT_FAIL, "rcpt:ceo@vault.example"},
+	{"<ceo@vault.example@[192.0.2.25]>", NULL, 0, TP_RESULT_FAIL, "rcpt:ceo@vault.example"},
+	{"<ceo@vault.example@[IPv6:2001:db8::25]>", NULL, 0, TP_RESULT_FAIL, "rcpt:ceo@vault.example"},
+	{"<CEO@Vault.Example.@MX.example.>", NULL, 0, TP_RESULT_FAIL, "rcpt:ceo@vault.example"},
+	{"<ceo@vault.example@>", NULL, 0, TP_RESULT_FAIL, "rcpt:ceo@vault.example"},
+	{"<@relay.example:ceo@vault.example@mx.example>", NULL, 0, TP_RESULT_FAIL, "rcpt:ceo@vault.example"},
+	{"<ceo%vault.example@mx.example>", NULL, 0, TP_RESULT_FAIL, "rcpt:ceo@vault.example"},
+	{"<vault.example!ceo@mx.example>", NULL, 0, TP_RESULT_FAIL, "rcpt:ceo@vault.example"},
+	{"<ceo%vault.example>", NULL, 0, TP_RESULT_FAIL, "rcpt:ceo@vault.example"},
+	{"<ceo@vault.example@mx.example@[192.0.2.25]>", NULL, 0, TP_RESULT_FAIL, "rcpt:ceo@vault.example"},
+	/* An exempt reading does not exempt the others: over-matching refuses this. */
+	{"<ceo@x.lab.example>", NULL, 0, TP_RESULT_EXEMPT, "rcpt:.lab.example"},
+	{"<ceo@vault.example@x.lab.example>", NULL, 0, TP_RESULT_FAIL, "rcpt:ceo@vault.example"},
+	{"<x@y.lab.example@x.lab.example>", NULL, 0, TP_RESULT_EXEMPT, "rcpt:.lab.example"},
+	/* Address extensions: user+ext@domain, then user@domain, then domain. */
+	{"<ceo+anything@corp.example>", NULL, 0, TP_RESULT_FAIL, "rcpt:ceo@corp.example"},
+	{"<CEO+X@Corp.Example>", NULL, 0, TP_RESULT_FAIL, "rcpt:ceo@corp.example"},
+	{"<ceo+a+b@corp.example>", NULL, 0, TP_RESULT_FAIL, "rcpt:ceo@corp.example"},
+	{"<ceo+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx@corp.example>",
+	 NULL, 0, TP_RESULT_FAIL, "rcpt:ceo@corp.example"},
+	{"<\"ceo+x\"@corp.example>", NULL, 0, TP_RESULT_FAIL, "rcpt:ceo@corp.example"},
+	{"<ceo+x@vault.example@mx.example>", NULL, 0, TP_RESULT_FAIL, "rcpt:ceo@vault.example"},
+	{"<team+ops@corp.example>", NULL, 0, TP_RESULT_EXEMPT, "rcpt:team+ops@corp.example"},
+	{"<team+dev@corp.example>", NULL, 0, TP_RESULT_FAIL, "rcpt:team@corp.example"},
+	{"<+ceo@corp.example>", NULL, 0, TP_RESULT_SKIP, "default"},	/* no user name left */
+	{"<ceo-x@corp.example>", NULL, 0, TP_RESULT_SKIP, "default"},
+	{"<ceo-x@corp.example>", "+-", 0, TP_RESULT_FAIL, "rcpt:ceo@corp.example"},
+	{"<ceo-x+y@corp.example>", "+-", 0, TP_RESULT_FAIL, "rcpt:ceo@corp.example"},
+	{"<ceo=x@corp.example>", "+-=", 0, TP_RESULT_FAIL, "rcpt:ceo@corp.example"},
+	{"<ceo+x@corp.example>", "", 0, TP_RESULT_SKIP, "default"},	/* no extensions */
+	/* Case beyond ASCII, NFC, IDN: U-label and A-label are one name. */
+	{"<j\xc3\xbcrgen@corp.example>", NULL, 0, TP_RESULT_FAIL, "rcpt:j\xc3\xbcrgen@corp.example"},
+	{"<J\xc3\x9cRGEN+x@CORP.example>", NULL, 0, TP_RESULT_FAIL, "rcpt:j\xc3\xbcrgen@corp.example"},
+	{"<ju\xcc\x88rgen@corp.example>", NULL, 0, TP_RESULT_FAIL, "rcpt:j\xc3\xbcrgen@corp.example"},
+	{"<x@B\xc3\x9c" "CHER.example>", NULL, 0, TP_RESULT_FAIL, "rcpt:xn--bcher-kva.example"},
+	{"<x@XN--BCHER-KVA.example.>", NULL, 0, TP_RESULT_FAIL, "rcpt:xn--bcher-kva.example"},
+	{"<x@xn--caf-dma.example>", NULL, 0, TP_RESULT_FAIL, "rcpt:xn--caf-dma.example"},
+	{"<x@CAF\xc3\x89.example>", NULL, 0, TP_RESULT_FAIL, "rcpt:xn--caf-dma.example"},
+	{"<x@fa\xc3\x9f.example>", NULL, 0, TP_RESULT_FAIL, "rcpt:fass.example"},	/* transitional */
+	{"<ceo@B\xc3\x9c" "CHER.example@mx.example>", NULL, 0, TP_RESULT_FAIL, "rcpt:xn--bcher-kva.example"},
+	/* Literals: no rule names them; a broken one is no address. */
+	{"<ceo@[192.0.2.1]>", NULL, 0, TP_RESULT_SKIP, "default"},
+	{"<ceo@[192.0.2.1>", NULL, -1, TP_RESULT_SKIP, NULL},
+	{"<ceo@vault.example@[192.0.2.1>", NULL, -1, TP_RESULT_SKIP, NULL},
+	{"<ce[o@vault.example>", NULL, -1, TP_RESULT_SKIP, NULL},
+};
+
+START_TEST(test_forms)
+{
+	const char *path = test_tmpfile(forms_policy, sizeof(forms_policy) - 1);
+	struct tp_query q = {"192.0.2.1", NULL, "a@x.example", form_cases[_i].rcpt, NULL, false,
+	form_cases[_i].delimiter};
+	struct tp_errors errs;
+	struct tp_decision d;
+	struct tp_policy *p;
+	int	rc;
+
+	tp_errors_init(&errs);
+	p = tp_policy_load(path, &errs);
+	unlink(path);
+	ck_assert_msg(p != NULL, "refused: %s", errs.kept ? errs.msgs[0] : "?");
+	rc = tp_policy_decide(p, &q, &d);
+	ck_assert_msg(rc == form_cases[_i].want_rc, "%s: got rc %d (%s), want %d",
+		      form_cases[_i].rcpt, rc, d.reason, form_cases[_i].want_rc);
+	if (rc == 0) {
+		ck_assert_msg(d.result == form_cases[_i].want_result, "%s: got %s, want %s",
+			      form_cases[_i].rcpt, tp_result_name(d.result),
+			      tp_result_name(form_cases[_i].want_result));
+		ck_assert_msg(d.decider != NULL && strcmp(d.decider->selector, form_cases[_i].want_decider) == 0,
+			      "%s: got decider %s, want %s", form_cases[_i].rcpt,
+			      d.decider ? d.decider->selector : "none", form_cases[_i].want_decider);
+	}
+	tp_policy_unref(p);
+	tp_errors_free(&errs);
+}
+END_TEST
+
 START_TEST(test_no_default)
 {
 	static const char text[] = "sender:bank.example require\n";
 	const char *path = test_tmpfile(text, sizeof(text) - 1);
 	struct tp_errors errs;
-	struct tp_query q = {"192.0.2.1", NULL, "a@other.example", "b@c.example", NULL, false};
+	struct tp_query q = {"192.0.2.1", NULL, "a@other.example", "b@c.example", NULL, false, NULL};
 	struct tp_decision d;
 	struct tp_policy *p;
 
@@ -261,15 +367,19 @@ START_TEST(test_no_default)
 }
 END_TEST
 
-/* UTF-8 domains reach replies through whom(): each must come out printable. */
+/*
+ * UTF-8 addresses reach replies through whom(): each must come out
+ * printable. Domains come out as A-labels, local parts escaped.
+ */
 static const struct {
 	const char *sender;
 	const char *rcpt;
 	const char *want;
 } utf8_cases[] = {
-	{"a@x.example", "b@caf\xc3\xa9.example", "TLS required for mail to caf??.example"},
-	{"a@x.example", "info@caf\xc3\xa9.example", "TLS required for mail to info@caf??.example"},
-	{"a@caf\xc3\xa9.bank.example", "b@y.example", "TLS required for mail from caf??.bank.example"},
+	{"a@x.example", "b@caf\xc3\xa9.example", "TLS required for mail to xn--caf-dma.example"},
+	{"a@x.example", "info@caf\xc3\xa9.example", "TLS required for mail to info@xn--caf-dma.example"},
+	{"a@caf\xc3\xa9.bank.example", "b@y.example", "TLS required for mail from xn--caf-dma.bank.example"},
+	{"a@x.example", "J\xc3\x9cRGEN@CAF\xc3\x89.example", "TLS required for mail to j??rgen@xn--caf-dma.example"},
 };
 
 START_TEST(test_utf8_domain_reply)
@@ -277,9 +387,10 @@ START_TEST(test_utf8_domain_reply)
 	static const char text[] =
 	"rcpt:.example             require\n"
 	"rcpt:info@caf\xc3\xa9.example require\n"
+	"rcpt:j\xc3\xbcrgen@xn--caf-dma.example require\n"
 	"sender:.bank.example      require\n";
 	const char *path = test_tmpfile(text, sizeof(text) - 1);
-	struct tp_query q = {"192.0.2.1", NULL, utf8_cases[_i].sender, utf8_cases[_i].rcpt, NULL, false};
+	struct tp_query q = {"192.0.2.1", NULL, utf8_cases[_i].sender, utf8_cases[_i].rcpt, NULL, false, NULL};
 	struct tp_errors errs;
 	struct tp_decision d;
 	struct tp_policy *p;
@@ -302,7 +413,7 @@ END_TEST
 
 START_TEST(test_rule_format)
 {
-	struct tp_query q = {"192.0.2.200", NULL, "a@x.example", "b@y.example", NULL, false};
+	struct tp_query q = {"192.0.2.200", NULL, "a@x.example", "b@y.example", NULL, false, NULL};
 	struct tp_decision d;
 	char	text[512];
 
@@ -318,7 +429,7 @@ static void *
 decide_many(void *arg)
 {
 	struct tp_policy *p = arg;		/* a reference taken for us */
-	struct tp_query q = {"192.0.2.7", NULL, "a@bank.example", "b@legal.example.org", &tls12, false};
+	struct tp_query q = {"192.0.2.7", NULL, "a@bank.example", "b@legal.example.org", &tls12, false, NULL};
 	struct tp_decision d;
 	long	fails = 0;
 
@@ -364,6 +475,7 @@ decide_suite(void)
 	tcase_add_loop_test(tc, test_unreadable, 0, sizeof(unreadable) / sizeof(unreadable[0]));
 	tcase_add_test(tc, test_rules_that_took_part);
 	tcase_add_test(tc, test_no_default);
+	tcase_add_loop_test(tc, test_forms, 0, sizeof(form_cases) / sizeof(form_cases[0]));
 	tcase_add_loop_test(tc, test_utf8_domain_reply, 0, sizeof(utf8_cases) / sizeof(utf8_cases[0]));
 	tcase_add_test(tc, test_rule_format);
 	tcase_set_timeout(tt, 60);

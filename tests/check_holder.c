@@ -58,7 +58,7 @@ teardown(void)
 static enum tp_result
 decide_x(struct tp_policy *p)
 {
-	struct tp_query q = {"192.0.2.1", NULL, "a@x.example", "b@y.example", NULL, false};
+	struct tp_query q = {"192.0.2.1", NULL, "a@x.example", "b@y.example", NULL, false, NULL};
 	struct tp_decision d;
 
 	ck_assert_int_eq(tp_policy_decide(p, &q, &d), 0);
@@ -127,7 +127,7 @@ reader_main(void *arg)
 	for (int i = 0; i < 5000; i++) {
 		unsigned long gen;
 		struct tp_policy *p = tp_holder_get(r->h, &gen);
-		struct tp_query q = {"192.0.2.1", NULL, "a@x.example", "b@y.example", NULL, false};
+		struct tp_query q = {"192.0.2.1", NULL, "a@x.example", "b@y.example", NULL, false, NULL};
 		struct tp_decision d;
 
 		if (p == NULL || tp_policy_decide(p, &q, &d) != 0

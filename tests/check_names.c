@@ -5,6 +5,7 @@
  *	unit tests: domain names, envelope addresses, UTF-8
  */
 
+#include <stdio.h>
 #include <string.h>
 
 #include "check_suites.h"
@@ -17,7 +18,13 @@ static const struct {
 	{"Example.ORG", "example.org"},
 	{"example.org.", "example.org"},
 	{"a-b_c.example", "a-b_c.example"},
-	{"b\xc3\xbc" "cher.example", "b\xc3\xbc" "cher.example"},	/* UTF-8 kept as written */
+	/* Names with UTF-8: their A-label (UTS #46 nontransitional), case too. */
+	{"b\xc3\xbc" "cher.example", "xn--bcher-kva.example"},
+	{"B\xc3\x9c" "CHER.Example.", "xn--bcher-kva.example"},
+	{"XN--BCHER-KVA.example", "xn--bcher-kva.example"},
+	{"stra\xc3\x9f" "e.example", "xn--strae-oqa.example"},
+	{"bu\xcc\x88" "cher.example", "xn--bcher-kva.example"},	/* NFD */
+	{"\xe2\x80\x8b.example", NULL},	/* zero width space: no IDN */
 	{"", NULL},
 	{".", NULL},
 	{"a..b", NULL},
@@ -96,6 +103,9 @@ static const struct {
 	{"<user@bad..domain>", 0, 0, "user", ""},
 	{"<user@exa\r\nmple.org>", 0, 0, "user", ""},
 	{"<user@>", 0, 0, "user", ""},
+	{"<J\xc3\x9cRGEN@B\xc3\x9c" "CHER.example>", 0, 1, "j\xc3\xbcrgen", "xn--bcher-kva.example"},
+	/* The first reading: the mailbox at the domain after the last '@'. */
+	{"<ceo@vault.example@mx.example>", 0, 1, "ceo@vault.example", "mx.example"},
 };
 
 START_TEST(test_address_parse)
@@ -122,6 +132,10 @@ static const char *const unreadable[] = {
 	"<g:bob@prot.example;>", "<g:bob@prot.example>", "<a@b.example,c@d.example>",
 	"<@a.example:b@c.example:d@e.example>", "<@a.example:b@c.example,>",
 	"<user@[IPv6:2001:db8::1>",
+	/* A '[' or ']' anywhere but around a whole domain literal. */
+	"<user@[192.0.2.1>", "user@[192.0.2.1", "<user@192.0.2.1]>", "<us[er@example.org>",
+	"<user@[192.0.2.1]x>", "<user@x[192.0.2.1]>", "<user@[[192.0.2.1]>",
+	"<\"us[er\"@example.org>", "<ceo@[192.0.2.1@mx.example>",
 };
 
 START_TEST(test_address_unreadable)
@@ -154,6 +168,102 @@ START_TEST(test_address_hostile)
 	ck_assert_int_eq(tp_address_parse(local, &a), 0);
 	ck_assert_str_eq(a.local, "");
 	ck_assert_str_eq(a.domain, "example.org");
+}
+END_TEST
+
+/*
+ * Every mailbox the MTA may route an address to, as "local@domain ...",
+ * "local/user@domain" where the local part has an extension (+ or -).
+ */
+static const struct {
+	const char *in;
+	const char *want;		/* NULL: unreadable */
+} reading_cases[] = {
+	{"<ceo@corp.example>", "ceo@corp.example"},
+	{"<CEO+Tag@Corp.Example>", "ceo+tag/ceo@corp.example"},
+	{"<ceo-a+b@corp.example>", "ceo-a+b/ceo@corp.example"},
+	{"<+ceo@corp.example>", "+ceo@corp.example"},	/* no user name left */
+	{"<ceo+@corp.example>", "ceo+/ceo@corp.example"},
+	/* An extension too long to keep does not hide the user name. */
+	{"<ceo+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx@corp.example>",
+	 "/ceo@corp.example"},
+	/* The MTA strips a domain of its own and routes what is left. */
+	{"<ceo@vault.example@mx.example>", "ceo@vault.example@mx.example ceo@vault.example"},
+	{"<\"ceo@vault.example\"@mx.example>", "ceo@vault.example@mx.example ceo@vault.example"},
+	{"<ceo@vault.example@[192.0.2.25]>", "ceo@vault.example@ ceo@vault.example"},
+	{"<ceo@vault.example@[IPv6:2001:db8::25]>", "ceo@vault.example@ ceo@vault.example"},
+	{"<ceo@vault.example@>", "ceo@vault.example@ ceo@vault.example"},
+	{"<ceo@vault.example.@mx.example.>", "ceo@vault.example.@mx.example ceo@vault.example"},
+	{"<a@b.example@c.example@d.example>",
+	 "a@b.example@c.example@d.example a@b.example@c.example a@b.example"},
+	/* Unquoted, the local part's source route is the whole address's. */
+	{"<\"@r.example:ceo@vault.example\"@mx.example>",
+	 "ceo@vault.example@mx.example ceo@vault.example"},
+	/* swap_bangpath and allow_percent_hack, on by default in Postfix. */
+	{"<ceo%vault.example@mx.example>", "ceo%vault.example@mx.example ceo@vault.example"},
+	{"<vault.example!ceo@mx.example>", "vault.example!ceo@mx.example ceo@vault.example"},
+	{"<ceo%vault.example>", "ceo%vault.example@ ceo@vault.example"},
+	{"<a!b!ceo>", "a!b!ceo@ b!ceo@a ceo@b"},
+	{"<ceo%a%b>", "ceo%a%b@ ceo%a@b ceo@a"},
+	{"<ceo>", "ceo@"},
+	{"<ceo@[192.0.2.1]>", "ceo@"},
+	/* Both A-label forms of a name where UTS #46 modes differ. */
+	{"<ceo@stra\xc3\x9f" "e.example>", "ceo@xn--strae-oqa.example ceo@strasse.example"},
+	{"<ceo@B\xc3\x9c" "CHER.example>", "ceo@xn--bcher-kva.example"},
+	{"<", NULL},
+	{"<ceo@vault.example@[192.0.2.1>", NULL},
+	{"<a@a@a@a@a@a@a@a@a@a.example>", NULL},	/* more readings than kept */
+	{"<>", ""},
+};
+
+START_TEST(test_address_readings)
+{
+	struct tp_readings r;
+	char	got[2000] = "";
+	int	rc = tp_address_readings(reading_cases[_i].in, "+-", &r);
+
+	if (reading_cases[_i].want == NULL) {
+		ck_assert_msg(rc == -1, "%s: got %d, want -1", reading_cases[_i].in, rc);
+		return;
+	}
+	ck_assert_msg(rc == 0, "%s: got %d, want 0", reading_cases[_i].in, rc);
+	for (size_t i = 0; i < r.n; i++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s%s%s@%s",
+			 i ? " " : "", r.box[i].local, r.box[i].user[0] ? "/" : "",
+			 r.box[i].user, r.box[i].domain);
+	ck_assert_msg(strcmp(got, reading_cases[_i].want) == 0, "%s: got \"%s\", want \"%s\"",
+		      reading_cases[_i].in, got, reading_cases[_i].want);
+}
+END_TEST
+
+/* Local parts: ASCII lower case; UTF-8 case folded and NFC. */
+static const struct {
+	const char *in;
+	const char *want;		/* NULL: refused */
+} fold_cases[] = {
+	{"CEO", "ceo"},
+	{"J\xc3\x9cRGEN", "j\xc3\xbcrgen"},
+	{"Ju\xcc\x88rgen", "j\xc3\xbcrgen"},		/* NFD to NFC */
+	{"STRA\xc3\x9f" "E", "strasse"},		/* full folding */
+	{"\xce\xa3\xce\x91", "\xcf\x83\xce\xb1"},	/* Greek */
+	{"j\xfcrgen", NULL},				/* Latin-1 */
+	{"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"},
+	{"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", NULL},	/* 65 */
+	{"\xc3\x9cxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", NULL},
+};
+
+START_TEST(test_local_fold)
+{
+	char	out[TP_LOCAL_MAX + 1] = "";
+	ssize_t	n = tp_local_fold(fold_cases[_i].in, strlen(fold_cases[_i].in), out);
+
+	if (fold_cases[_i].want == NULL) {
+		ck_assert_msg(n < 0, "\"%s\": got \"%s\", want refused", fold_cases[_i].in, out);
+		return;
+	}
+	ck_assert_msg(n >= 0, "\"%s\": refused", fold_cases[_i].in);
+	ck_assert_str_eq(out, fold_cases[_i].want);
+	ck_assert_uint_eq((size_t)n, strlen(out));
 }
 END_TEST
 
@@ -192,6 +302,8 @@ names_suite(void)
 	tcase_add_loop_test(tc, test_address_parse, 0, sizeof(address_cases) / sizeof(address_cases[0]));
 	tcase_add_test(tc, test_address_hostile);
 	tcase_add_loop_test(tc, test_address_unreadable, 0, sizeof(unreadable) / sizeof(unreadable[0]));
+	tcase_add_loop_test(tc, test_address_readings, 0, sizeof(reading_cases) / sizeof(reading_cases[0]));
+	tcase_add_loop_test(tc, test_local_fold, 0, sizeof(fold_cases) / sizeof(fold_cases[0]));
 	tcase_add_loop_test(tc, test_utf8, 0, sizeof(utf8_cases) / sizeof(utf8_cases[0]));
 	suite_add_tcase(s, tc);
 	return (s);

@@ -115,6 +115,20 @@ static const struct {
 	{"default prefer\ndefault require\n", "selector defined twice"},
 	{"client:192.0.2.0/24 require\nclient:::ffff:192.0.2.0/120 prefer\n", "selector defined twice"},
 	{"rcpt:Post@example.org exempt\nrcpt:post@EXAMPLE.org exempt\n", "selector defined twice"},
+	/* A U-label and its A-label are one name; local parts fold beyond ASCII. */
+	{"rcpt:b\xc3\xbc" "cher.example require\nrcpt:XN--BCHER-KVA.example prefer\n",
+	 "selector defined twice (first as rcpt:xn--bcher-kva.example at line 1)"},
+	{"sender:.xn--bcher-kva.example require\nsender:.B\xc3\x9c" "CHER.example prefer\n", "selector defined twice"},
+	{"rcpt:J\xc3\x9cRGEN@b\xc3\xbc" "cher.example require\nrcpt:j\xc3\xbcrgen@xn--bcher-kva.example prefer\n",
+	 "selector defined twice (first as rcpt:j\xc3\xbcrgen@xn--bcher-kva.example at line 1)"},
+	{"rcpt:a.\xe2\x80\xae" "b.example require\n", "not a valid internationalized domain name"},
+	{"rcpt:\xe2\x80\x8b.example require\n", "empty label"},
+	/* 64 bytes of U+0149, 96 once case folded. */
+	{"rcpt:" "\xc5\x89\xc5\x89\xc5\x89\xc5\x89\xc5\x89\xc5\x89\xc5\x89\xc5\x89"
+	 "\xc5\x89\xc5\x89\xc5\x89\xc5\x89\xc5\x89\xc5\x89\xc5\x89\xc5\x89"
+	 "\xc5\x89\xc5\x89\xc5\x89\xc5\x89\xc5\x89\xc5\x89\xc5\x89\xc5\x89"
+	 "\xc5\x89\xc5\x89\xc5\x89\xc5\x89\xc5\x89\xc5\x89\xc5\x89\xc5\x89"
+	 "@example.org require\n", "invalid local part"},
 };
 
 START_TEST(test_bad_line)
@@ -283,7 +297,7 @@ START_TEST(test_quoted_values)
 	struct tp_errors errs;
 	struct tp_decision d;
 	struct tp_policy *p;
-	struct tp_query q = {"203.0.113.9", NULL, "x@quoted.example", "y@z.example", NULL, false};
+	struct tp_query q = {"203.0.113.9", NULL, "x@quoted.example", "y@z.example", NULL, false, NULL};
 
 	tp_errors_init(&errs);
 	p = tp_policy_load(test_data("good.policy"), &errs);

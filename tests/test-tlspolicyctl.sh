@@ -55,6 +55,14 @@ expect 1 "FAIL  256-bit cipher required for mail to legal.example.org, got 128-b
 	"$ctl" explain -f "$good" --client 203.0.113.5 --sender a@bank.example \
 	--rcpt b@legal.example.org --rcpt postmaster@example.org \
 	--tls-version TLSv1.1 --bits 128
+# The milter's recipient_delimiter: postmaster-x is postmaster's mailbox
+# where "-" delimits extensions, and not where the default "+" does.
+expect 0 "result        exempt" "decided by    " -- \
+	"$ctl" explain -f "$good" --client 203.0.113.5 --sender a@bank.example \
+	--rcpt postmaster-x@example.org --recipient-delimiter=-
+expect 1 "result        fail" -- \
+	"$ctl" explain -f "$good" --client 203.0.113.5 --sender a@bank.example \
+	--rcpt postmaster-x@example.org
 expect 0 "accept (testing mode: would have rejected)" "(not sent) 530 5.7.0" -- \
 	"$ctl" explain -f "$good" --client 203.0.113.5 --sender a@bank.example --rcpt b@c.example --dry-run
 expect 0 "result        pass" "verify ok, subject mx.partner.example" -- \
