@@ -26,6 +26,7 @@ The last line is always "=== exit N".
 
 import argparse
 import email.utils
+import shlex
 import socket
 import ssl
 import sys
@@ -157,7 +158,9 @@ class Client:
     def run(self):
         a = self.a
         try:
-            self.sock = socket.create_connection((a.server, a.port), timeout=a.timeout)
+            self.sock = socket.create_connection(
+                (a.server, a.port), timeout=a.timeout,
+                source_address=(a.source, 0) if a.source else None)
         except OSError as e:
             raise SmtpError(2, "connect to %s:%s failed: %s" % (a.server, a.port, e))
         self.sock.settimeout(a.timeout)
@@ -183,7 +186,7 @@ class Client:
                 self.cmd("EHLO %s" % a.ehlo, 32)
             else:
                 self.note("no EHLO after STARTTLS (by design)")
-        self.cmd("MAIL FROM:<%s>" % a.mail_from, 23)
+        self.cmd("MAIL FROM:<%s>%s" % (a.mail_from, "".join(" " + m for m in a.mail_param)), 23)
         if a.quit_after == "mail":
             return self.quit()
         accepted = 0
@@ -221,17 +224,20 @@ class Client:
             pass
 
 
-def main():
+def parser():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--server", default="127.0.0.1")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--mode", default="starttls-noehlo",
                    choices=["plain", "starttls", "starttls-noehlo", "implicit"])
+    p.add_argument("--source", default="", help="connect from this local address (e.g. 127.0.0.2)")
     p.add_argument("--ehlo", default="client.e2e.test")
     p.add_argument("--from", dest="mail_from", default="sender@client.e2e.test")
     p.add_argument("--to", action="append", default=[],
                    help="recipient (repeatable; default rcpt@remote.e2e.test)")
+    p.add_argument("--mail-param", action="append", default=[],
+                   help="MAIL FROM parameter, e.g. SMTPUTF8 (repeatable)")
     p.add_argument("--subject", default=None)
     p.add_argument("--id", default="", help="unique id: X-E2E-Id header and default subject")
     p.add_argument("--header", action="append", default=[], help='extra header "Name: value"')
@@ -244,7 +250,14 @@ def main():
     p.add_argument("--quit-after", choices=["banner", "ehlo", "tls", "mail", "rcpt"])
     p.add_argument("--timeout", type=float, default=20.0)
     p.add_argument("--transcript", help="write transcript here instead of stdout")
-    a = p.parse_args()
+    p.add_argument("--batch", help="one session per line of this file: the line's "
+                   "arguments (shell words) added to the command line's; "
+                   "prints each session's exit code, one a line")
+    return p
+
+
+def session(a):
+    """One SMTP session as A says; its exit code."""
     if not a.to:
         a.to = ["rcpt@remote.e2e.test"]
     if a.subject is None:
@@ -266,6 +279,20 @@ def main():
     if out is not sys.stdout:
         out.close()
     return rc
+
+
+def main():
+    p = parser()
+    a = p.parse_args()
+    if not a.batch:
+        return session(a)
+    # Many sessions from one process: a python start costs seconds on a
+    # loaded machine.
+    with open(a.batch, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                print(session(p.parse_args(sys.argv[1:] + shlex.split(line))), flush=True)
+    return 0
 
 
 if __name__ == "__main__":
