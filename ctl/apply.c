@@ -120,8 +120,8 @@ usage(FILE *fp)
 "\n"
 "Example:\n"
 "  tlspolicyctl apply -f /etc/tlspolicy/policy.conf.new\n",
-		TP_CTL_DEFAULT_CONFIG, TP_CTL_DEFAULT_POLICY, TP_CTL_DEFAULT_PIDFILE,
-		TP_CTL_DEFAULT_STATUS, TIMEOUT_MAX, TIMEOUT_DEFAULT);
+		TP_DEFAULT_CONFIG, TP_DEFAULT_POLICY, TP_DEFAULT_PIDFILE,
+		TP_DEFAULT_STATUS, TIMEOUT_MAX, TIMEOUT_DEFAULT);
 }
 
 /* The daemon's settings that apply needs, read from its own file. */
@@ -569,16 +569,16 @@ tp_apply_main(int argc, char **argv)
 
 	if (a == NULL)
 		return (apply_error(EXIT_INSTALL, "out of memory"));
-	a->config = TP_CTL_DEFAULT_CONFIG;
+	a->config = TP_DEFAULT_CONFIG;
 	a->timeout = TIMEOUT_DEFAULT;
 	if ((rc = options(argc, argv, a)) != 0 || (rc = read_conf(a, &conf)) != 0)
 		goto out;
 	if (a->policy == NULL)
-		a->policy = TP_CTL_DEFAULT_POLICY;
+		a->policy = TP_DEFAULT_POLICY;
 	if (a->pidfile == NULL)
-		a->pidfile = TP_CTL_DEFAULT_PIDFILE;
+		a->pidfile = TP_DEFAULT_PIDFILE;
 	if (a->stats_file == NULL)
-		a->stats_file = TP_CTL_DEFAULT_STATUS;
+		a->stats_file = TP_DEFAULT_STATUS;
 	rc = run(a);
 out:
 	tp_conf_free(conf_keys, &conf);

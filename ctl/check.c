@@ -58,7 +58,7 @@ usage(FILE *fp)
 "\n"
 "Exit status:\n"
 "  0 the policy is valid; 2 it has errors or cannot be read; 64 usage error.\n",
-		TP_CTL_DEFAULT_POLICY);
+		TP_DEFAULT_POLICY);
 }
 
 /* tp_check_load - the policy, or NULL with every error on stderr */
@@ -110,7 +110,7 @@ static const struct option check_options[] = {
 int
 tp_check_main(int argc, char **argv)
 {
-	const char *path = TP_CTL_DEFAULT_POLICY;
+	const char *path = TP_DEFAULT_POLICY;
 	struct tp_policy *p;
 	int	c;
 

@@ -73,7 +73,7 @@ usage(FILE *fp)
 "Exit status:\n"
 "  0 every recipient accepted; 1 at least one refused (reject or tempfail);\n"
 "  2 the policy file has errors or cannot be read; 64 usage error.\n",
-		TP_CTL_DEFAULT_POLICY, MAX_RCPTS);
+		TP_DEFAULT_POLICY, MAX_RCPTS);
 }
 
 /* Everything explain was told on its command line. */
@@ -322,7 +322,7 @@ tp_explain_main(int argc, char **argv)
 	int	c, rc;
 
 	memset(&a, 0, sizeof(a));
-	a.policy = TP_CTL_DEFAULT_POLICY;
+	a.policy = TP_DEFAULT_POLICY;
 	a.tls.bits = -1;
 	optind = 0;
 	opterr = 0;

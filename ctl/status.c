@@ -63,7 +63,7 @@ usage(FILE *fp)
 "\n"
 "Exit status:\n"
 "  0 the status was printed; 2 the status file cannot be read; 64 usage\n"
-"  error.\n", TP_CTL_DEFAULT_STATUS);
+"  error.\n", TP_DEFAULT_STATUS);
 }
 
 /* print_status - the file with its age, its comment lines left out */
@@ -165,7 +165,7 @@ static const struct option status_options[] = {
 int
 tp_status_main(int argc, char **argv)
 {
-	const char *path = TP_CTL_DEFAULT_STATUS;
+	const char *path = TP_DEFAULT_STATUS;
 	int	c;
 
 	optind = 0;

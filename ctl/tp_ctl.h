@@ -50,14 +50,9 @@
  */
 
 #include "policy/tp_policy.h"
+#include "util/tp_paths.h"
 
 #define TP_CTL_EXIT_USAGE	64	/* EX_USAGE: check, explain, ... */
-
-/* The daemon's defaults, as tlspolicy-milter.conf(5) states them. */
-#define TP_CTL_DEFAULT_CONFIG	TP_SYSCONFDIR "/tlspolicy/tlspolicy-milter.conf"
-#define TP_CTL_DEFAULT_POLICY	TP_SYSCONFDIR "/tlspolicy/policy.conf"
-#define TP_CTL_DEFAULT_STATUS	TP_RUNSTATEDIR "/tlspolicy/status"
-#define TP_CTL_DEFAULT_PIDFILE	TP_RUNSTATEDIR "/tlspolicy/tlspolicy-milter.pid"
 
 /* What apply reads of the daemon's status file. */
 struct tp_status {

@@ -21,13 +21,7 @@
 #include "milter/tp_log.h"
 #include "milter/tp_socket.h"
 #include "util/tp_conf.h"
-
-#define DEFAULT_CONFIG	TP_SYSCONFDIR "/tlspolicy/tlspolicy-milter.conf"
-#define DEFAULT_POLICY	TP_SYSCONFDIR "/tlspolicy/policy.conf"
-#define DEFAULT_SOCKET	"unix:" TP_RUNSTATEDIR "/tlspolicy/tlspolicy.sock"
-#define DEFAULT_PIDFILE	TP_RUNSTATEDIR "/tlspolicy/tlspolicy-milter.pid"
-#define DEFAULT_AUDIT	TP_LOCALSTATEDIR "/log/tlspolicy/audit.jsonl"
-#define DEFAULT_STATS	TP_RUNSTATEDIR "/tlspolicy/status"
+#include "util/tp_paths.h"
 
 struct tp_config tp_config;
 
@@ -150,8 +144,8 @@ usage(FILE *fp)
 "SIGTERM, SIGHUP and SIGINT stop gracefully.\n"
 "Exit status: 0 normal stop or -n success; 64 usage; 78 bad configuration\n"
 "or policy; 71 cannot start (socket, user, fork).\n",
-		DEFAULT_CONFIG, DEFAULT_SOCKET, DEFAULT_POLICY, DEFAULT_PIDFILE,
-		DEFAULT_AUDIT, DEFAULT_STATS);
+		TP_DEFAULT_CONFIG, TP_DEFAULT_SOCKET, TP_DEFAULT_POLICY, TP_DEFAULT_PIDFILE,
+		TP_DEFAULT_AUDIT, TP_DEFAULT_STATUS);
 }
 
 /* set_defaults - every string malloc'd, as tp_conf_free expects */
@@ -170,14 +164,14 @@ set_defaults(void)
 	tp_config.timeout = 600;
 	tp_config.audit_queue_kb = 4096;
 	tp_config.stats_interval = 300;
-	return ((tp_config.socket = strdup(DEFAULT_SOCKET)) == NULL
-		|| (tp_config.policy = strdup(DEFAULT_POLICY)) == NULL
+	return ((tp_config.socket = strdup(TP_DEFAULT_SOCKET)) == NULL
+		|| (tp_config.policy = strdup(TP_DEFAULT_POLICY)) == NULL
 		|| (tp_config.header_name = strdup("X-TLS-Policy")) == NULL
 		|| (tp_config.strip_header = strdup("milter")) == NULL
 		|| (tp_config.syslog_facility = strdup("mail")) == NULL
 		|| (tp_config.hostname = strdup(host)) == NULL
-		|| (tp_config.audit_log = strdup(DEFAULT_AUDIT)) == NULL
-		|| (tp_config.stats_file = strdup(DEFAULT_STATS)) == NULL ? -1 : 0);
+		|| (tp_config.audit_log = strdup(TP_DEFAULT_AUDIT)) == NULL
+		|| (tp_config.stats_file = strdup(TP_DEFAULT_STATUS)) == NULL ? -1 : 0);
 }
 
 #define SHORT_OPTIONS	"c:p:f:u:P:a:FnVh"
@@ -284,7 +278,7 @@ check_derive(int check_only)
 	tp_config.strip_header_mta = strcmp(tp_config.strip_header, "mta") == 0;
 	/* The default pid file is for a daemon that detaches. */
 	if (tp_config.pidfile == NULL && !tp_config.foreground
-	    && (tp_config.pidfile = strdup(DEFAULT_PIDFILE)) == NULL) {
+	    && (tp_config.pidfile = strdup(TP_DEFAULT_PIDFILE)) == NULL) {
 		fprintf(stderr, "tlspolicy-milter: out of memory\n");
 		return (TP_EXIT_OS);
 	}
@@ -297,7 +291,7 @@ check_derive(int check_only)
 int
 tp_config_load(int argc, char **argv, int *check_only)
 {
-	const char *file = DEFAULT_CONFIG;
+	const char *file = TP_DEFAULT_CONFIG;
 	bool	explicit = false;
 	int	c, rc;
 
