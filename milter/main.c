@@ -105,6 +105,7 @@ serve(void)
 	       tp_config.socket, tp_config.dry_run ? " (dry run: nothing is refused)" : "");
 	rc = smfi_main();
 	tp_log(LOG_INFO, "stopping");
+	tp_signal_thread_stop();
 	tp_stats_report();
 	tp_audit_close(tp_audit_log);
 	if (tp_config.pidfile)

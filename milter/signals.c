@@ -25,6 +25,10 @@
 struct tp_stats tp_stats;
 struct tp_audit *tp_audit_log;
 
+static pthread_t signal_tid;
+static bool signal_thread_running;	/* main thread only */
+static atomic_bool signal_thread_stopping;
+
 /*
  * tp_signals_block - block our signals everywhere, before any thread
  * starts: SIGUSR1/2 are for our signal thread, SIGHUP/SIGTERM/SIGINT for
@@ -97,6 +101,9 @@ signal_thread(void *arg)
 		struct timespec wait = {tp_config.stats_interval ? (time_t)tp_config.stats_interval : 3600, 0};
 		int	sig = sigtimedwait(&set, NULL, &wait);
 
+		/* After the stop request nothing the daemon is freeing is read. */
+		if (atomic_load(&signal_thread_stopping))
+			break;
 		if (sig == SIGUSR1) {
 			if (tp_policy_reload() < 0)
 				atomic_fetch_add(&tp_stats.reloads_failed, 1);
@@ -123,13 +130,25 @@ signal_thread(void *arg)
 int
 tp_signal_thread_start(void)
 {
-	pthread_t tid;
-	pthread_attr_t attr;
-	int	rc;
+	if (pthread_create(&signal_tid, NULL, signal_thread, NULL) != 0)
+		return (-1);
+	signal_thread_running = true;
+	return (0);
+}
 
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	rc = pthread_create(&tid, &attr, signal_thread, NULL);
-	pthread_attr_destroy(&attr);
-	return (rc == 0 ? 0 : -1);
+/*
+ * tp_signal_thread_stop - end the signal thread and wait for it: a reload
+ * or a status write under way finishes first. The wake-up is a signal it
+ * waits for, sent to it alone; it sees the stop flag and leaves.
+ */
+
+void
+tp_signal_thread_stop(void)
+{
+	if (!signal_thread_running)
+		return;
+	atomic_store(&signal_thread_stopping, true);
+	pthread_kill(signal_tid, SIGUSR2);
+	pthread_join(signal_tid, NULL);
+	signal_thread_running = false;
 }

@@ -14,6 +14,7 @@
  *
  *	void	tp_signals_block(void);
  *	int	tp_signal_thread_start(void);
+ *	void	tp_signal_thread_stop(void);
  *	void	tp_stats_report(void);
  * DESCRIPTION
  *	tp_signals_block() blocks SIGUSR1, SIGUSR2, SIGHUP, SIGTERM and
@@ -28,6 +29,11 @@
  *	Every stats_interval seconds it writes the status file and logs
  *	the counters as one line. libmilter's own signal thread takes
  *	SIGHUP, SIGTERM and SIGINT for a graceful stop.
+ *
+ *	tp_signal_thread_stop() ends that thread and waits for it, so that
+ *	main() may then close the audit log and free the configuration
+ *	and the policy that the thread reads. A call without a running
+ *	thread does nothing.
  *
  *	tp_stats_report() writes the status file and logs the counters
  *	now (at exit).
@@ -50,6 +56,7 @@ extern struct tp_audit *tp_audit_log;
 
 extern void tp_signals_block(void);
 extern int tp_signal_thread_start(void);
+extern void tp_signal_thread_stop(void);
 extern void tp_stats_report(void);
 
 #endif
