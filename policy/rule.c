@@ -77,6 +77,40 @@ tp_rule_unmet(const struct tp_rule *r, const struct tp_tls_state *tls)
 	return (unmet);
 }
 
+/*
+ * rcpt_whom - the recipient a rcpt: rule protects. A recipient is read
+ * every way the MTA may route it (tp_address_readings), and the reading
+ * that met the rule need not be the address as written: an address or
+ * domain rule names itself; a subdomain rule names the first reading
+ * under it.
+ */
+
+static void
+rcpt_whom(const struct tp_rule *r, const char *rcpt, char *buf, size_t len)
+{
+	static const char prefix[] = "rcpt:";
+	const char *sel = r->selector + sizeof(prefix) - 1;
+	char	name[TP_LOCAL_MAX + 1 + TP_DOMAIN_MAX + 4];	/* no cap */
+	struct tp_readings rd;
+	size_t	slen = strlen(sel);
+
+	if (*sel != '.') {
+		snprintf(buf, len, "mail to %s", tp_escape_reply(sel, name, sizeof(name)));
+		return;
+	}
+	if (rcpt != NULL && tp_address_readings(rcpt, "", &rd) == 0)
+		for (size_t i = 0; i < rd.n; i++) {
+			const char *d = rd.box[i].domain;
+			size_t	dlen = strlen(d);
+
+			if (dlen > slen && strcmp(d + dlen - slen, sel) == 0) {
+				snprintf(buf, len, "mail to %s", tp_escape_reply(d, name, sizeof(name)));
+				return;
+			}
+		}
+	snprintf(buf, len, "this recipient");
+}
+
 /* whom - "mail from bank.example", "client 192.0.2.1", ... */
 
 static void
@@ -97,13 +131,7 @@ whom(const struct tp_rule *r, const struct tp_query *q, char *buf, size_t len)
 				 : tp_escape_reply(q->sender, seen, sizeof(seen)));
 		break;
 	case TP_KIND_RCPT:
-		if (q->rcpt == NULL || tp_address_parse(q->rcpt, &a) < 0)
-			snprintf(buf, len, "this recipient");
-		else if (strchr(r->selector, '@') != NULL)
-			snprintf(buf, len, "mail to %s@%s", tp_escape_reply(a.local, seen, sizeof(seen)),
-				 tp_escape_reply(a.domain, domain, sizeof(domain)));
-		else
-			snprintf(buf, len, "mail to %s", tp_escape_reply(a.domain, domain, sizeof(domain)));
+		rcpt_whom(r, q->rcpt, buf, len);
 		break;
 	case TP_KIND_CLIENT_ADDR:
 		snprintf(buf, len, "client %s", tp_escape_reply(q->client_addr, seen, sizeof(seen)));

@@ -380,6 +380,9 @@ static const struct {
 	{"a@x.example", "info@caf\xc3\xa9.example", "TLS required for mail to info@xn--caf-dma.example"},
 	{"a@caf\xc3\xa9.bank.example", "b@y.example", "TLS required for mail from xn--caf-dma.bank.example"},
 	{"a@x.example", "J\xc3\x9cRGEN@CAF\xc3\x89.example", "TLS required for mail to j??rgen@xn--caf-dma.example"},
+	/* The reading that met the rule is named, not the last domain. */
+	{"a@x.example", "ceo@a.example@mx.test", "TLS required for mail to a.example"},
+	{"a@x.example", "\"info@caf\xc3\xa9.example\"@mx.test", "TLS required for mail to info@xn--caf-dma.example"},
 };
 
 START_TEST(test_utf8_domain_reply)

@@ -148,8 +148,8 @@ ceo@corp.example@mx.example             | bounced                          | -  
 info@corp.example@mx.example            | bounced                          | -   |
 ceo@mx.example@vault.example            | refused                          | -   |
 info@vault.example@open.example         | refused                          | -   | overmatch
-ceo%vault.example@mx.example            | refused                          | -   |
-vault.example!ceo@mx.example            | refused                          | -   |
+ceo%vault.example@mx.example            | refused                          | -   | overmatch
+vault.example!ceo@mx.example            | refused                          | -   | overmatch
 @mx.example:ceo@vault.example           | ceo@vault.example                | yes |
 @open.example:ceo@corp.example          | ceo@mbox.corp.internal           | yes |
 # -- address literals
