@@ -15,6 +15,8 @@
 #                             libmilter's graceful stop, then SIGKILL), then
 #                             Postfix (pf_stop), then runs pfb_after_stop if
 #                             the caller defined it, and removes W unless KEEP=1
+#   forget PID                PID was waited for: drop it from PIDS (its number
+#                             may be reused by a process that is not ours)
 #   pfb_build_load DIR        cc bench/smtp-load.c into DIR/smtp-load
 #   pick_port VAR             a free port on 127.0.0.1 into VAR (in this
 #                             shell, so that no port is handed out twice)
@@ -49,8 +51,16 @@ pfb_require() {
 }
 
 PIDS=()
+forget() {
+    local p
+    local -a keep=()
+    for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+    PIDS=("${keep[@]}")
+}
+
 pfb__cleanup() {
     local p i
+    say "stopping ${#PIDS[@]} processes, then Postfix"
     for p in "${PIDS[@]}"; do
         kill -TERM "$p" 2>/dev/null
     done
@@ -61,6 +71,7 @@ pfb__cleanup() {
         kill -KILL "$p" 2>/dev/null
         wait "$p" 2>/dev/null
     done
+    say "stopping Postfix"
     pf_stop
     if declare -F pfb_after_stop >/dev/null; then pfb_after_stop; fi
     if [ "${KEEP:-0}" = 1 ]; then

@@ -426,6 +426,7 @@ count_run() {
         { say "ERROR: count run $tgt/$mode/$h failed"; cat "$W/log/load.err" >&2; FAILED=1; }
     kill -TERM "$pid"
     wait "$pid" 2>/dev/null
+    forget "$pid"
 }
 if [ "$COUNT_N" -gt 0 ]; then
     say "counting replies waited for ($COUNT_N messages each)"
