@@ -74,8 +74,8 @@
 #               those are counted and reported, not failed)
 #
 # Environment (full / SHORT=1)
-#   N=20000/1000 C=200/50 UNIX_N=5000/500 FAULT_N=5000/1000 HALF_N=300/120
-#   AFTER_N=60 TSAN_N=2000/500 TSAN_C=50/20 RELOAD_MS=100 KILL_DOWN=1
+#   N=20000/1000 C=200/50 UNIX_N=5000/300 FAULT_N=5000/600 HALF_N=300/120
+#   AFTER_N=60 TSAN_N=2000/400 TSAN_C=50/20 RELOAD_MS=100 KILL_DOWN=1
 #   MEM_SLACK_KB=2048 MEM_SLACK_PCT=5 TMPFS_KB=256 HALFWRITE_XFAIL=1
 #   PHASES="load unix kill reload halfwrite full tsan"  (any subset, in order)
 #   TLSPOLICY_MILTER=PATH   default: _build/milter/tlspolicy-milter
@@ -91,8 +91,8 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(dirname "$HERE")
 if [ "${SHORT:-0}" = 1 ]; then
-    N=${N:-1000} C=${C:-50} UNIX_N=${UNIX_N:-500} FAULT_N=${FAULT_N:-1000} HALF_N=${HALF_N:-120}
-    TSAN_N=${TSAN_N:-500} TSAN_C=${TSAN_C:-20}
+    N=${N:-1000} C=${C:-50} UNIX_N=${UNIX_N:-300} FAULT_N=${FAULT_N:-600} HALF_N=${HALF_N:-120}
+    TSAN_N=${TSAN_N:-400} TSAN_C=${TSAN_C:-20}
 else
     N=${N:-20000} C=${C:-200} UNIX_N=${UNIX_N:-5000} FAULT_N=${FAULT_N:-5000} HALF_N=${HALF_N:-300}
     TSAN_N=${TSAN_N:-2000} TSAN_C=${TSAN_C:-50}

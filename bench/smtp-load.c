@@ -487,12 +487,14 @@ one_message(struct conn *k, char *msgbuf, size_t msgcap, bool *quit_failed)
 		snprintf(cmd, sizeof(cmd), "RCPT TO:<%s>\r\n", c->rcpt[i]);
 		if ((r = command(k, "RCPT", cmd, 250, &code)) < 0)
 			return (OUT_FAILED);
-		if (r == 0)
+		if (r == 0) {
 			accepted++;
-		else if (code / 100 == 4)
-			tempfailed++, atomic_fetch_add(&c->rcpt_tempfailed, 1);
-		else
+		} else if (code / 100 == 4) {
+			tempfailed++;
+			atomic_fetch_add(&c->rcpt_tempfailed, 1);
+		} else {
 			atomic_fetch_add(&c->rcpt_refused, 1);
+		}
 	}
 	if (accepted == 0)
 		return (refused(k, tempfailed ? 450 : 550, quit_failed));
