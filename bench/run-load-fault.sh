@@ -241,11 +241,11 @@ stop_milter() {
 
 # status NAME: its status file, freshly written (SIGUSR2), as KEY=VALUE lines
 status() {
-    local f=$W/run/$1.status i=0
-    rm -f "$f"
+    local sf=$W/run/$1.status i=0
+    rm -f "$sf"
     kill -USR2 "${MPID[$1]}"
-    while [ ! -s "$f" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    cat "$f" 2>/dev/null
+    while [ ! -s "$sf" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    cat "$sf" 2>/dev/null
 }
 skey() { sed -n "s/^$1=//p" <<<"$2"; }
 
