@@ -135,54 +135,18 @@ TP_SRC=${TLSPOLICY_MILTER:-$TOP/_build/milter/tlspolicy-milter}
 TPX_SRC=${TLSPOLICY_MILTER_X:-}
 PYTHON=${PYTHON:-python3}
 
-say() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { say "ERROR: $*"; exit 1; }
+# shellcheck source=pf-bench-lib.sh
+. "$HERE/pf-bench-lib.sh"
 
-[ "$(id -u)" = 0 ] || die "must run as root (private Postfix)"
 [ -x "$TP_SRC" ] || die "no tlspolicy-milter at $TP_SRC (build it, or set TLSPOLICY_MILTER)"
 [ -z "$TPX_SRC" ] || [ -x "$TPX_SRC" ] || die "TLSPOLICY_MILTER_X=$TPX_SRC is not executable"
-for t in cc pkg-config smtp-sink postfix "$PYTHON"; do
-    command -v "$t" >/dev/null 2>&1 || die "missing tool: $t"
-done
-id postfix >/dev/null 2>&1 || die "no postfix user"
+pfb_require cc pkg-config smtp-sink postfix "$PYTHON"
 
-# shellcheck source=../tests/e2e/postfix-lib.sh
-. "$TOP/tests/e2e/postfix-lib.sh"
-
-if [ -n "${WORKDIR:-}" ]; then
-    W=$WORKDIR
-    mkdir -p "$W" || die "cannot create $W"
-else
-    W=$(mktemp -d /var/tmp/tlspolicy-pfbench.XXXXXX) || die "mktemp failed"
-fi
-chmod 755 "$W"
-mkdir -p "$W/bin" "$W/log" "$W/sock" "$W/count" "$W/pf" "$W/audit"
+pfb_workdir tlspolicy-pfbench bin log sock count pf audit
 chmod 755 "$W/sock" "$W/bin"
 chown postfix "$W/audit"
 
-PIDS=()            # every background process we started, stopped at exit
 declare -A MPID    # milter pid by configuration
-cleanup() {
-    local p i
-    for p in "${PIDS[@]}"; do
-        kill -TERM "$p" 2>/dev/null
-    done
-    # libmilter's graceful stop can take a few seconds
-    for p in "${PIDS[@]}"; do
-        i=0
-        while kill -0 "$p" 2>/dev/null && [ $i -lt 80 ]; do sleep 0.1; i=$((i + 1)); done
-        kill -KILL "$p" 2>/dev/null
-        wait "$p" 2>/dev/null
-    done
-    pf_stop
-    if [ "${KEEP:-0}" = 1 ]; then
-        say "work directory kept: $W"
-    else
-        rm -rf "$W"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------------------
 # 1. build
@@ -190,9 +154,7 @@ trap 'exit 130' INT TERM
 say "building into $W/bin"
 cc -O2 -Wall -o "$W/bin/minimal-milter" "$HERE/minimal-milter.c" -lmilter -pthread ||
     die "cannot build minimal-milter"
-# shellcheck disable=SC2046
-cc -O2 -Wall -o "$W/bin/smtp-load" "$HERE/smtp-load.c" $(pkg-config --cflags --libs openssl) -pthread ||
-    die "cannot build smtp-load"
+pfb_build_load "$W/bin"
 cc -O2 -Wall -o "$W/bin/milter-replay" "$HERE/milter-replay.c" -pthread ||
     die "cannot build milter-replay"
 cp "$TP_SRC" "$W/bin/tlspolicy-milter" || die "cannot copy $TP_SRC"
@@ -205,8 +167,6 @@ LOADOPT=()
 # 2. milters, sink, Postfix
 
 pf_setup "$W/pf" "" || die "pf_setup failed"
-
-port() { pf_free_port >"$W/port" || die "no free port"; cat "$W/port"; }
 
 if [ -z "${CONFIGS:-}" ]; then
     CONFIGS="none"
@@ -238,7 +198,7 @@ for cfg in $CONFIGS cnt_min cnt_tp; do
     case $cfg in
         none) SPEC[$cfg]="" ;;
         *_unix) SPEC[$cfg]="unix:$W/sock/$cfg.sock" ;;
-        *) SPEC[$cfg]="inet:127.0.0.1:$(port)" ;;
+        *) pick_port p; SPEC[$cfg]="inet:127.0.0.1:$p" ;;
     esac
 done
 
@@ -247,19 +207,16 @@ declare -A LPORT
 {
     echo "# --- run-postfix-bench.sh listeners"
     for cfg in $CONFIGS cnt_min cnt_tp; do
-        LPORT[$cfg/starttls]=$(port)
-        LPORT[$cfg/plain]=${LPORT[$cfg/starttls]}
-        LPORT[$cfg/implicit]=$(port)
-        printf '127.0.0.1:%s inet n - n - - smtpd\n  -o syslog_name=postfix/%s\n  -o smtpd_milters=%s\n' \
-            "${LPORT[$cfg/starttls]}" "$cfg" "${SPEC[$cfg]}"
-        printf '127.0.0.1:%s inet n - n - - smtpd\n  -o syslog_name=postfix/%s-smtps\n' \
-            "${LPORT[$cfg/implicit]}" "$cfg"
-        printf '  -o smtpd_tls_wrappermode=yes\n  -o smtpd_tls_security_level=encrypt\n  -o smtpd_milters=%s\n' \
-            "${SPEC[$cfg]}"
+        pick_port p; LPORT[$cfg/starttls]=$p
+        LPORT[$cfg/plain]=$p
+        pick_port p; LPORT[$cfg/implicit]=$p
+        smtpd_listener "${LPORT[$cfg/starttls]}" "$cfg" "${SPEC[$cfg]}" -
+        smtpd_listener "${LPORT[$cfg/implicit]}" "$cfg-smtps" "${SPEC[$cfg]}" - \
+            smtpd_tls_wrappermode=yes smtpd_tls_security_level=encrypt
     done
 } >>"$PF_CONF_DIR/master.cf"
 
-SINK_PORT=$(port)
+pick_port SINK_PORT
 PF_EXTRA_MAIN_CF="default_transport = smtp:[127.0.0.1]:$SINK_PORT
 relay_transport = smtp:[127.0.0.1]:$SINK_PORT"
 
@@ -271,16 +228,9 @@ PIDS+=("$!")
 
 # tlspolicy-milter: default configuration; only the audit log (if this
 # build has one) is moved to a writable place, and with no syslog daemon on
-# /dev/log the log goes to stderr only (syslog = no, as in a container):
-# glibc's syslog() would otherwise try to connect for every line, four
-# syscalls a line that a real host does not pay (it pays one sendto).
-: >"$W/tlspolicy-milter.conf"
-if "$W/bin/tlspolicy-milter" --help 2>&1 | grep -q 'audit_log\|audit-log'; then
-    echo "audit_log = $W/audit/audit.jsonl" >>"$W/tlspolicy-milter.conf"
-fi
-if [ ! -S /dev/log ] && "$W/bin/tlspolicy-milter" --help 2>&1 | grep -q 'syslog = yes|no'; then
-    echo "syslog = no" >>"$W/tlspolicy-milter.conf"
-fi
+# /dev/log the log goes to stderr only (tp_conf: four syscalls a line that
+# a real host does not pay; it pays one sendto).
+tp_conf "$W/tlspolicy-milter.conf" "$W/bin/tlspolicy-milter" "$W/audit/audit.jsonl"
 cat >"$W/policy.conf" <<'EOF'
 # run-postfix-bench.sh: the senders used are not listed, so "default" decides
 default                 prefer
@@ -289,14 +239,7 @@ sender:.secure.example  require
 rcpt:legal.example.org  require min_bits=256 action=tempfail
 client:192.0.2.0/24     require
 EOF
-chmod 644 "$W/policy.conf" "$W/tlspolicy-milter.conf"
-
-libmilter_spec() {   # Postfix inet:HOST:PORT -> libmilter inet:PORT@HOST
-    case $1 in
-        inet:*) local hp=${1#inet:}; echo "inet:${hp##*:}@${hp%:*}" ;;
-        *) echo "$1" ;;
-    esac
-}
+chmod 644 "$W/policy.conf"
 
 # start_milter NAME SPEC: start the milter of configuration NAME (min_*,
 # mind_*, mindn_*, tp_*, tpx_*, or rmin/rminT/rtp for the replay) on SPEC.
@@ -352,11 +295,6 @@ if [ "${SETUP_ONLY:-0}" = 1 ]; then
     while :; do sleep 1; done
 fi
 
-cpu_ticks() {   # utime + stime of PID, in clock ticks (all threads, dead ones too)
-    [ -n "$1" ] || { echo 0; return; }
-    sed -e 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12 + $13}'
-}
-
 # postfix_ticks: CPU of the whole Postfix instance, in ticks: the master's
 # own and its reaped children's (cutime, cstime), plus every live child's.
 # Exact whatever else runs on the machine (it is attribution, not sampling).
@@ -394,8 +332,6 @@ milter_alive() {   # milter_alive CONFIG
 
 RESULTS=$W/results.tsv
 printf 'round\tmode\tconfig\trate\tseconds\tcpu_ticks\tp50_ms\tp99_ms\terrors\tpostfix_ticks\tsink_ticks\tclient_ms\n' >"$RESULTS"
-
-field() { sed -n "s/.* $1=\\([0-9.]*\\).*/\\1/p" <<<"$2"; }
 
 # run_one ROUND MODE CONFIG COUNT CONCURRENCY OUTFILE
 run_one() {
@@ -490,6 +426,7 @@ count_run() {
         { say "ERROR: count run $tgt/$mode/$h failed"; cat "$W/log/load.err" >&2; FAILED=1; }
     kill -TERM "$pid"
     wait "$pid" 2>/dev/null
+    forget "$pid"
 }
 if [ "$COUNT_N" -gt 0 ]; then
     say "counting replies waited for ($COUNT_N messages each)"

@@ -6,7 +6,7 @@
  * SYNOPSIS
  *	smtp-load -p PORT [-s HOST] [-m plain|starttls|implicit] [-n N] [-c C]
  *		[-H HEADERS] [-b BODYBYTES] [-r RCPTS] [-f FROM] [-t TO] [-e EHLO]
- *		[-V 1.2|1.3] [-T SECONDS] [-a] [-q]
+ *		[-V 1.2|1.3] [-T SECONDS] [-a] [-q] [-K NAME:MODE:RCPT[,RCPT...]]...
  * DESCRIPTION
  *	Sends N messages over C concurrent connections, one message per
  *	connection (connect, banner, EHLO, [STARTTLS, EHLO], MAIL, RCPT...,
@@ -37,6 +37,27 @@
  *	the same with or without a milter and would make every TLS run
  *	latency-bound, hiding the milter's cost.
  *
+ *	Classes (-K, up to 16): messages are dealt out to the classes in
+ *	turn (message i goes to class i mod K), each with its own mode,
+ *	recipients and sender NAME@DOMAIN (DOMAIN: that of -f). With classes
+ *	a refusal is an outcome, not an error: a 4xx or 5xx reply to the
+ *	banner, STARTTLS, MAIL, DATA or the end of data ends the session
+ *	(QUIT) as tempfailed or refused; a refused recipient is counted and
+ *	the message goes on with the others (refused or tempfailed when none
+ *	was accepted). Every session has one outcome: accepted (250 after
+ *	"."), refused, tempfailed, or failed (an I/O, TLS or protocol error
+ *	first). One line per class follows the summary line:
+ *
+ *	  class=req-plain mode=plain sessions=3334 accepted=0 refused=3334
+ *	  tempfailed=0 failed=0 errors=0 rcpt_accepted=0 rcpt_refused=3334
+ *	  rcpt_tempfailed=0 codes=530:3334
+ *
+ *	rcpt_accepted counts the recipients of accepted messages only;
+ *	codes tallies every 4xx/5xx reply seen (CODE:COUNT,...); errors
+ *	counts sessions with an I/O, TLS or protocol error, also after the
+ *	outcome (a failed QUIT). In the summary line, ok is the accepted
+ *	messages of all classes and errors the sessions with errors.
+ *
  *	The message has HEADERS header lines in all: the first of From, To,
  *	Subject, Date, Message-ID, then X-Bench-Filler-N up to the count
  *	(minimum 2: From and To)
@@ -57,6 +78,9 @@
  *	-T SECONDS  timeout of every read and write (default 30)
  *	-a          allow delayed ACKs (do not set TCP_QUICKACK)
  *	-q          do not print the per-error lines
+ *	-K CLASS    NAME:MODE:RCPT[,RCPT...] (NAME up to 63 characters of
+ *	            [A-Za-z0-9._-], MODE plain, starttls or implicit, up to
+ *	            64 recipients); -m, -r and -t then do not apply
  * BUILD
  *	cc -O2 -o smtp-load smtp-load.c $(pkg-config --cflags --libs openssl) -pthread
  */
@@ -85,6 +109,29 @@
 #include <openssl/ssl.h>
 
 enum mode { MODE_PLAIN, MODE_STARTTLS, MODE_IMPLICIT };
+static const char *mode_names[] = {"plain", "starttls", "implicit"};
+
+#define MAX_CLASSES	16
+#define MAX_CLASS_RCPTS	64
+#define MAX_CODE	600
+
+/* How a session ended; one per session. */
+enum outcome { OUT_ACCEPTED, OUT_REFUSED, OUT_TEMPFAILED, OUT_FAILED };
+
+/* A class of messages: what to send, and what became of it. */
+struct klass {
+	char	name[64];
+	enum mode mode;
+	char	from[320];
+	char  **rcpt;			/* envelope recipients */
+	int	nrcpt;
+	atomic_long outcomes[OUT_FAILED + 1];
+	atomic_long errors;		/* sessions with an I/O/TLS/protocol error */
+	atomic_long rcpt_accepted;	/* recipients of accepted messages */
+	atomic_long rcpt_refused;	/* 5xx at RCPT */
+	atomic_long rcpt_tempfailed;	/* 4xx at RCPT */
+	atomic_long codes[MAX_CODE];	/* 4xx/5xx replies seen */
+};
 
 static struct {
 	const char *host;
@@ -102,16 +149,19 @@ static struct {
 	int	timeout;
 	int	quiet;
 	int	quickack;
+	int	outcomes;		/* -K given: refusals are outcomes */
 } opt = {
 	"127.0.0.1", 0, MODE_PLAIN, 1000, 20, 10, 2000, 1,
 	"sender@client.bench.test", "rcpt@remote.bench.test", "client.bench.test",
-	1, 30, 0, 1,
+	1, 30, 0, 1, 0,
 };
+
+static struct klass classes[MAX_CLASSES];
+static int nclasses;
 
 static SSL_CTX *ssl_ctx;
 static struct sockaddr_in server;
 static atomic_long next_msg;		/* messages handed out */
-static atomic_long ok_count, err_count;
 static atomic_int err_printed;
 static double *durations;		/* per message, seconds */
 static char *body;			/* the body, dot-safe, CRLF */
@@ -135,6 +185,7 @@ struct conn {
 	size_t	len;			/* bytes in buf */
 	size_t	off;			/* consumed */
 	long	msg;
+	struct klass *cls;		/* what this session sends */
 	char	last[512];		/* last reply, for error messages */
 	const char *stage;
 };
@@ -262,23 +313,31 @@ read_reply(struct conn *k)
 	}
 }
 
-/* command - send a command (NULL: none) and expect a reply class */
-
+/*
+ * command - send a command (NULL: none) and read the reply: 0 if it is of
+ * WANT's class; with classes, 1 for a 4xx/5xx (its code in *code, tallied);
+ * -1 on an I/O error or any other reply (reported).
+ */
 static int
-command(struct conn *k, const char *stage, const char *cmd, int want)
+command(struct conn *k, const char *stage, const char *cmd, int want, int *code)
 {
-	int	code;
+	int	c;
 
 	k->stage = stage;
 	if (cmd != NULL && k_write(k, cmd, strlen(cmd)) < 0)
 		return (-1);
-	if ((code = read_reply(k)) < 0)
+	if ((c = read_reply(k)) < 0)
 		return (-1);
-	if (code / 100 != want / 100) {
-		report(k, "expected %d, got \"%s\"", want, k->last);
-		return (-1);
+	if (code != NULL)
+		*code = c;
+	if (c / 100 == want / 100)
+		return (0);
+	if (opt.outcomes && (c / 100 == 4 || c / 100 == 5) && c < MAX_CODE) {
+		atomic_fetch_add(&k->cls->codes[c], 1);
+		return (1);
 	}
-	return (code);
+	report(k, "expected %d, got \"%s\"", want, k->last);
+	return (-1);
 }
 
 static int
@@ -339,52 +398,58 @@ ehlo_has_starttls(struct conn *k, bool *has)
 	}
 }
 
-static int
-one_message(struct conn *k, char *msgbuf, size_t msgcap)
+/* refused - end a session at a refusal (4xx/5xx CODE): QUIT, outcome */
+
+static enum outcome
+refused(struct conn *k, int code, bool *quit_failed)
 {
-	char	cmd[600];
+	*quit_failed = command(k, "QUIT", "QUIT\r\n", 221, NULL) != 0;
+	return (code / 100 == 4 ? OUT_TEMPFAILED : OUT_REFUSED);
+}
+
+/* greet - banner, EHLO and, if the class asks for it, STARTTLS; 0, 1 (code set) or -1 */
+
+static int
+greet(struct conn *k, int *code)
+{
 	bool	has_tls;
-	size_t	len;
+	int	r;
+
+	if (k->cls->mode == MODE_IMPLICIT && start_tls(k) < 0)
+		return (-1);
+	if ((r = command(k, "banner", NULL, 220, code)) != 0)
+		return (r);
+	if (ehlo_has_starttls(k, &has_tls) < 0)
+		return (-1);
+	if (k->cls->mode != MODE_STARTTLS)
+		return (0);
+	if (!has_tls) {
+		report(k, "STARTTLS not offered");
+		return (-1);
+	}
+	if ((r = command(k, "STARTTLS", "STARTTLS\r\n", 220, code)) != 0)
+		return (r);
+	if (start_tls(k) < 0 || ehlo_has_starttls(k, &has_tls) < 0)
+		return (-1);
+	return (0);
+}
+
+/* format_message - the header and body of message k->msg into msgbuf; its length */
+
+static size_t
+format_message(struct conn *k, char *msgbuf, size_t msgcap)
+{
 	time_t	t = time(NULL);
 	struct tm tm;
 	char	date[64];
+	size_t	len = 0;
 
-	if (opt.mode == MODE_IMPLICIT && start_tls(k) < 0)
-		return (-1);
-	if (command(k, "banner", NULL, 220) < 0)
-		return (-1);
-	if (ehlo_has_starttls(k, &has_tls) < 0)
-		return (-1);
-	if (opt.mode == MODE_STARTTLS) {
-		if (!has_tls) {
-			report(k, "STARTTLS not offered");
-			return (-1);
-		}
-		if (command(k, "STARTTLS", "STARTTLS\r\n", 220) < 0 || start_tls(k) < 0
-		    || ehlo_has_starttls(k, &has_tls) < 0)
-			return (-1);
-	}
-	snprintf(cmd, sizeof(cmd), "MAIL FROM:<%s>\r\n", opt.from);
-	if (command(k, "MAIL", cmd, 250) < 0)
-		return (-1);
-	for (int i = 0; i < opt.rcpts; i++) {
-		if (opt.rcpts == 1)
-			snprintf(cmd, sizeof(cmd), "RCPT TO:<%s>\r\n", opt.to);
-		else
-			snprintf(cmd, sizeof(cmd), "RCPT TO:<rcpt%d%s%s>\r\n", i + 1,
-				 strchr(opt.to, '@') ? "" : "@", strchr(opt.to, '@') ? strchr(opt.to, '@') : opt.to);
-		if (command(k, "RCPT", cmd, 250) < 0)
-			return (-1);
-	}
-	if (command(k, "DATA", "DATA\r\n", 354) < 0)
-		return (-1);
 	gmtime_r(&t, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	len = 0;
 	for (int h = 0; h < opt.headers && h < 5; h++) {
 		switch (h) {
-		case 0: len += (size_t)snprintf(msgbuf + len, msgcap - len, "From: <%s>\r\n", opt.from); break;
-		case 1: len += (size_t)snprintf(msgbuf + len, msgcap - len, "To: <%s>\r\n", opt.to); break;
+		case 0: len += (size_t)snprintf(msgbuf + len, msgcap - len, "From: <%s>\r\n", k->cls->from); break;
+		case 1: len += (size_t)snprintf(msgbuf + len, msgcap - len, "To: <%s>\r\n", k->cls->rcpt[0]); break;
 		case 2: len += (size_t)snprintf(msgbuf + len, msgcap - len, "Subject: smtp-load message %ld\r\n", k->msg); break;
 		case 3: len += (size_t)snprintf(msgbuf + len, msgcap - len, "Date: %s\r\n", date); break;
 		case 4: len += (size_t)snprintf(msgbuf + len, msgcap - len,
@@ -398,13 +463,51 @@ one_message(struct conn *k, char *msgbuf, size_t msgcap)
 	memcpy(msgbuf + len, body, body_len);
 	len += body_len;
 	memcpy(msgbuf + len, ".\r\n", 3);
-	len += 3;
+	return (len + 3);
+}
+
+/*
+ * one_message - one session of k->cls; its outcome. *quit_failed: the
+ * QUIT after the outcome went wrong (an error, the outcome stands).
+ */
+static enum outcome
+one_message(struct conn *k, char *msgbuf, size_t msgcap, bool *quit_failed)
+{
+	struct klass *c = k->cls;
+	char	cmd[600];
+	int	r, code = 0, accepted = 0, tempfailed = 0;
+
+	*quit_failed = false;
+	if ((r = greet(k, &code)) != 0)
+		return (r < 0 ? OUT_FAILED : refused(k, code, quit_failed));
+	snprintf(cmd, sizeof(cmd), "MAIL FROM:<%s>\r\n", c->from);
+	if ((r = command(k, "MAIL", cmd, 250, &code)) != 0)
+		return (r < 0 ? OUT_FAILED : refused(k, code, quit_failed));
+	for (int i = 0; i < c->nrcpt; i++) {
+		snprintf(cmd, sizeof(cmd), "RCPT TO:<%s>\r\n", c->rcpt[i]);
+		if ((r = command(k, "RCPT", cmd, 250, &code)) < 0)
+			return (OUT_FAILED);
+		if (r == 0) {
+			accepted++;
+		} else if (code / 100 == 4) {
+			tempfailed++;
+			atomic_fetch_add(&c->rcpt_tempfailed, 1);
+		} else {
+			atomic_fetch_add(&c->rcpt_refused, 1);
+		}
+	}
+	if (accepted == 0)
+		return (refused(k, tempfailed ? 450 : 550, quit_failed));
+	if ((r = command(k, "DATA", "DATA\r\n", 354, &code)) != 0)
+		return (r < 0 ? OUT_FAILED : refused(k, code, quit_failed));
 	k->stage = "end of data";
-	if (k_write(k, msgbuf, len) < 0 || command(k, "end of data", NULL, 250) < 0)
-		return (-1);
-	if (command(k, "QUIT", "QUIT\r\n", 221) < 0)
-		return (1);		/* the message is in: count it, but as an error */
-	return (0);
+	if (k_write(k, msgbuf, format_message(k, msgbuf, msgcap)) < 0)
+		return (OUT_FAILED);
+	if ((r = command(k, "end of data", NULL, 250, &code)) != 0)
+		return (r < 0 ? OUT_FAILED : refused(k, code, quit_failed));
+	atomic_fetch_add(&c->rcpt_accepted, accepted);
+	*quit_failed = command(k, "QUIT", "QUIT\r\n", 221, NULL) != 0;
+	return (OUT_ACCEPTED);
 }
 
 static int
@@ -441,7 +544,8 @@ worker(void *arg)
 		long	m = atomic_fetch_add(&next_msg, 1);
 		struct conn k;
 		double	t0;
-		int	rc;
+		enum outcome out;
+		bool	quit_failed = false;
 
 		if (m >= opt.n)
 			break;
@@ -449,19 +553,19 @@ worker(void *arg)
 		k.msg = m;
 		k.fd = -1;
 		t0 = now();
-		rc = connect_server(&k) < 0 ? -1 : one_message(&k, msgbuf, msgcap);
+		k.cls = &classes[m % nclasses];
+		out = connect_server(&k) < 0 ? OUT_FAILED : one_message(&k, msgbuf, msgcap, &quit_failed);
 		if (k.ssl != NULL) {
-			if (rc == 0)
+			if (out != OUT_FAILED && !quit_failed)
 				SSL_shutdown(k.ssl);
 			SSL_free(k.ssl);
 		}
 		if (k.fd >= 0)
 			close(k.fd);
 		durations[m] = now() - t0;
-		if (rc >= 0)
-			atomic_fetch_add(&ok_count, 1);
-		if (rc != 0)
-			atomic_fetch_add(&err_count, 1);
+		atomic_fetch_add(&k.cls->outcomes[out], 1);
+		if (out == OUT_FAILED || quit_failed)
+			atomic_fetch_add(&k.cls->errors, 1);
 	}
 	free(msgbuf);
 	return (NULL);
@@ -500,31 +604,142 @@ usage(void)
 {
 	fprintf(stderr, "usage: smtp-load -p PORT [-s HOST] [-m plain|starttls|implicit] [-n N] [-c C]\n"
 		"\t[-H HEADERS] [-b BODYBYTES] [-r RCPTS] [-f FROM] [-t TO] [-e EHLO]\n"
-		"\t[-V 1.2|1.3] [-T SECONDS] [-a] [-q]\n");
+		"\t[-V 1.2|1.3] [-T SECONDS] [-a] [-q] [-K NAME:MODE:RCPT[,RCPT...]]...\n");
 	exit(2);
+}
+
+/* parse_mode - plain, starttls or implicit; -1 if none */
+
+static int
+parse_mode(const char *s, size_t len, enum mode *mode)
+{
+	for (int i = 0; i <= MODE_IMPLICIT; i++)
+		if (strlen(mode_names[i]) == len && strncmp(s, mode_names[i], len) == 0) {
+			*mode = (enum mode)i;
+			return (0);
+		}
+	return (-1);
+}
+
+/* sender_domain - the domain of -f (after its last @) */
+
+static const char *
+sender_domain(void)
+{
+	const char *at = strrchr(opt.from, '@');
+
+	return (at != NULL ? at + 1 : opt.from);
+}
+
+/* add_class - -K NAME:MODE:RCPT[,RCPT...]; -1 if it is malformed */
+
+static int
+add_class(const char *arg)
+{
+	struct klass *c = &classes[nclasses];
+	const char *colon1 = strchr(arg, ':'), *colon2;
+	char   *list, *save = NULL;
+	size_t	namelen;
+
+	if (nclasses == MAX_CLASSES || colon1 == NULL || (colon2 = strchr(colon1 + 1, ':')) == NULL)
+		return (-1);
+	namelen = (size_t)(colon1 - arg);
+	if (namelen == 0 || namelen >= sizeof(c->name) || strspn(arg,
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") < namelen
+	    || parse_mode(colon1 + 1, (size_t)(colon2 - colon1 - 1), &c->mode) < 0)
+		return (-1);
+	memcpy(c->name, arg, namelen);
+	if ((c->rcpt = calloc(MAX_CLASS_RCPTS, sizeof(char *))) == NULL || (list = strdup(colon2 + 1)) == NULL)
+		abort();
+	for (char *r = strtok_r(list, ",", &save); r != NULL; r = strtok_r(NULL, ",", &save)) {
+		if (c->nrcpt == MAX_CLASS_RCPTS || strlen(r) > 300)
+			return (-1);
+		c->rcpt[c->nrcpt++] = r;
+	}
+	if (c->nrcpt == 0)
+		return (-1);
+	nclasses++;
+	return (0);
+}
+
+/* default_class - without -K: one class from -m, -f, -t and -r */
+
+static void
+default_class(void)
+{
+	struct klass *c = &classes[nclasses++];
+	const char *at = strchr(opt.to, '@');
+	size_t	size = strlen(opt.to) + 32;
+
+	snprintf(c->name, sizeof(c->name), "all");
+	c->mode = opt.mode;
+	snprintf(c->from, sizeof(c->from), "%s", opt.from);
+	if ((c->rcpt = calloc((size_t)opt.rcpts, sizeof(char *))) == NULL)
+		abort();
+	for (int i = 0; i < opt.rcpts; i++) {
+		if ((c->rcpt[i] = malloc(size)) == NULL)
+			abort();
+		if (opt.rcpts == 1)
+			snprintf(c->rcpt[i], size, "%s", opt.to);
+		else
+			snprintf(c->rcpt[i], size, "rcpt%d%s%s", i + 1, at ? "" : "@", at ? at : opt.to);
+	}
+	c->nrcpt = opt.rcpts;
+}
+
+/* print_classes - one line per class (with -K) */
+
+static void
+print_classes(void)
+{
+	for (int i = 0; i < nclasses; i++) {
+		struct klass *c = &classes[i];
+		const char *sep = "";
+
+		printf("class=%s mode=%s sessions=%ld accepted=%ld refused=%ld tempfailed=%ld failed=%ld "
+		       "errors=%ld rcpt_accepted=%ld rcpt_refused=%ld rcpt_tempfailed=%ld codes=",
+		       c->name, mode_names[c->mode],
+		       atomic_load(&c->outcomes[OUT_ACCEPTED]) + atomic_load(&c->outcomes[OUT_REFUSED])
+		       + atomic_load(&c->outcomes[OUT_TEMPFAILED]) + atomic_load(&c->outcomes[OUT_FAILED]),
+		       atomic_load(&c->outcomes[OUT_ACCEPTED]), atomic_load(&c->outcomes[OUT_REFUSED]),
+		       atomic_load(&c->outcomes[OUT_TEMPFAILED]), atomic_load(&c->outcomes[OUT_FAILED]),
+		       atomic_load(&c->errors), atomic_load(&c->rcpt_accepted),
+		       atomic_load(&c->rcpt_refused), atomic_load(&c->rcpt_tempfailed));
+		for (int code = 0; code < MAX_CODE; code++)
+			if (atomic_load(&c->codes[code]) > 0) {
+				printf("%s%d:%ld", sep, code, atomic_load(&c->codes[code]));
+				sep = ",";
+			}
+		printf("%s\n", *sep ? "" : "none");
+	}
+}
+
+/* need_tls - does any class use TLS? */
+
+static bool
+need_tls(void)
+{
+	for (int i = 0; i < nclasses; i++)
+		if (classes[i].mode != MODE_PLAIN)
+			return (true);
+	return (false);
 }
 
 int
 main(int argc, char **argv)
 {
-	static const char *mode_names[] = {"plain", "starttls", "implicit"};
 	pthread_t *threads;
 	double	t0, elapsed;
 	struct rusage ru;
+	long	ok = 0, errors = 0;
 	int	ch;
 
-	while ((ch = getopt(argc, argv, "s:p:m:n:c:H:b:r:f:t:e:V:T:aq")) != -1) {
+	while ((ch = getopt(argc, argv, "s:p:m:n:c:H:b:r:f:t:e:V:T:aqK:")) != -1) {
 		switch (ch) {
 		case 's': opt.host = optarg; break;
 		case 'p': opt.port = atoi(optarg); break;
 		case 'm':
-			if (strcmp(optarg, "plain") == 0)
-				opt.mode = MODE_PLAIN;
-			else if (strcmp(optarg, "starttls") == 0)
-				opt.mode = MODE_STARTTLS;
-			else if (strcmp(optarg, "implicit") == 0)
-				opt.mode = MODE_IMPLICIT;
-			else
+			if (parse_mode(optarg, strlen(optarg), &opt.mode) < 0)
 				usage();
 			break;
 		case 'n': opt.n = atol(optarg); break;
@@ -546,12 +761,25 @@ main(int argc, char **argv)
 		case 'T': opt.timeout = atoi(optarg); break;
 		case 'q': opt.quiet = 1; break;
 		case 'a': opt.quickack = 0; break;
+		case 'K':
+			if (add_class(optarg) < 0) {
+				fprintf(stderr, "smtp-load: bad -K %s\n", optarg);
+				usage();
+			}
+			opt.outcomes = 1;
+			break;
 		default: usage();
 		}
 	}
 	if (optind != argc || opt.port <= 0 || opt.port > 65535 || opt.n <= 0 || opt.c <= 0
 	    || opt.headers < 2 || opt.body_bytes < 0 || opt.rcpts < 1 || opt.timeout <= 0)
 		usage();
+	if (nclasses == 0)
+		default_class();
+	else
+		for (int i = 0; i < nclasses; i++)	/* -f may come after -K */
+			snprintf(classes[i].from, sizeof(classes[i].from), "%.63s@%.255s",
+				 classes[i].name, sender_domain());
 	if (opt.c > opt.n)
 		opt.c = (int)opt.n;
 	memset(&server, 0, sizeof(server));
@@ -562,7 +790,7 @@ main(int argc, char **argv)
 		return (2);
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (opt.mode != MODE_PLAIN) {
+	if (need_tls()) {
 		int	v = opt.tls13 ? TLS1_3_VERSION : TLS1_2_VERSION;
 
 		if ((ssl_ctx = SSL_CTX_new(TLS_client_method())) == NULL
@@ -592,15 +820,21 @@ main(int argc, char **argv)
 	elapsed = now() - t0;
 	qsort(durations, (size_t)opt.n, sizeof(double), cmp_double);
 	getrusage(RUSAGE_SELF, &ru);
+	for (int i = 0; i < nclasses; i++) {
+		ok += atomic_load(&classes[i].outcomes[OUT_ACCEPTED]);
+		errors += atomic_load(&classes[i].errors);
+	}
 	printf("mode=%s quickack=%d n=%ld c=%d headers=%d ok=%ld errors=%ld seconds=%.3f rate=%.1f p50_ms=%.1f p99_ms=%.1f cpu_ms=%.0f\n",
-	       mode_names[opt.mode], opt.quickack, opt.n, opt.c, opt.headers, atomic_load(&ok_count),
-	       atomic_load(&err_count), elapsed, atomic_load(&ok_count) / elapsed,
+	       opt.outcomes ? "classes" : mode_names[opt.mode], opt.quickack, opt.n, opt.c, opt.headers,
+	       ok, errors, elapsed, ok / elapsed,
 	       durations[opt.n / 2] * 1e3, durations[(size_t)(opt.n * 0.99)] * 1e3,
 	       (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3);
+	if (opt.outcomes)
+		print_classes();
 	if (ssl_ctx != NULL)
 		SSL_CTX_free(ssl_ctx);
 	free(threads);
 	free(durations);
 	free(body);
-	return (atomic_load(&err_count) ? 1 : 0);
+	return (errors ? 1 : 0);
 }

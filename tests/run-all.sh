@@ -5,7 +5,8 @@
 #      end-to-end tests against a real Postfix and a real Sendmail)
 #   3. rebuild with AddressSanitizer + UBSan; run the unit tests and the
 #      Postfix and Sendmail end-to-end tests again with that build
-#   4. run the unit tests under ThreadSanitizer, then under valgrind
+#   4. run the unit tests under ThreadSanitizer, then under valgrind; the
+#      short load and fault test through Postfix (make load-fault-short)
 #   5. "make install" into a DESTDIR, checked (tests/test-install.sh)
 #   6. "make distcheck"
 # Build trees go to _build-*/ in the source tree. Exit status 0 when all passed.
@@ -49,6 +50,12 @@ rm -rf _build-tsan && mkdir _build-tsan && cd _build-tsan
 ../configure --enable-werror --enable-tests --enable-tsan --disable-e2e >/dev/null
 make -j"$jobs" tests/check_tlspolicy
 CK_FORK=no TSAN_OPTIONS=halt_on_error=1 srcdir=.. ./tests/check_tlspolicy
+make -j"$jobs" milter/tlspolicy-milter
+cd "$top"
+
+step "load and faults through Postfix, short (bench/run-load-fault.sh; TSan milter from _build-tsan)"
+cd _build-check
+TSAN_MILTER="$top/_build-tsan/milter/tlspolicy-milter" make load-fault-short
 cd "$top"
 
 step "valgrind: unit tests"
