@@ -58,10 +58,6 @@
 #               status file) and HALF_N messages still decided by the old
 #               policy (exact counts); then the whole file and SIGUSR1: a
 #               new generation.
-#               HALFWRITE_XFAIL=1 (default until the daemon's stability /
-#               final-newline check is merged): a failure is reported as
-#               XFAIL, a pass as XPASS, which fails the run (set
-#               HALFWRITE_XFAIL=0 then)
 #   6 full disk tp_full's audit log on a TMPFS_KB KiB tmpfs filled with dd:
 #               FAULT_N messages flow exactly as always; the status file's
 #               audit_lost grows by what audit_written did not, the two
@@ -78,7 +74,7 @@
 # Environment (full / SHORT=1)
 #   N=20000/1000 C=200/50 UNIX_N=5000/300 FAULT_N=5000/600 HALF_N=300/120
 #   AFTER_N=60 TSAN_N=2000/400 TSAN_C=50/20 RELOAD_MS=100 KILL_DOWN=1
-#   MEM_SLACK_KB=2048 MEM_SLACK_PCT=5 TMPFS_KB=256 HALFWRITE_XFAIL=1
+#   MEM_SLACK_KB=2048 MEM_SLACK_PCT=5 TMPFS_KB=256
 #   PHASES="load unix kill reload halfwrite full tsan"  (any subset, in order)
 #   TLSPOLICY_MILTER=PATH   default: _build/milter/tlspolicy-milter
 #   TSAN_MILTER=PATH        a milter built with --enable-tsan; default: build
@@ -106,7 +102,6 @@ KILL_DOWN=${KILL_DOWN:-1}
 MEM_SLACK_KB=${MEM_SLACK_KB:-2048}
 MEM_SLACK_PCT=${MEM_SLACK_PCT:-5}
 TMPFS_KB=${TMPFS_KB:-256}
-HALFWRITE_XFAIL=${HALFWRITE_XFAIL:-1}
 PHASES=${PHASES:-load unix kill reload halfwrite full tsan}
 TP_SRC=${TLSPOLICY_MILTER:-$TOP/_build/milter/tlspolicy-milter}
 PYTHON=${PYTHON:-python3}
@@ -135,10 +130,10 @@ pfb_after_stop() {
 
 RESULTS=()    # "VERDICT phase: text" of every assertion
 FAILED=0
-verdict() {   # verdict PASS|FAIL|XFAIL|XPASS TEXT
+verdict() {   # verdict PASS|FAIL TEXT
     RESULTS+=("$1 $2")
     say "$1 $2"
-    case $1 in FAIL|XPASS) FAILED=1 ;; esac
+    case $1 in FAIL) FAILED=1 ;; esac
 }
 report() { printf '%s\n' "$@" >>"$REP"; }
 
@@ -537,10 +532,10 @@ phase_halfwrite() {
         grep -o 'accepted=[0-9]* refused=[0-9]*')"
     report "" "half-written policy: $how."
     if [ $ok = 1 ]; then
-        verdict "$([ "$HALFWRITE_XFAIL" = 1 ] && echo XPASS || echo PASS)" \
+        verdict PASS \
             "halfwrite: the cut file was refused, the old policy kept ($how)"
     else
-        verdict "$([ "$HALFWRITE_XFAIL" = 1 ] && echo XFAIL || echo FAIL)" \
+        verdict FAIL \
             "halfwrite: the cut file was not refused ($how)"
     fi
     # The writer finishes: the whole file loads.
