@@ -12,7 +12,7 @@
  *	FUZZ_ASSERT(cond, fmt, ...);
  *	size_t	fuzz_fields(char *text, size_t len, const char **fields,
  *			    size_t max);
- *	int	fuzz_no_control(const char *s, size_t len, int allow_newline);
+ *	int	fuzz_no_control(const char *s, size_t len, const char *allow);
  * DESCRIPTION
  *	Each target in tests/fuzz/ is one program: libFuzzer calls its
  *	LLVMFuzzerTestOneInput() with one input, and any crash, sanitizer
@@ -28,7 +28,7 @@
  *	it, so that every field may hold any byte but NUL.
  *
  *	fuzz_no_control() is 1 when no byte of s is a control character
- *	(< 0x20, or DEL), except a newline if allow_newline.
+ *	(< 0x20, or DEL) other than those in allow (e.g. "\t").
  */
 
 #include <stddef.h>
@@ -66,15 +66,15 @@ fuzz_fields(char *text, size_t len, const char **fields, size_t max)
 	return (n);
 }
 
-/* fuzz_no_control - no control byte (newline allowed on request) */
+/* fuzz_no_control - no control byte but those allowed */
 
 static inline int
-fuzz_no_control(const char *s, size_t len, int allow_newline)
+fuzz_no_control(const char *s, size_t len, const char *allow)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if ((c < 0x20 && !(allow_newline && c == '\n')) || c == 0x7f)
+		if ((c < 0x20 || c == 0x7f) && (c == 0 || strchr(allow, c) == NULL))
 			return (0);
 	}
 	return (1);

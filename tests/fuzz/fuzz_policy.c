@@ -15,7 +15,7 @@
  *	The policy is read from memory (fmemopen) by tp_policy_parse(),
  *	as tp_policy_load() does: any error refuses the whole file, and
  *	every error must be "fuzz.policy:LINE: ..." without a control
- *	character. A policy that loads is asked the input's query, and for
+ *	character but tab. A policy that loads is asked the input's query, and for
  *	each rule a query aimed at it (its own domain, address or host,
  *	with and without TLS). Every decision must be well-formed (result,
  *	rules, decider, SMTP codes, reply text that can go on the wire),
@@ -65,7 +65,7 @@ load(char *text, size_t len, struct tp_errors *errs)
 		const char *m = errs->msgs[i];
 
 		FUZZ_ASSERT(strncmp(m, FILE_NAME ":", sizeof(FILE_NAME)) == 0, "%s", m);
-		FUZZ_ASSERT(fuzz_no_control(m, strlen(m), 0), "control byte in \"%s\"", m);
+		FUZZ_ASSERT(fuzz_no_control(m, strlen(m), "\t"), "control byte in \"%s\"", m);
 	}
 	if (rc < 0 || errs->count > 0) {
 		tp_policy_free(p);
@@ -116,7 +116,7 @@ check_decision(const struct tp_decision *d, int rc)
 	size_t	len = strnlen(d->reason, sizeof(d->reason));
 
 	FUZZ_ASSERT(len < sizeof(d->reason) && len > 0, "reason of %zu bytes", len);
-	FUZZ_ASSERT(fuzz_no_control(d->reason, len, 0), "reason \"%s\"", d->reason);
+	FUZZ_ASSERT(fuzz_no_control(d->reason, len, ""), "reason \"%s\"", d->reason);
 	if (rc < 0)
 		return;
 	FUZZ_ASSERT(rc == 0, "tp_policy_decide returned %d", rc);
@@ -144,7 +144,7 @@ check_decision(const struct tp_decision *d, int rc)
 		    tp_action_name(d->action));
 	len = strnlen(d->reply_text, sizeof(d->reply_text));
 	FUZZ_ASSERT(len > 0 && len < sizeof(d->reply_text), "reply text of %zu bytes", len);
-	FUZZ_ASSERT(fuzz_no_control(d->reply_text, len, 0), "reply text \"%s\"", d->reply_text);
+	FUZZ_ASSERT(fuzz_no_control(d->reply_text, len, ""), "reply text \"%s\"", d->reply_text);
 }
 
 /* decide - one decision, checked */
