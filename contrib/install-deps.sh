@@ -1,5 +1,6 @@
 #!/bin/sh
-# Install every Debian 12 package that building, testing and the demo need.
+# Install every Debian 12 package that building, testing and the demo need
+# (clang and libclang-rt-14-dev, libFuzzer's runtime: tests/fuzz/run.sh).
 # Run as root. Safe to run again. Used by tests/run-all.sh, contrib/demo.sh
 # and .ci/run, so that a fresh machine needs nothing installed by hand.
 set -eu
@@ -13,7 +14,8 @@ apt-get install -y -q --no-install-recommends \
 	libmilter-dev libssl-dev check libjson-c-dev zlib1g-dev \
 	libidn2-dev libunistring-dev \
 	postfix swaks openssl libnet-ssleay-perl libio-socket-ssl-perl \
-	python3 valgrind procps ca-certificates util-linux
+	python3 valgrind procps ca-certificates util-linux \
+	clang libclang-rt-14-dev
 # Sendmail for its end-to-end tests: its package would remove Postfix, so it
 # is unpacked under /opt/sendmail with only the libraries it needs.
 bash "$(dirname "$0")/../tests/e2e/install-sendmail.sh"

@@ -294,11 +294,12 @@ clean_address(const char *in, char *out, size_t size)
  * plain_mailbox - where the mailbox of in lies, if in is written plainly
  * ("<user@example.org>" or without brackets, as nearly every address is):
  * 0 and the bounds in *s, *e; else -1 and clean_address() must read it.
+ * A '[' goes there too: only it knows whether a domain literal is closed.
  */
 static int
 plain_mailbox(const char *in, const char **s, const char **e)
 {
-	size_t	len = strcspn(in, "()\"\\ \t,;:");
+	size_t	len = strcspn(in, "()\"\\ \t,;:[");
 	const char *b = in;
 	const char *f = in + len;
 

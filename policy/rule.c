@@ -185,6 +185,23 @@ tp_rule_reason(const struct tp_rule *r, unsigned unmet,
 	}
 }
 
+/* add_quoted - NAME="VALUE", escaped as the parser reads it */
+
+static void
+add_quoted(struct tp_buf *b, const char *name, const char *value)
+{
+	tp_buf_addf(b, " %s=\"", name);
+	for (size_t n; *value != 0; value += n) {
+		n = strcspn(value, "\"\\");
+		tp_buf_add(b, value, n);
+		if (value[n] != 0) {
+			tp_buf_add(b, "\\", 1);
+			tp_buf_add(b, value + n++, 1);
+		}
+	}
+	tp_buf_add(b, "\"", 1);
+}
+
 /* tp_rule_format - a rule back as policy text */
 
 void
@@ -200,13 +217,13 @@ tp_rule_format(const struct tp_rule *r, char *buf, size_t len)
 	if (r->verify && !r->cert_subject && !r->cert_issuer)
 		tp_buf_addf(&b, " verify=yes");
 	if (r->cert_subject)
-		tp_buf_addf(&b, " cert_subject=\"%s\"", r->cert_subject);
+		add_quoted(&b, "cert_subject", r->cert_subject);
 	if (r->cert_issuer)
-		tp_buf_addf(&b, " cert_issuer=\"%s\"", r->cert_issuer);
+		add_quoted(&b, "cert_issuer", r->cert_issuer);
 	if (r->level == TP_LEVEL_REQUIRE && r->action != TP_ACTION_REJECT)
 		tp_buf_addf(&b, " action=%s", tp_action_name(r->action));
 	if (r->testing)
 		tp_buf_addf(&b, " mode=testing");
 	if (r->reply)
-		tp_buf_addf(&b, " reply=\"%s\"", r->reply);
+		add_quoted(&b, "reply", r->reply);
 }

@@ -9,6 +9,7 @@
 #      short load and fault test through Postfix (make load-fault-short)
 #   5. "make install" into a DESTDIR, checked (tests/test-install.sh)
 #   6. "make distcheck"
+#   7. fuzz every libFuzzer target for 60 s (tests/fuzz/run.sh; clang)
 # Build trees go to _build-*/ in the source tree. Exit status 0 when all passed.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -71,4 +72,7 @@ cd _build-check
 make -j"$jobs" distcheck >distcheck.out 2>&1 || { tail -50 distcheck.out; exit 1; }
 tail -4 distcheck.out
 cd "$top"
+
+step "fuzzing: each target of tests/fuzz/ for 60 s"
+sh tests/fuzz/run.sh 60
 step "all tests passed"
