@@ -30,6 +30,10 @@
 #        tp_inet    tlspolicy-milter over inet:, default configuration
 #                   (four replies: it answers at DATA over TCP)
 #        tp_unix    tlspolicy-milter over unix:, default configuration
+#        tpm_inet, tpm_unix  tlspolicy-milter with strip_header = mta: no
+#                   header events; Postfix's header_checks (in a cleanup
+#                   service of these listeners' own) remove arriving
+#                   copies of the result header, as contrib/postfix shows
 #                   (three replies: no Nagle there, DATA negotiated away)
 #        tpx_inet, tpx_unix   a second tlspolicy-milter binary, if
 #                   TLSPOLICY_MILTER_X is set (to measure a candidate fix)
@@ -172,7 +176,7 @@ if [ -z "${CONFIGS:-}" ]; then
     CONFIGS="none"
     for s in $SOCKETS; do
         case $s in inet|unix) ;; *) die "SOCKETS: inet and/or unix" ;; esac
-        CONFIGS="$CONFIGS min_$s tp_$s"
+        CONFIGS="$CONFIGS min_$s tp_$s tpm_$s"
         [ -n "$TPX_SRC" ] && CONFIGS="$CONFIGS tpx_$s"
     done
     case " $SOCKETS " in *" inet "*) [ "$DATA_FLOOR" = 1 ] && CONFIGS="$CONFIGS mind_inet" ;; esac
@@ -182,6 +186,7 @@ fi
 for cfg in $CONFIGS; do
     case $cfg in
         none|min_inet|min_unix|mind_inet|mind_unix|mindn_inet|mint_inet|mint_unix|tp_inet|tp_unix) ;;
+        tpm_inet|tpm_unix) ;;
         mintx_unix|mints_unix) ;;
         tpx_inet|tpx_unix) [ -n "$TPX_SRC" ] || die "$cfg needs TLSPOLICY_MILTER_X" ;;
         *) die "unknown configuration $cfg" ;;
@@ -202,17 +207,23 @@ for cfg in $CONFIGS cnt_min cnt_tp; do
     esac
 done
 
-# One STARTTLS-capable and one implicit-TLS smtpd per configuration.
+# One STARTTLS-capable and one implicit-TLS smtpd per configuration; the
+# strip_header = mta ones hand their mail to a cleanup that runs the
+# header_checks line of contrib/postfix/main.cf.snippet.
+printf '/^X-TLS-Policy[[:blank:]]*:/ IGNORE\n' >"$W/header_checks"
 declare -A LPORT
 {
     echo "# --- run-postfix-bench.sh listeners"
+    printf 'cleanup_hc unix n - n - 0 cleanup\n  -o header_checks=regexp:%s\n' "$W/header_checks"
     for cfg in $CONFIGS cnt_min cnt_tp; do
         pick_port p; LPORT[$cfg/starttls]=$p
         LPORT[$cfg/plain]=$p
         pick_port p; LPORT[$cfg/implicit]=$p
-        smtpd_listener "${LPORT[$cfg/starttls]}" "$cfg" "${SPEC[$cfg]}" -
+        hc=()
+        case $cfg in tpm_*) hc=(cleanup_service_name=cleanup_hc) ;; esac
+        smtpd_listener "${LPORT[$cfg/starttls]}" "$cfg" "${SPEC[$cfg]}" - "${hc[@]}"
         smtpd_listener "${LPORT[$cfg/implicit]}" "$cfg-smtps" "${SPEC[$cfg]}" - \
-            smtpd_tls_wrappermode=yes smtpd_tls_security_level=encrypt
+            smtpd_tls_wrappermode=yes smtpd_tls_security_level=encrypt "${hc[@]}"
     done
 } >>"$PF_CONF_DIR/master.cf"
 
@@ -231,6 +242,8 @@ PIDS+=("$!")
 # /dev/log the log goes to stderr only (tp_conf: four syscalls a line that
 # a real host does not pay; it pays one sendto).
 tp_conf "$W/tlspolicy-milter.conf" "$W/bin/tlspolicy-milter" "$W/audit/audit.jsonl"
+{ cat "$W/tlspolicy-milter.conf"; echo "strip_header = mta"; } >"$W/tlspolicy-milter-mta.conf"
+chmod 644 "$W/tlspolicy-milter-mta.conf"
 cat >"$W/policy.conf" <<'EOF'
 # run-postfix-bench.sh: the senders used are not listed, so "default" decides
 default                 prefer
@@ -257,6 +270,8 @@ start_milter() {
         mindn_*) argv=("$W/bin/minimal-milter" -D -N -p "$spec") ;;
         tp_*|rtp) argv=("$W/bin/tlspolicy-milter" -F -u postfix -c "$W/tlspolicy-milter.conf"
                         -f "$W/policy.conf" -p "$spec") ;;
+        tpm_*) argv=("$W/bin/tlspolicy-milter" -F -u postfix -c "$W/tlspolicy-milter-mta.conf"
+                     -f "$W/policy.conf" -p "$spec") ;;
         tpx_*) argv=("$W/bin/tlspolicy-milter-x" -F -u postfix -c "$W/tlspolicy-milter.conf"
                      -f "$W/policy.conf" -p "$spec") ;;
         *) die "start_milter: unknown configuration $cfg" ;;
@@ -526,6 +541,7 @@ def fmt(xs):
     return 'n/a' if not xs else '**%.3f** (%s)' % (med(xs), ' '.join('%.2f' % x for x in xs))
 
 pairs = [('tp_inet', 'min_inet'), ('tp_unix', 'min_unix'), ('tp_inet', 'mind_inet'),
+         ('tpm_inet', 'min_inet'), ('tpm_unix', 'min_unix'), ('tpm_inet', 'mind_inet'),
          ('min_inet', 'none'), ('min_unix', 'none'), ('mind_inet', 'none'),
          ('tp_inet', 'none'), ('tp_unix', 'none'),
          ('tpx_inet', 'tp_inet'), ('tpx_unix', 'tp_unix'), ('tpx_inet', 'mind_inet'),
@@ -578,7 +594,7 @@ for m in modes:
         print('| %s | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %s |' % (
             m, c, med(st['postfix']), med(st['milter']), med(st['client']), med(st['sink']),
             med(st['total']), exp))
-for pre in ('tp_', 'tpx_', 'min_'):
+for pre in ('tp_', 'tpm_', 'tpx_', 'min_'):
     t = sum(v for (m, c), v in cpu.items() if c.startswith(pre))
     n = sum(v for (m, c), v in msgs.items() if c.startswith(pre))
     if n:
