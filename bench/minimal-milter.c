@@ -193,7 +193,7 @@ static struct smfiDesc desc = {
 	mm_negotiate,			/* negotiate */
 };
 
-/* set_nodelay - as milter/main.c: TCP_NODELAY on libmilter's listening socket */
+/* set_nodelay - as milter/socket.c: TCP_NODELAY on libmilter's listening socket */
 
 static void
 set_nodelay(void)
