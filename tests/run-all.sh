@@ -1,8 +1,9 @@
 #!/bin/sh
 # The whole test suite, from a fresh clone on Debian 12, as root:
 #   1. install the packages (contrib/install-deps.sh; skip with NO_INSTALL=1)
-#   2. build with -Werror and run "make check" (unit tests, tlspolicyctl,
-#      end-to-end tests against a real Postfix and a real Sendmail)
+#   2. build with -Werror and run "make check" (layering, unit tests,
+#      tlspolicyctl, the daemon, end-to-end tests against a real Postfix and
+#      a real Sendmail, the recipient-form suite)
 #   3. rebuild with AddressSanitizer + UBSan; run the unit tests and the
 #      Postfix and Sendmail end-to-end tests again with that build
 #   4. run the unit tests under ThreadSanitizer, then under valgrind; the
