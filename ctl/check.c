@@ -27,7 +27,6 @@
  *	tp_policy_unref().
  */
 
-#include <getopt.h>
 #include <stdio.h>
 
 #include "ctl/tp_ctl.h"
@@ -99,38 +98,18 @@ tp_check_summary(const char *path, const struct tp_policy *p)
 	       s.has_default ? "" : " (no default rule)");
 }
 
-static const struct option check_options[] = {
-	{"policy", required_argument, NULL, 'f'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
-};
-
 /* tp_check_main - tlspolicyctl check [-f POLICY] */
 
 int
 tp_check_main(int argc, char **argv)
 {
+	static const struct tp_ctl_file_opt opt = {"policy", 'f', ":f:h", usage};
 	const char *path = TP_DEFAULT_POLICY;
 	struct tp_policy *p;
-	int	c;
+	int	rc;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":f:h", check_options, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			path = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return (0);
-		default:
-			return (tp_ctl_option_error("check", TP_CTL_EXIT_USAGE, c, argv));
-		}
-	}
-	if (optind < argc)
-		return (tp_ctl_usage_error("check", TP_CTL_EXIT_USAGE,
-					   "unexpected argument", argv[optind]));
+	if ((rc = tp_ctl_file_option("check", argc, argv, &opt, &path)) >= 0)
+		return (rc);
 	if ((p = tp_check_load(path)) == NULL)
 		return (EXIT_POLICY);
 	tp_check_summary(path, p);

@@ -12,9 +12,16 @@
  *				    char **argv);
  *	int	tp_ctl_number(const char *text, long min, long max,
  *			      long *n);
+ *
+ *	int	tp_ctl_file_option(const char *cmd, int argc, char **argv,
+ *				   const struct tp_ctl_file_opt *opt,
+ *				   const char **path);
  * DESCRIPTION
- *	One wording for every command's usage errors, and one reader of
- *	numeric option values. See tp_ctl.h. This is a module of its own,
+ *	One wording for every command's usage errors, one reader of
+ *	numeric option values, and one command line for the commands whose
+ *	only option names a file (check -f POLICY, status --status FILE):
+ *	tp_ctl_file_option() sets *path from it and returns -1 to go on,
+ *	or the exit status (0 after --help, a usage error). See tp_ctl.h. This is a module of its own,
  *	apart from main.c, because the commands call it and main.c calls
  *	the commands: the arrows point one way.
  * DIAGNOSTICS
@@ -63,4 +70,33 @@ tp_ctl_number(const char *text, long min, long max, long *n)
 		return (-1);
 	*n = v;
 	return (0);
+}
+
+/* tp_ctl_file_option - a command line of one FILE option and --help */
+
+int
+tp_ctl_file_option(const char *cmd, int argc, char **argv,
+		   const struct tp_ctl_file_opt *opt, const char **path)
+{
+	const struct option longopts[] = {
+		{opt->name, required_argument, NULL, opt->letter},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int	c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, opt->shortopts, longopts, NULL)) != -1) {
+		if (c == opt->letter)
+			*path = optarg;
+		else if (c == 'h') {
+			opt->usage(stdout);
+			return (0);
+		} else
+			return (tp_ctl_option_error(cmd, TP_CTL_EXIT_USAGE, c, argv));
+	}
+	if (optind < argc)
+		return (tp_ctl_usage_error(cmd, TP_CTL_EXIT_USAGE, "unexpected argument", argv[optind]));
+	return (-1);
 }

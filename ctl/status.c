@@ -28,7 +28,6 @@
  */
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,36 +153,16 @@ tp_status_read(const char *path, struct tp_status *st)
 	return (0);
 }
 
-static const struct option status_options[] = {
-	{"status", required_argument, NULL, 's'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
-};
-
 /* tp_status_main - tlspolicyctl status [--status FILE] */
 
 int
 tp_status_main(int argc, char **argv)
 {
+	static const struct tp_ctl_file_opt opt = {"status", 's', ":h", usage};
 	const char *path = TP_DEFAULT_STATUS;
-	int	c;
+	int	rc;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", status_options, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			path = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return (0);
-		default:
-			return (tp_ctl_option_error("status", TP_CTL_EXIT_USAGE, c, argv));
-		}
-	}
-	if (optind < argc)
-		return (tp_ctl_usage_error("status", TP_CTL_EXIT_USAGE,
-					   "unexpected argument", argv[optind]));
+	if ((rc = tp_ctl_file_option("status", argc, argv, &opt, &path)) >= 0)
+		return (rc);
 	return (print_status(path));
 }

@@ -49,6 +49,8 @@
  *	tp_check_load(): the caller releases the policy (tp_policy_unref).
  */
 
+#include <stdio.h>
+
 #include "policy/tp_policy.h"
 #include "util/tp_paths.h"
 
@@ -76,5 +78,15 @@ extern int tp_status_read(const char *, struct tp_status *);
 extern int tp_ctl_usage_error(const char *, int, const char *, const char *);
 extern int tp_ctl_option_error(const char *, int, int, char **);
 extern int tp_ctl_number(const char *, long, long, long *);
+
+/* A command whose only option names a file (tp_ctl_file_option). */
+struct tp_ctl_file_opt {
+	const char *name;		/* long option, e.g. "policy" */
+	int	letter;			/* what getopt returns for it */
+	const char *shortopts;		/* ":" first, e.g. ":f:h" */
+	void	(*usage) (FILE *);	/* --help */
+};
+extern int tp_ctl_file_option(const char *, int, char **,
+			      const struct tp_ctl_file_opt *, const char **);
 
 #endif
