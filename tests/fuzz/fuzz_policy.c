@@ -9,15 +9,17 @@
  *	An input is a policy file, optionally followed by a line "%%" and
  *	a query, one field a line: client address, client name, sender,
  *	recipient, then the TLS state: how (0 plaintext, 1 STARTTLS, 2
- *	implicit), version, cipher, bits, {verify}, subject, issuer. An
- *	empty or missing line is NULL.
+ *	implicit), version, cipher, bits, {verify}, subject, issuer, and
+ *	the recipient delimiters (recipient_delimiter). An empty or
+ *	missing line is NULL (for the delimiters: the default, "+").
  *
  *	The policy is read from memory (fmemopen) by tp_policy_parse(),
  *	as tp_policy_load() does: any error refuses the whole file, and
  *	every error must be "fuzz.policy:LINE: ..." without a control
  *	character but tab. A policy that loads is asked the input's query, and for
  *	each rule a query aimed at it (its own domain, address or host,
- *	with and without TLS). Every decision must be well-formed (result,
+ *	with and without TLS, and with the delimiters NULL, "+", "+-" and
+ *	"" in turn, so that a recipient is read every way). Every decision must be well-formed (result,
  *	rules, decider, SMTP codes, reply text that can go on the wire),
  *	a rule named exactly by its selector must take part in the
  *	decision aimed at it, and the rules, formatted back as text
@@ -42,7 +44,7 @@
 
 enum {
 	Q_ADDR, Q_NAME, Q_SENDER, Q_RCPT, Q_HOW, Q_VERSION, Q_CIPHER, Q_BITS,
-	Q_VERIFY, Q_SUBJECT, Q_ISSUER, Q_FIELDS,
+	Q_VERIFY, Q_SUBJECT, Q_ISSUER, Q_DELIM, Q_FIELDS,
 };
 
 /* load - parse text as tp_policy_load() would; NULL if it has errors */
@@ -256,11 +258,15 @@ round_trip(const struct tp_policy *p)
 	tp_errors_free(&errs);
 }
 
-/* aimed_queries - for each rule, a query that its selector names */
+/*
+ * aimed_queries - for each rule, a query that its selector names; the
+ * delimiters of each from seed, so that each rule meets every choice
+ */
 
 static void
-aimed_queries(const struct tp_policy *p, const struct tp_tls_state *tls)
+aimed_queries(const struct tp_policy *p, const struct tp_tls_state *tls, size_t seed)
 {
+	static const char *const delimiters[] = {NULL, "+", "+-", ""};
 	static const struct tp_tls_state full = {
 		TP_TLS_HOW_STARTTLS, "TLSv1.3", TP_TLS_V1_3, "TLS_AES_256_GCM_SHA384",
 		256, TP_VERIFY_OK, "OK", "mx.partner.example", "Partner CA",
@@ -268,7 +274,8 @@ aimed_queries(const struct tp_policy *p, const struct tp_tls_state *tls)
 
 	for (size_t i = 0; i < p->nentries && i < AIMED_MAX; i++) {
 		const struct tp_rule *r = &p->entries[i].rule;
-		struct tp_query q = {"192.0.2.99", NULL, "<>", "<fuzz@rcpt.example>", tls, i & 1};
+		struct tp_query q = {"192.0.2.99", NULL, "<>", "<fuzz@rcpt.example>", tls, i & 1,
+			delimiters[(i + seed) % 4]};
 		char	buf[TP_LINE_MAX + 16];
 		int	exact;
 
@@ -299,10 +306,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tls_state(qf, &tls);
 	tp_errors_init(&errs);
 	if ((p = load(text, len, &errs)) != NULL) {
-		struct tp_query q = {qf[Q_ADDR], qf[Q_NAME], qf[Q_SENDER], qf[Q_RCPT], &tls, false};
+		struct tp_query q = {qf[Q_ADDR], qf[Q_NAME], qf[Q_SENDER], qf[Q_RCPT], &tls, false,
+			qf[Q_DELIM]};
 
 		decide(p, &q, NULL);
-		aimed_queries(p, &tls);
+		aimed_queries(p, &tls, size);
 		round_trip(p);
 		tp_policy_free(p);
 	}

@@ -6,16 +6,24 @@
  * SYNOPSIS
  *	fuzz_report [libFuzzer options] [CORPUS ...]
  * DESCRIPTION
- *	An input is a piece of audit log: lines of JSON, or anything. Each
- *	line goes to tp_report_line() (ctl/report.c, which parses it with
- *	ctl/report_parse.c and counts it), as tlspolicyctl report does,
- *	and then the report is printed both ways.
+ *	An input is a piece of audit log: lines of JSON, or anything. It
+ *	is written to a memory file (memfd_create, read back by its
+ *	/proc/self/fd name) and read through tp_report_read()
+ *	(ctl/report_read.c, the only way in, as tlspolicyctl report reads
+ *	a log), without worker threads (opts.threads 0: the reader parses
+ *	itself, no thread start per input), and then the report is
+ *	printed both ways.
  *
- *	Every line must be counted once: as a record, as a session
- *	without mail, or skipped; the text output, where every string from the log is
- *	shown through tp_report_display(), must be valid UTF-8 with no
- *	control character but newline and no C1 control, so that no
- *	record can drive the admin's terminal; the JSON output must parse.
+ *	Every line (each newline, and the last line if it has none) must
+ *	be counted once: as a record, as a session without a message, or
+ *	skipped; the totals must agree with the JSON output's counts. An
+ *	input that starts like gzip (1f 8b) is read as gzip: it may fail
+ *	to read ("truncated"), and its lines are not the input's, so only
+ *	the outputs are checked. The text output, where every string from
+ *	the log is shown escaped for a terminal (TP_ESCAPE_TERM), must be
+ *	valid UTF-8 with no control character but newline and no C1
+ *	control, so that no record can drive the admin's terminal; the
+ *	JSON output must parse.
  */
 
 #include "config.h"
@@ -23,6 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -57,45 +67,69 @@ check_text(const char *out, size_t len)
 			      && (unsigned char)out[i + 1] <= 0x9f), "C1 control in the text report");
 }
 
+/* log_file - the input as a file: its name, one memory file for all inputs */
+
+static const char *
+log_file(const uint8_t *data, size_t size)
+{
+	static int fd = -1;
+	static char path[64];
+
+	if (fd < 0) {
+		FUZZ_ASSERT((fd = memfd_create("fuzz.jsonl", 0)) >= 0, "memfd_create");
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	}
+	FUZZ_ASSERT(ftruncate(fd, 0) == 0
+		    && pwrite(fd, data, size, 0) == (ssize_t)size, "writing the log");
+	return (path);
+}
+
+/* json_count - a count at the top of the JSON report */
+
+static unsigned long
+json_count(json_object *obj, const char *key)
+{
+	json_object *v;
+
+	FUZZ_ASSERT(json_object_object_get_ex(obj, key, &v) && json_object_is_type(v, json_type_int),
+		    "JSON report without \"%s\"", key);
+	return ((unsigned long)json_object_get_int64(v));
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct tp_report_opts opts = {false, 0, NULL, 0, false};
 	struct tp_report *rep = tp_report_new(&opts);
 	struct tp_report_totals t;
-	const char *s = (const char *)data, *end = s + size, *nl;
-	unsigned long lines = 0, counted = 0, skipped = 0;
+	bool	gzip = size >= 2 && data[0] == 0x1f && data[1] == 0x8b;
+	unsigned long lines = 0, no_message;
+	char	why[512];
 	char   *out;
 	size_t	len;
+	int	rc;
 	json_object *obj;
 
 	FUZZ_ASSERT(rep != NULL, "out of memory");
-	for (; s < end; s = nl + 1) {
-		if ((nl = memchr(s, '\n', (size_t)(end - s))) == NULL)
-			nl = end;
-		switch (tp_report_line(rep, s, (size_t)(nl - s), "fuzz.jsonl", ++lines)) {
-		case 1:
-			counted++;
-			break;
-		case 0:			/* no filter here: a session without mail */
-			break;
-		case -1:
-			skipped++;
-			break;
-		default:
-			FUZZ_ASSERT(0, "line %lu: out of memory", lines);
-		}
-	}
+	for (size_t i = 0; i < size; i++)
+		lines += data[i] == '\n';
+	lines += size > 0 && data[size - 1] != '\n';
+	rc = tp_report_read(rep, log_file(data, size), why, sizeof(why));
+	FUZZ_ASSERT(rc == 0 || gzip, "tp_report_read: %s", why);
 	tp_report_totals(rep, &t);
-	FUZZ_ASSERT(t.records == counted && t.left_out == 0 && t.skipped == skipped,
-		    "totals %lu/%lu/%lu, want %lu/0/%lu", t.records, t.left_out, t.skipped,
-		    counted, skipped);
-	FUZZ_ASSERT((t.first_skipped != NULL) == (skipped > 0), "first_skipped");
+	FUZZ_ASSERT(t.left_out == 0, "%lu left out without a filter", t.left_out);
+	FUZZ_ASSERT((t.first_skipped != NULL) == (t.skipped > 0), "first_skipped");
 	out = printed(tp_report_print_text, rep, &len);
 	check_text(out, len);
 	free(out);
 	out = printed(tp_report_print_json, rep, &len);
 	FUZZ_ASSERT((obj = json_tokener_parse(out)) != NULL, "JSON report does not parse");
+	no_message = json_count(obj, "sessions_without_message");
+	FUZZ_ASSERT(json_count(obj, "records") == t.records && json_count(obj, "skipped") == t.skipped,
+		    "JSON report counts differ from the totals");
+	FUZZ_ASSERT(gzip || t.records + no_message + t.skipped == lines,
+		    "%lu lines, counted %lu records, %lu without a message, %lu skipped",
+		    lines, t.records, no_message, t.skipped);
 	json_object_put(obj);
 	free(out);
 	tp_report_free(rep);
