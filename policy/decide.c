@@ -179,7 +179,9 @@ add_rcpt(struct lookup *l, const struct tp_policy *p, const struct tp_query *q)
 	const char *delimiters = q->rcpt_delimiter ? q->rcpt_delimiter : TP_RCPT_DELIMITER;
 
 	l->rcpt.n = 0;
-	if (q->rcpt != NULL && tp_address_readings(q->rcpt, delimiters, &l->rcpt) < 0) {
+	/* A domain that is no name to us may be one to the MTA: unreadable. */
+	if (q->rcpt != NULL && (tp_address_readings(q->rcpt, delimiters, &l->rcpt) < 0
+				|| l->rcpt.bad_domain)) {
 		l->rcpt.n = 0;
 		return (tp_policy_has(p, TP_KEY_RCPT) || tp_policy_has(p, TP_KEY_RCPT_SUB)
 			|| tp_policy_has(p, TP_KEY_RCPT_ADDR) ? -1 : 0);

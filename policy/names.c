@@ -338,17 +338,18 @@ mailbox(const char *in, char *box, const char **s, const char **e)
 #define SP_PERCENT	4		/* '%': user%domain */
 #define SP_BRACKET	8		/* '[' or ']': a domain literal */
 #define SP_8BIT		16		/* UTF-8 */
+#define SP_TOKEN	32		/* white space, control, '"', '(': see read_local */
 
 /* special_byte - the SP_* bit of each byte: a table, no branch per byte */
 static const unsigned char special_byte[256] = {
-	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-	 0,  2,  0,  0,  0,  4,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32,
+	32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32,
+	32,  2, 32,  0,  0,  4,  0,  0, 32,  0,  0,  0,  0,  0,  0,  0,
 	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
 	 1,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
 	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  8,  0,  8,  0,  0,
 	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, 32,
 	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
 	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
 	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
@@ -407,10 +408,18 @@ add_box(struct tp_readings *r, const char *s, const char *e,
 	if ((user = user_part(s, e, r->delimiters)) > 0
 	    && tp_local_fold(s, user, b->user) < 0)
 		b->user[0] = 0;
-	/* A literal or a name no MTA routes by: no rule names it. */
-	if (d == f || *d == '['
-	    || domain_form(d, (size_t)(f - d), idn_flags, b->domain, &why) < 0)
+	/*
+	 * No domain, or a literal: no rule names it. A domain that is not a
+	 * name here may still be one to the MTA (it drops a CR, it maps a
+	 * long U-label to a short A-label): the caller must not take it for
+	 * "no domain".
+	 */
+	b->domain[0] = 0;
+	if (d != f && *d != '['
+	    && domain_form(d, (size_t)(f - d), idn_flags, b->domain, &why) < 0) {
 		b->domain[0] = 0;
+		r->bad_domain = true;
+	}
 	for (size_t i = 0; i < r->n; i++)
 		if (strcmp(r->box[i].local, b->local) == 0
 		    && strcmp(r->box[i].user, b->user) == 0
@@ -516,8 +525,18 @@ read_local(struct tp_readings *r, const char *s, const char *e, int depth)
 {
 	const char *sep;
 	unsigned bits;
+	unsigned sp;
 
 	if (depth > TP_READINGS_MAX || strip_route(&s, e) < 0)
+		return (-1);
+	/*
+	 * Routed anew, a local part is scanned again by the MTA, which drops
+	 * white space and comments ("ceo@vault.example "@own goes to
+	 * ceo@vault.example): where that could change the route, no reading
+	 * here is sure.
+	 */
+	if (depth > 0 && (sp = specials(s, e)) & SP_TOKEN
+	    && sp & (SP_AT | SP_BANG | SP_PERCENT))
 		return (-1);
 	if ((sep = last_at(s, e, &bits)) != NULL)
 		return (read_pair(r, s, sep, sep + 1, e, bits, depth));
@@ -545,6 +564,7 @@ tp_address_readings(const char *in, const char *delimiters,
 
 	r->n = 0;
 	r->null = false;
+	r->bad_domain = false;
 	r->delimiters = delimiters;
 	if (mailbox(in, box, &s, &e) < 0)
 		return (-1);

@@ -92,6 +92,7 @@ struct tp_mailbox {
 struct tp_readings {
 	const char *delimiters;		/* of extensions */
 	bool	null;			/* <> */
+	bool	bad_domain;		/* a domain neither a name nor a literal */
 	size_t	n;			/* readings in box[] */
 	struct tp_mailbox box[TP_READINGS_MAX];
 };

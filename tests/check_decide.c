@@ -313,6 +313,18 @@ static const struct {
 	{"<ceo@[192.0.2.1>", NULL, -1, TP_RESULT_SKIP, NULL},
 	{"<ceo@vault.example@[192.0.2.1>", NULL, -1, TP_RESULT_SKIP, NULL},
 	{"<ce[o@vault.example>", NULL, -1, TP_RESULT_SKIP, NULL},
+	/* Routed anew, the MTA drops white space: no reading is sure. */
+	{"<\"ceo@vault.example \"@mx.example>", NULL, -1, TP_RESULT_SKIP, NULL},
+	{"<\"ceo @ corp.example\"@mx.example>", NULL, -1, TP_RESULT_SKIP, NULL},
+	{"<\"ceo%vault.example\t\"@mx.example>", NULL, -1, TP_RESULT_SKIP, NULL},
+	{"<\"john smith\"@corp.example>", NULL, 0, TP_RESULT_SKIP, "default"},
+	/* A domain the MTA may read as a name (drops a CR; maps a long U-label). */
+	{"<ceo@corp.example\r>", NULL, -1, TP_RESULT_SKIP, NULL},
+	{"<x@vault\r.example>", NULL, -1, TP_RESULT_SKIP, NULL},
+	{"<x@vault\xc2\xad\xc2\xad\xc2\xad\xc2\xad\xc2\xad\xc2\xad\xc2\xad\xc2\xad\xc2\xad\xc2\xad"
+	 "\xc2\xad\xc2\xad\xc2\xad\xc2\xad\xc2\xad\xc2\xad\xc2\xad\xc2\xad\xc2\xad\xc2\xad"
+	 "\xc2\xad\xc2\xad\xc2\xad\xc2\xad\xc2\xad\xc2\xad\xc2\xad\xc2\xad\xc2\xad\xc2\xad.example>",
+	 NULL, -1, TP_RESULT_SKIP, NULL},
 };
 
 START_TEST(test_forms)
