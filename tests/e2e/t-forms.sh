@@ -136,6 +136,7 @@ c\eo@corp.example                       | ceo@mbox.corp.internal           | yes
 # -- our own domain stripped, the rest routed
 ceo@vault.example@mx.example            | ceo@vault.example                | yes | tls
 "ceo@vault.example"@mx.example          | ceo@vault.example                | yes |
+"ceo@vault.example "@mx.example         | ceo@vault.example                | yes |
 ceo@vault.example@mx.e2e.test           | ceo@vault.example                | yes |
 ceo@vault.example@MX.EXAMPLE.           | ceo@vault.example                | yes |
 ceo@vault.example@mx.example@mx.example | ceo@vault.example                | yes |
