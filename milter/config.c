@@ -48,6 +48,7 @@ static const struct tp_conf_key config_keys[] = {
 	KEY("audit_queue_kb", TP_CONF_UINT, audit_queue_kb, 1024 * 1024),
 	KEY("stats_file", TP_CONF_STRING, stats_file, 0),
 	KEY("stats_interval", TP_CONF_UINT, stats_interval, 86400),
+	KEY("metrics_file", TP_CONF_STRING, metrics_file, 0),
 	{NULL, 0, 0, 0},
 };
 
@@ -138,9 +139,14 @@ usage(FILE *fp)
 "                        (default %s)\n"
 "  stats_interval = S    write it and log the counters every S seconds\n"
 "                        (default 300; 0: only on SIGUSR2)\n"
+"  metrics_file = FILE   the counters in the Prometheus text format, for\n"
+"                        node_exporter's textfile collector (a .prom file in\n"
+"                        its directory), written with the status file\n"
+"                        (default: none)\n"
 "\n"
 "Signals: SIGUSR1 reloads the policy (a bad file keeps the old policy);\n"
-"SIGUSR2 reopens the audit log (log rotation) and writes the status file;\n"
+"SIGUSR2 reopens the audit log (log rotation) and writes the status and\n"
+"metrics files;\n"
 "SIGTERM, SIGHUP and SIGINT stop gracefully.\n"
 "Exit status: 0 normal stop or -n success; 64 usage; 78 bad configuration\n"
 "or policy; 71 cannot start (socket, user, fork).\n",

@@ -424,9 +424,10 @@ tp_conn_abort(struct tp_conn *c)
 }
 
 /*
- * tp_conn_session_end - end the message still open; a session that ends
- * without any message still gets one audit record (outcome "no-message"):
- * who connected, with what TLS, and that nothing was sent.
+ * tp_conn_session_end - end the message still open, count the session by
+ * its TLS; a session that ends without any message still gets one audit
+ * record (outcome "no-message"): who connected, with what TLS, and that
+ * nothing was sent.
  */
 
 void
@@ -436,6 +437,7 @@ tp_conn_session_end(struct tp_conn *c)
 	struct tp_record_text text;
 
 	tp_conn_abort(c);
+	tp_stats_session(c->env.stats, &c->tls);
 	if (c->messages > 0 || c->env.audit == NULL)
 		return;
 	tp_conn_record(c, "no-message", &rec);

@@ -72,6 +72,7 @@ struct tp_config {
 	unsigned audit_queue_kb;	/* bounded queue in front of it */
 	char   *stats_file;		/* status file for tlspolicyctl status */
 	unsigned stats_interval;	/* seconds between stats; 0: only on SIGUSR2 */
+	char   *metrics_file;		/* Prometheus text; NULL or "": none */
 	int	facility;		/* derived: LOG_* of syslog_facility */
 	int	strip_header_mta;	/* derived: strip_header = mta, no header events */
 	int	reply_at_data;		/* derived: the socket is TCP (see mlfi_data) */

@@ -64,7 +64,8 @@
  *	for the same message (Postfix aborts twice after a refused RCPT)
  *	does nothing. tp_conn_abort() ends the message with the outcome
  *	its recipients add up to. tp_conn_session_end() ends any open
- *	message, and gives a session with no message one audit record.
+ *	message, counts the session by its TLS (env->stats), and gives a
+ *	session with no message one audit record.
  * DIAGNOSTICS
  *	The stage functions return 0, or -1 when a copy failed (out of
  *	memory). The failure is then kept (tp_conn_fail(), c->broken) for

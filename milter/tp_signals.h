@@ -24,10 +24,13 @@
  *
  *	tp_signal_thread_start() starts the thread that alone takes
  *	SIGUSR1 and SIGUSR2, with sigtimedwait(): SIGUSR1 reloads the
- *	policy (reload.c) and counts the outcome; SIGUSR2 reopens the
- *	audit log (after rotation) and writes the status file at once.
- *	Every stats_interval seconds it writes the status file and logs
- *	the counters as one line. libmilter's own signal thread takes
+ *	policy (reload.c), counts the outcome and writes the status and
+ *	metrics files; SIGUSR2 reopens the audit log (after rotation) and
+ *	writes them at once. Every stats_interval seconds it writes the
+ *	status file (stats_file) and the metrics file (metrics_file, the
+ *	Prometheus text of tp_metrics(3h)), each replaced atomically, and
+ *	logs the counters as one line. Both files are made from one
+ *	snapshot of the counters, so they agree. libmilter's own signal thread takes
  *	SIGHUP, SIGTERM and SIGINT for a graceful stop.
  *
  *	tp_signal_thread_stop() ends that thread and waits for it, so that
@@ -35,15 +38,15 @@
  *	and the policy that the thread reads. A call without a running
  *	thread does nothing.
  *
- *	tp_stats_report() writes the status file and logs the counters
- *	now (at exit).
+ *	tp_stats_report() writes the status and metrics files and logs
+ *	the counters now, as the daemon stops: tlspolicy_up is 0 in them.
  *
  *	tp_stats (the daemon's counters) and tp_audit_log (its audit
  *	writer; NULL: none) are what this thread reports and reopens;
  *	connections add to them.
  * DIAGNOSTICS
- *	tp_signal_thread_start() returns 0, or -1. A status file that
- *	cannot be written is logged.
+ *	tp_signal_thread_start() returns 0, or -1. A status or metrics
+ *	file that cannot be written is logged; the old one stays.
  * MEMORY
  *	main() opens and closes tp_audit_log.
  */
