@@ -251,6 +251,14 @@ START_TEST(test_tls_how)
 	else
 		ck_assert_ptr_null(tls->cert_subject);
 	ck_assert_ptr_null(c->broken);
+	/* The session is counted once, by how, and by its version if TLS. */
+	tp_conn_session_end(c);
+	for (size_t how = 0; how < TP_STAT_HOWS; how++)
+		ck_assert_msg(stats.sessions[how] == (how == tls_cases[_i].want_how),
+			      "%s: sessions[%s] = %lu", tls_cases[_i].name,
+			      tp_tls_how_name((enum tp_tls_how)how), stats.sessions[how]);
+	ck_assert_uint_eq(stats.tls_versions[TP_TLS_V1_3 - TP_TLS_UNKNOWN],
+			  tls_cases[_i].want_version != NULL);
 	tp_conn_free(c);
 }
 END_TEST
