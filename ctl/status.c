@@ -43,6 +43,7 @@
 
 #include "ctl/tp_ctl.h"
 #include "reporter/tp_metrics.h"
+#include "util/tp_escape.h"
 #include "util/tp_lines.h"
 
 #define EXIT_UNREADABLE	2		/* no status file */
@@ -152,6 +153,7 @@ metric_line(char *line, int lineno, void *arg)
 {
 	struct metric_read *mr = arg;
 	char   *value = strrchr(line, '=');
+	char	shown[64];
 	int	rc;
 
 	/* A sample's labels are in the key: its value follows the last "=". */
@@ -159,7 +161,8 @@ metric_line(char *line, int lineno, void *arg)
 		return (0);
 	*value++ = 0;
 	if ((rc = tp_metrics_status_line(&mr->snap, line, value)) < 0) {
-		fprintf(stderr, "%s:%d: %s: not a number: \"%.40s\"\n", mr->path, lineno, line, value);
+		fprintf(stderr, "%s:%d: %s: not a number: \"%s\"\n", mr->path, lineno, line,
+			tp_escape_term(value, shown, sizeof(shown)));
 		return (-1);
 	}
 	mr->seen |= rc > 0;

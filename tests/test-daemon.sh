@@ -9,6 +9,7 @@ set -u
 srcdir=${srcdir:-.}
 top_builddir=${top_builddir:-.}
 milter=$(cd "$top_builddir" && pwd)/milter/tlspolicy-milter
+ctl=$(cd "$top_builddir" && pwd)/ctl/tlspolicyctl
 policy=$(cd "$srcdir" && pwd)/tests/data/good.policy
 D=$(mktemp -d /tmp/tlspolicy-daemon.XXXXXX)
 chmod 755 "$D"
@@ -210,7 +211,8 @@ check "and when JOURNAL_STREAM is malformed" test -s "$D/bad-stream"
 # Start and reload read only a finished policy file: one still being
 # written is refused, and the old policy stays (the status file tells).
 mkdir "$D/st" && chown nobody "$D/st"
-printf 'stats_file = %s\nstats_interval = 0\naudit_log = none\n' "$D/st/status" >"$D/reload.conf"
+printf 'stats_file = %s\nmetrics_file = %s\nstats_interval = 0\naudit_log = none\n' \
+	"$D/st/status" "$D/st/tlspolicy.prom" >"$D/reload.conf"
 cp "$policy" "$D/live.policy"
 "$milter" -F -c "$D/reload.conf" -u nobody -p "unix:$D/r.sock" -f "$D/live.policy" >"$D/reload.log" 2>&1 &
 pid=$!
@@ -244,9 +246,38 @@ toucher=
 kill -USR1 "$pid"
 check "a finished file then reloads (generation 2)" \
 	wait_for grep -qx "policy_generation=2" "$D/st/status"
+
+# The metrics file (metrics_file): written with the status file, from the
+# same counters; tlspolicyctl status --prometheus prints the same text.
+prom="$D/st/tlspolicy.prom"
+check "metrics file: reloads by status, generation, rules" wait_for grep -qx \
+	-e 'tlspolicy_policy_reloads_total{status="failed"} 2' -e 'tlspolicy_policy_generation 2' "$prom"
+check "  ... both lines" grep -qx 'tlspolicy_policy_reloads_total{status="ok"} 1' "$prom"
+check "  ... the policy's rules" grep -qx "tlspolicy_policy_rules $("$milter" -n -f "$policy" -c "$D/milter.conf" 2>&1 |
+	sed -n 's/.* loaded: \([0-9]*\) rules.*/\1/p')" "$prom"
+check "metrics file: promtool check metrics finds nothing wrong" sh -c "promtool check metrics <'$prom'"
+check "tlspolicyctl status --prometheus prints the metrics file" \
+	wait_for sh -c "'$ctl' status --status '$D/st/status' --prometheus | cmp -s - '$prom'"
+check "metrics file mode 0644, nothing else left in its directory" \
+	test "$(stat -c %a "$prom") $(ls "$D/st" | tr '\n' ' ')" = "644 status tlspolicy.prom "
+# A reader racing the writer sees whole files: SIGUSR2 rewrites both, and
+# between signals the file is read again and again while it is rewritten.
+python3 -c 'import os, signal, sys
+pid, path = int(sys.argv[1]), sys.argv[2]
+reads = whole = 0
+for i in range(1000):
+    os.kill(pid, signal.SIGUSR2)
+    for j in range(20):
+        text = open(path).read()
+        reads += 1
+        whole += text.startswith("# HELP tlspolicy_up ") and text.endswith("\ntlspolicy_audit_records_total{status=\"lost\"} 0\n")
+print(reads, whole)' "$pid" "$prom" >"$D/race"
+check "a reader racing 1000 rewrites always reads a whole metrics file" \
+	sh -c 'read -r reads whole <"$1" && [ "$reads" -eq 20000 ] && [ "$reads" = "$whole" ]' - "$D/race"
 kill -TERM "$pid"
 wait "$pid"
 pid=
+check "metrics file after a stop: tlspolicy_up 0" grep -qx 'tlspolicy_up 0' "$prom"
 printf 'default prefer' >"$D/nonl.policy"
 "$milter" -n -c "$D/milter.conf" -f "$D/nonl.policy" >/dev/null 2>"$D/nonl.err"
 rc=$?

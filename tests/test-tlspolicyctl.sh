@@ -9,7 +9,7 @@ ctl="$top_builddir/ctl/tlspolicyctl"
 good="$srcdir/tests/data/good.policy"
 bad="$srcdir/tests/data/bad.policy"
 out=$(mktemp)
-trap 'rm -rf "$out" "$out.policy" "$out.d"' EXIT
+trap 'rm -rf "$out" "$out.policy" "$out.d" "$out.d.status"' EXIT
 passed=0
 failed=0
 
@@ -115,6 +115,21 @@ expect 64 "tlspolicyctl status: unexpected argument: extra" -- "$ctl" status ext
 expect 64 "tlspolicyctl explain: unknown option: --status" -- \
 	"$ctl" explain --status x --client 192.0.2.1 --sender a@b.example --rcpt c@d.example
 expect 2 "is tlspolicy-milter running" -- "$ctl" status --status /nonexistent/status
+# status --prometheus: the metric samples of the status file as Prometheus
+# text (tests/test-daemon.sh compares it with the daemon's metrics file).
+expect 0 "--prometheus" "metrics_file" -- "$ctl" status --help
+printf 'pid=1\npolicy_generation=4\ntlspolicy_up=1\ntlspolicy_policy_generation=4\ntlspolicy_sessions_total{tls="starttls"}=7\n' >"$out.d.status"
+expect 0 'tlspolicy_up 1' 'tlspolicy_policy_generation 4' 'tlspolicy_sessions_total{tls="starttls"} 7' \
+	'tlspolicy_sessions_total{tls="none"} 0' '# TYPE tlspolicy_sessions_total counter' -- \
+	"$ctl" status --status "$out.d.status" --prometheus
+expect 0 "policy_generation=4" -- "$ctl" status --status "$out.d.status"
+check_no_samples() { ! "$ctl" status --status "$out.d.status" | grep -q tlspolicy_; }
+if check_no_samples; then passed=$((passed + 1)); else echo "FAIL: status shows the metric samples"; failed=$((failed + 1)); fi
+printf 'pid=1\ntlspolicy_up=1\ntlspolicy_messages_total{outcome="accepted"}=12x\n' >"$out.d.status"
+expect 2 "$out.d.status:3: tlspolicy_messages_total{outcome=\"accepted\"}: not a number" -- \
+	"$ctl" status --status "$out.d.status" --prometheus
+printf 'pid=1\npolicy_generation=4\n' >"$out.d.status"
+expect 2 "has no metrics" -- "$ctl" status --status "$out.d.status" --prometheus
 
 # An audit log whose name ends in a lone UTF-8 lead byte (0xC2): the report
 # names it escaped, never the raw byte, and reads nothing past the end of the
