@@ -16,6 +16,23 @@ apt-get install -y -q --no-install-recommends \
 	postfix swaks openssl libnet-ssleay-perl libio-socket-ssl-perl \
 	python3 valgrind procps ca-certificates util-linux \
 	clang libclang-rt-14-dev
+# promtool checks the metrics and the alert rules (tests/test-daemon.sh,
+# tests/test-prometheus.sh). It comes only with the prometheus server, which
+# is not to run here: no service starts during the install (policy-rc.d, if
+# the machine has none) and none is left running under systemd.
+if ! command -v promtool >/dev/null; then
+	guard=
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		guard=/usr/sbin/policy-rc.d
+		trap 'rm -f "$guard"' EXIT
+		printf '#!/bin/sh\nexit 101\n' >"$guard" && chmod 755 "$guard"
+	fi
+	apt-get install -y -q --no-install-recommends prometheus
+	[ -z "$guard" ] || rm -f "$guard"
+	if [ -d /run/systemd/system ]; then
+		systemctl disable --now prometheus.service || true
+	fi
+fi
 # Sendmail for its end-to-end tests: its package would remove Postfix, so it
 # is unpacked under /opt/sendmail with only the libraries it needs.
 bash "$(dirname "$0")/../tests/e2e/install-sendmail.sh"
