@@ -132,6 +132,13 @@ sys.exit(0 if eval(sys.argv[2], {"R": R, "re": re}) else 1)
 PY
 }
 status_has() { kill -USR2 "$milter_pid"; wait_for 10 grep -qE -- "$1" "$W/status"; }
+# metric SAMPLE: its value in the metrics file (the Prometheus text), 0 if
+# it is not there; metric_is SAMPLE VALUE: it has VALUE once a SIGUSR2 has
+# written the file (a session is counted when it ends, after the client's
+# QUIT: written again until then).
+metric() { awk -v s="$1" '$1 == s { v = $2 } END { print v + 0 }' "$W/tlspolicy.prom" 2>/dev/null; }
+metric_now() { kill -USR2 "$milter_pid"; sleep 0.2; [ "$(metric "$1")" "$2" "$3" ]; }
+metric_is() { wait_for 10 metric_now "$1" -eq "$2"; }
 
 # ---------------------------------------------------------------------------
 # the milter
@@ -199,8 +206,8 @@ setup_instance() {
 	write_policy ""
 	mkdir -p "$W/audit"
 	write_audit_checker
-	printf 'implicit_tls = %s\nhostname = mx.e2e.test\nallow_root = yes\naudit_log = %s\nstats_file = %s\nstats_interval = 0\n' \
-		"$IMPLICIT_LISTENER" "$W/audit/audit.jsonl" "$W/status" > "$W/milter.conf"
+	printf 'implicit_tls = %s\nhostname = mx.e2e.test\nallow_root = yes\naudit_log = %s\nstats_file = %s\nstats_interval = 0\nmetrics_file = %s\n' \
+		"$IMPLICIT_LISTENER" "$W/audit/audit.jsonl" "$W/status" "$W/tlspolicy.prom" > "$W/milter.conf"
 	start_milter || { cat "$W/milter.log"; give_up "cannot start the milter"; }
 	mta start || give_up "cannot start $MTA_NAME (see above)"
 }
@@ -396,6 +403,33 @@ scenario_forged_header() {
 	check "forged header: removal logged" milter_log_has "removed=1 forged X-TLS-Policy"
 }
 
+# ---- the metrics file: the counters move as mail goes through ------------------
+scenario_metrics() {
+	local ctl="$top_builddir/ctl/tlspolicyctl" sample
+	local starttls='tlspolicy_sessions_total{tls="starttls"}' accepted='tlspolicy_messages_total{outcome="accepted"}'
+	local pass='tlspolicy_decisions_total{level="require",result="pass",action="none",testing="no"}'
+	local s0 a0 p0
+	metric_now tlspolicy_up -eq 1
+	s0=$(metric "$starttls") a0=$(metric "$accepted") p0=$(metric "$pass")
+	send starttls -- --from metrics@secure.e2e.test
+	check "metrics: one STARTTLS message, delivered" delivered
+	check "metrics: $accepted one more" metric_is "$accepted" $((a0 + 1))
+	check "metrics: $pass one more" metric_is "$pass" $((p0 + 1))
+	check "metrics: $starttls one more" metric_is "$starttls" $((s0 + 1))
+	# What the scenarios so far sent: every kind of session, refusals.
+	for sample in 'tlspolicy_sessions_total{tls="none"}' 'tlspolicy_sessions_total{tls="implicit"}' \
+		'tlspolicy_tls_version_total{version="TLSv1.3"}' 'tlspolicy_tls_version_total{version="TLSv1.2"}' \
+		'tlspolicy_decisions_total{level="require",result="fail",action="reject",testing="no"}' \
+		'tlspolicy_decisions_total{level="require",result="fail",action="reject",testing="yes"}' \
+		'tlspolicy_decisions_total{level="exempt",result="exempt",action="none",testing="no"}' \
+		'tlspolicy_messages_total{outcome="quarantined"}' 'tlspolicy_audit_records_total{status="written"}'; do
+		check "metrics: $sample counted" metric_now "$sample" -gt 0
+	done
+	check "metrics: promtool check metrics finds nothing wrong" sh -c "promtool check metrics <'$W/tlspolicy.prom'"
+	check "metrics: tlspolicyctl status --prometheus prints the metrics file" \
+		wait_for 10 sh -c "kill -USR2 $milter_pid; sleep 0.2; '$ctl' status --status '$W/status' --prometheus | cmp -s - '$W/tlspolicy.prom'"
+}
+
 # ---- audit log rotation, loss when it cannot be written, status ----------------
 scenario_audit_status() {
 	local ctl="$top_builddir/ctl/tlspolicyctl"
@@ -511,7 +545,7 @@ run_scenarios() {
 		cert_trusted cert_other cert_rogue cert_more \
 		exempt_client prefer_skip_testing tempfail quarantine \
 		abort_nomessage hostile_helo hostile_sender tag forged_header \
-		audit_status reload graceful_stop dry_run milter_down; do
+		metrics audit_status reload graceful_stop dry_run milter_down; do
 		if declare -F "scenario_$s" >/dev/null; then "scenario_$s"; fi
 		if declare -F "extra_$s" >/dev/null; then "extra_$s"; fi
 	done
