@@ -64,7 +64,7 @@ tp_stats_session(struct tp_stats *st, const struct tp_tls_state *tls)
 {
 	size_t	how = (size_t)tls->how;
 	size_t	version = tls->version_id < TP_TLS_UNKNOWN ? 0
-	: (size_t)(tls->version_id - TP_TLS_UNKNOWN);
+	    : (size_t)(tls->version_id - TP_TLS_UNKNOWN);
 
 	if (how >= TP_STAT_HOWS)
 		return;
@@ -78,7 +78,8 @@ tp_stats_session(struct tp_stats *st, const struct tp_tls_state *tls)
 void
 tp_stats_reload(struct tp_stats *st, bool ok)
 {
-	atomic_fetch_add_explicit(&st->reloads[ok ? TP_STAT_RELOAD_OK : TP_STAT_RELOAD_FAILED], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&st->reloads[ok ? TP_STAT_RELOAD_OK : TP_STAT_RELOAD_FAILED], 1,
+				  memory_order_relaxed);
 }
 
 /* copy - n counters into a snapshot */

@@ -28,7 +28,8 @@ for m in man8/tlspolicy-milter.8 man8/tlspolicyctl.8 man5/tlspolicy.policy.5 man
 done
 check "sample policy installed as the policy" test -s "$dest$sysconfdir/tlspolicy/policy.conf"
 check "sample config installed" test -s "$dest$sysconfdir/tlspolicy/tlspolicy-milter.conf"
-for f in policy.example tlspolicy-milter.conf main.cf.snippet master.cf.snippet tlspolicy-milter.service tlspolicy tlspolicy.mc; do
+for f in policy.example tlspolicy-milter.conf main.cf.snippet master.cf.snippet tlspolicy-milter.service tlspolicy tlspolicy.mc \
+	tlspolicy.rules.yml; do
 	check "example $f" test -s "$dest$docdir/examples/$f"
 done
 check "README installed" test -s "$dest$docdir/README.md"
