@@ -38,7 +38,12 @@
  *	tp_stats_snapshot() copies the counters into snap, the one form
  *	every output is made from (the status file, the log line, the
  *	Prometheus text of tp_metrics(3h)); the caller fills in what the
- *	daemon knows besides (policy, audit log, up).
+ *	daemon knows besides (policy, audit log, up). It takes no lock:
+ *	each counter is read whole and never goes back, but a message
+ *	being counted as it runs may show in one counter and not yet in
+ *	another (its decisions, not yet its outcome) until the next
+ *	snapshot, which rates over minutes do not notice. Both files of
+ *	one report come from one snapshot, so they always agree.
  *
  *	tp_stats_status() appends the status file's summary to b: a "#"
  *	comment line, then "key=value" lines for admins and for
