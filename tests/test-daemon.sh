@@ -258,6 +258,7 @@ check "  ... the policy's rules" grep -qx "tlspolicy_policy_rules $("$milter" -n
 check "metrics file: promtool check metrics finds nothing wrong" sh -c "promtool check metrics <'$prom'"
 check "tlspolicyctl status --prometheus prints the metrics file" \
 	wait_for sh -c "'$ctl' status --status '$D/st/status' --prometheus | cmp -s - '$prom'"
+# shellcheck disable=SC2012  # two known names, sorted by ls
 check "metrics file mode 0644, nothing else left in its directory" \
 	test "$(stat -c %a "$prom") $(ls "$D/st" | tr '\n' ' ')" = "644 status tlspolicy.prom "
 # A reader racing the writer sees whole files: SIGUSR2 rewrites both, and
@@ -272,6 +273,7 @@ for i in range(1000):
         reads += 1
         whole += text.startswith("# HELP tlspolicy_up ") and text.endswith("\ntlspolicy_audit_records_total{status=\"lost\"} 0\n")
 print(reads, whole)' "$pid" "$prom" >"$D/race"
+# shellcheck disable=SC2016  # expanded by that sh
 check "a reader racing 1000 rewrites always reads a whole metrics file" \
 	sh -c 'read -r reads whole <"$1" && [ "$reads" -eq 20000 ] && [ "$reads" = "$whole" ]' - "$D/race"
 kill -TERM "$pid"

@@ -137,7 +137,7 @@ status_has() { kill -USR2 "$milter_pid"; wait_for 10 grep -qE -- "$1" "$W/status
 # written the file (a session is counted when it ends, after the client's
 # QUIT: written again until then).
 metric() { awk -v s="$1" '$1 == s { v = $2 } END { print v + 0 }' "$W/tlspolicy.prom" 2>/dev/null; }
-metric_now() { kill -USR2 "$milter_pid"; sleep 0.2; [ "$(metric "$1")" "$2" "$3" ]; }
+metric_now() { kill -USR2 "$milter_pid"; sleep 0.2; test "$(metric "$1")" "$2" "$3"; }
 metric_is() { wait_for 10 metric_now "$1" -eq "$2"; }
 
 # ---------------------------------------------------------------------------
