@@ -353,7 +353,7 @@ struct race {
 	atomic_bool done;
 };
 
-#define RACE_WRITES	3000
+#define RACE_WRITES	500
 
 /* race_writer - replace the file RACE_WRITES times, the texts in turn */
 
