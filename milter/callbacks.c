@@ -157,7 +157,7 @@ ask_macros(SMFICTX *ctx)
 	char	list[TP_MACRO_LIST_MAX];
 
 	for (size_t i = 0; i < TP_MACRO_STAGES; i++)
-		if (tp_macro_list(i, list, sizeof(list)) == 0
+		if (tp_macro_list(i, !tp_config.early_events, list, sizeof(list)) == 0
 		    || smfi_setsymlist(ctx, symlist_stage[i], list) != MI_SUCCESS)
 			return (-1);
 	return (0);
@@ -194,6 +194,9 @@ protocol_wanted(void)
 
 	if (!headers_watched())
 		proto = (proto & ~SMFIP_NR_HDR) | SMFIP_NOHDRS;
+	/* Then every RCPT brings what they would have said (ask_macros). */
+	if (!tp_config.early_events)
+		proto |= SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOMAIL;
 	if (!tp_config.reply_at_data)
 		proto |= SMFIP_NODATA;
 	return (proto);

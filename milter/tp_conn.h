@@ -136,7 +136,8 @@ struct tp_conn {
 	char   *daemon_name;
 	char   *daemon_port;
 	char   *daemon_flags;		/* Sendmail's listener flags, e.g. "s" */
-	bool	plain_helo_seen;	/* a HELO came before any TLS */
+	bool	connect_seen;		/* the connect event came */
+	bool	helo_seen;		/* a HELO event came */
 	enum tp_tls_how tls_how;	/* how TLS came about, once seen */
 	char   *tls_raw[TP_TLS_MACROS];	/* latest TLS macros, in table order */
 	struct tp_tls_macros tls_macros;/* tls_raw, by name */
