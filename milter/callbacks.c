@@ -10,7 +10,8 @@
  *	message: every other stage is negotiated away (no body, no end of
  *	headers) or "no reply" (connect, HELO, MAIL, each header), and the
  *	TLS macros are asked for at MAIL and RCPT too, so nothing is missed
- *	by it.
+ *	by it. With early_events = no, connect, HELO and MAIL are negotiated
+ *	away as well and RCPT asks for their macros (tp_macro_list).
  *
  *	Enforcement is per recipient at RCPT TO, as Postfix's own
  *	restrictions are: only the recipients whose policy fails are

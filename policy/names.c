@@ -617,6 +617,22 @@ dot_atom(const char *local, size_t len)
 	return (true);
 }
 
+/* quoted_string - is local[0..len) one whole quoted-string (RFC 5321)? */
+
+static bool
+quoted_string(const char *local, size_t len)
+{
+	if (len < 2 || local[0] != '"' || local[len - 1] != '"')
+		return (false);
+	for (size_t i = 1; i < len - 1; i++) {
+		if (local[i] == '"')
+			return (false);
+		if (local[i] == '\\' && ++i == len - 1)
+			return (false);
+	}
+	return (true);
+}
+
 /* tp_address_external - an internal-form address as a client writes it */
 
 size_t
@@ -625,7 +641,8 @@ tp_address_external(const char *internal, char *out, size_t size)
 	const char *at = strrchr(internal, '@');
 	size_t	local_len = at ? (size_t)(at - internal) : strlen(internal);
 	size_t	domain_len = at ? strlen(at) : 0;	/* with its '@' */
-	bool	quote = !dot_atom(internal, local_len);
+	/* Postfix quotes {mail_addr} itself (quote_821_local): keep that. */
+	bool	quote = !dot_atom(internal, local_len) && !quoted_string(internal, local_len);
 	size_t	len = 0;
 
 	if (*internal == 0 || strcmp(internal, "<>") == 0)

@@ -65,11 +65,12 @@
  *	tp_address_parse() is the first reading alone, for logs and
  *	replies: has_domain false if it has no domain.
  *
- *	tp_address_external() writes, as a client would, the address an
- *	MTA passes in its internal form (Postfix's {mail_addr}: local part
- *	unquoted, "" for the null sender): in angle brackets, the local part
- *	(all before the last '@') quoted unless it is a dot-atom, a quote or
- *	backslash in it escaped; "" and "<>" give "<>". It returns the
+ *	tp_address_external() writes, as a client would, an address an MTA
+ *	passes as a macro ({mail_addr}: Postfix's is quoted where needed,
+ *	"" for the null sender; an internal, unquoted form is taken too): in
+ *	angle brackets, the local part (all before the last '@') as it is
+ *	if it is a dot-atom or one quoted-string, else quoted with each
+ *	quote and backslash escaped; "" and "<>" give "<>". It returns the
  *	length, or 0 if out (size bytes) is too small.
  */
 

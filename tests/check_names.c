@@ -301,6 +301,12 @@ static const struct {
 	{"a..b@b.example", "<\"a..b\"@b.example>"},
 	{"j\xc3\xbcrgen@b.example", "<j\xc3\xbcrgen@b.example>"},
 	{"postmaster", "<postmaster>"},
+	/* Already quoted (Postfix's quote_821_local): kept as it is. */
+	{"\"a b\"@b.example", "<\"a b\"@b.example>"},
+	{"\"evil\\\"x\"@b.example", "<\"evil\\\"x\"@b.example>"},
+	/* Not one quoted-string: quoted again. */
+	{"\"a\"b\"@b.example", "<\"\\\"a\\\"b\\\"\"@b.example>"},
+	{"\"a\\\"@b.example", "<\"\\\"a\\\\\\\"\"@b.example>"},
 };
 
 START_TEST(test_address_external)
