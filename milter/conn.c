@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "milter/tp_conn.h"
+#include "policy/tp_ipaddr.h"
 #include "policy/tp_names.h"
 
 /* Bytes kept of one macro value: a whole address, for its decision. */
@@ -223,6 +224,20 @@ tls_read(struct tp_conn *c, const struct tp_macro_source *m, enum stage_seen whe
 	return (rc);
 }
 
+/*
+ * client_addr_macro - {client_addr} written as the connect arguments give
+ * it (Sendmail writes "IPv6:0:0:0:0:0:0:0:1" for ::1), in buf
+ */
+
+static const char *
+client_addr_macro(const struct tp_macro_source *m, char *buf, size_t size)
+{
+	const char *addr = macro(m, "{client_addr}");
+	struct tp_ip ip;
+
+	return (addr != NULL && tp_ip_parse(addr, &ip) == 0 ? tp_ip_format(&ip, buf, size) : addr);
+}
+
 /* read_client - the client and the listener, from this stage's macros */
 
 static int
@@ -230,9 +245,12 @@ read_client(struct tp_conn *c, const struct tp_macro_source *m,
 	    const char *hostname, const char *addr)
 {
 	const char *name = macro(m, "{client_name}");
+	char	buf[TP_IP_TEXT_MAX];
 
+	if (addr == NULL)
+		addr = client_addr_macro(m, buf, sizeof(buf));
 	name = tp_client_name_verified(name ? name : hostname, macro(m, "{client_resolve}"));
-	if (keep(c, &c->client_addr, addr ? addr : macro(m, "{client_addr}")) < 0
+	if (keep(c, &c->client_addr, addr) < 0
 	    || keep(c, &c->client_name, name) < 0
 	    || keep(c, &c->daemon_name, macro(m, "{daemon_name}")) < 0
 	    || keep(c, &c->daemon_port, macro(m, "{daemon_port}")) < 0

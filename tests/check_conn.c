@@ -405,6 +405,31 @@ START_TEST(test_rcpt_only)
 }
 END_TEST
 
+/* {client_addr} as the connect arguments would give it: Sendmail's IPv6. */
+START_TEST(test_client_addr_macro)
+{
+	static const struct {
+		const char *macro;
+		const char *want;
+	}	cases[] = {
+		{"IPv6:0:0:0:0:0:0:0:1", "::1"},
+		{"IPv6:2001:DB8:0:0:0:0:0:1", "2001:db8::1"},
+		{"192.0.2.9", "192.0.2.9"},
+		{"not an address", "not an address"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct tp_conn *c = fresh();
+		struct mta mta = {{NULL}, CONNECT, 0};
+		const struct step rcpt = {RCPT, M({"{client_addr}", cases[i].macro})};
+
+		ck_assert_int_eq(play(c, &mta, &rcpt), 0);
+		ck_assert_str_eq(c->client_addr, cases[i].want);
+		tp_conn_free(c);
+	}
+}
+END_TEST
+
 /* ---- a lost copy -------------------------------------------------------------- */
 
 #define SM_ROGUE	TLS13, {"{verify}", "FAIL"}, {"{cert_subject}", "/CN=rogue"}, \
@@ -491,6 +516,7 @@ conn_suite(void)
 
 	tcase_add_loop_test(tc, test_tls_how, 0, sizeof(tls_cases) / sizeof(tls_cases[0]));
 	tcase_add_test(tc, test_rcpt_only);
+	tcase_add_test(tc, test_client_addr_macro);
 	tcase_add_test(tc, test_double_abort);
 	tcase_add_test(tc, test_message_reset);
 	tcase_add_test(tc, test_lost_copy);
