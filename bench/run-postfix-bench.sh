@@ -35,6 +35,10 @@
 #                   service of these listeners' own) remove arriving
 #                   copies of the result header, as contrib/postfix shows
 #                   (three replies: no Nagle there, DATA negotiated away)
+#        tpe_inet, tpe_unix  tlspolicy-milter with early_events = no: no
+#                   connect, HELO or MAIL events, their macros at RCPT
+#        tpl_inet, tpl_unix  both: early_events = no, strip_header = mta
+#                   (the leanest tlspolicy-milter: the floor's events)
 #        tpx_inet, tpx_unix   a second tlspolicy-milter binary, if
 #                   TLSPOLICY_MILTER_X is set (to measure a candidate fix)
 #        mindn_inet minimal-milter -D -N (no TCP_NODELAY), if NAGLE_CONTROL=1
@@ -176,7 +180,7 @@ if [ -z "${CONFIGS:-}" ]; then
     CONFIGS="none"
     for s in $SOCKETS; do
         case $s in inet|unix) ;; *) die "SOCKETS: inet and/or unix" ;; esac
-        CONFIGS="$CONFIGS min_$s tp_$s tpm_$s"
+        CONFIGS="$CONFIGS min_$s tp_$s tpm_$s tpe_$s tpl_$s"
         [ -n "$TPX_SRC" ] && CONFIGS="$CONFIGS tpx_$s"
     done
     case " $SOCKETS " in *" inet "*) [ "$DATA_FLOOR" = 1 ] && CONFIGS="$CONFIGS mind_inet" ;; esac
@@ -186,7 +190,7 @@ fi
 for cfg in $CONFIGS; do
     case $cfg in
         none|min_inet|min_unix|mind_inet|mind_unix|mindn_inet|mint_inet|mint_unix|tp_inet|tp_unix) ;;
-        tpm_inet|tpm_unix) ;;
+        tpm_inet|tpm_unix|tpe_inet|tpe_unix|tpl_inet|tpl_unix) ;;
         mintx_unix|mints_unix) ;;
         tpx_inet|tpx_unix) [ -n "$TPX_SRC" ] || die "$cfg needs TLSPOLICY_MILTER_X" ;;
         *) die "unknown configuration $cfg" ;;
@@ -220,7 +224,7 @@ declare -A LPORT
         LPORT[$cfg/plain]=$p
         pick_port p; LPORT[$cfg/implicit]=$p
         hc=()
-        case $cfg in tpm_*) hc=(cleanup_service_name=cleanup_hc) ;; esac
+        case $cfg in tpm_*|tpl_*) hc=(cleanup_service_name=cleanup_hc) ;; esac
         smtpd_listener "${LPORT[$cfg/starttls]}" "$cfg" "${SPEC[$cfg]}" - "${hc[@]}"
         smtpd_listener "${LPORT[$cfg/implicit]}" "$cfg-smtps" "${SPEC[$cfg]}" - \
             smtpd_tls_wrappermode=yes smtpd_tls_security_level=encrypt "${hc[@]}"
@@ -242,8 +246,10 @@ PIDS+=("$!")
 # /dev/log the log goes to stderr only (tp_conf: four syscalls a line that
 # a real host does not pay; it pays one sendto).
 tp_conf "$W/tlspolicy-milter.conf" "$W/bin/tlspolicy-milter" "$W/audit/audit.jsonl"
-{ cat "$W/tlspolicy-milter.conf"; echo "strip_header = mta"; } >"$W/tlspolicy-milter-mta.conf"
-chmod 644 "$W/tlspolicy-milter-mta.conf"
+{ cat "$W/tlspolicy-milter.conf"; echo "strip_header = mta"; } >"$W/tlspolicy-milter-tpm.conf"
+{ cat "$W/tlspolicy-milter.conf"; echo "early_events = no"; } >"$W/tlspolicy-milter-tpe.conf"
+{ cat "$W/tlspolicy-milter-tpm.conf"; echo "early_events = no"; } >"$W/tlspolicy-milter-tpl.conf"
+chmod 644 "$W"/tlspolicy-milter-tp?.conf
 cat >"$W/policy.conf" <<'EOF'
 # run-postfix-bench.sh: the senders used are not listed, so "default" decides
 default                 prefer
@@ -270,8 +276,9 @@ start_milter() {
         mindn_*) argv=("$W/bin/minimal-milter" -D -N -p "$spec") ;;
         tp_*|rtp) argv=("$W/bin/tlspolicy-milter" -F -u postfix -c "$W/tlspolicy-milter.conf"
                         -f "$W/policy.conf" -p "$spec") ;;
-        tpm_*) argv=("$W/bin/tlspolicy-milter" -F -u postfix -c "$W/tlspolicy-milter-mta.conf"
-                     -f "$W/policy.conf" -p "$spec") ;;
+        tpm_*|tpe_*|tpl_*)
+            argv=("$W/bin/tlspolicy-milter" -F -u postfix -c "$W/tlspolicy-milter-${cfg%_*}.conf"
+                  -f "$W/policy.conf" -p "$spec") ;;
         tpx_*) argv=("$W/bin/tlspolicy-milter-x" -F -u postfix -c "$W/tlspolicy-milter.conf"
                      -f "$W/policy.conf" -p "$spec") ;;
         *) die "start_milter: unknown configuration $cfg" ;;
@@ -542,6 +549,8 @@ def fmt(xs):
 
 pairs = [('tp_inet', 'min_inet'), ('tp_unix', 'min_unix'), ('tp_inet', 'mind_inet'),
          ('tpm_inet', 'min_inet'), ('tpm_unix', 'min_unix'), ('tpm_inet', 'mind_inet'),
+         ('tpe_inet', 'min_inet'), ('tpe_unix', 'min_unix'),
+         ('tpl_inet', 'min_inet'), ('tpl_unix', 'min_unix'),
          ('min_inet', 'none'), ('min_unix', 'none'), ('mind_inet', 'none'),
          ('tp_inet', 'none'), ('tp_unix', 'none'),
          ('tpx_inet', 'tp_inet'), ('tpx_unix', 'tp_unix'), ('tpx_inet', 'mind_inet'),
@@ -594,7 +603,7 @@ for m in modes:
         print('| %s | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %s |' % (
             m, c, med(st['postfix']), med(st['milter']), med(st['client']), med(st['sink']),
             med(st['total']), exp))
-for pre in ('tp_', 'tpm_', 'tpx_', 'min_'):
+for pre in ('tp_', 'tpm_', 'tpe_', 'tpl_', 'tpx_', 'min_'):
     t = sum(v for (m, c), v in cpu.items() if c.startswith(pre))
     n = sum(v for (m, c), v in msgs.items() if c.startswith(pre))
     if n:

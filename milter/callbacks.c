@@ -10,7 +10,8 @@
  *	message: every other stage is negotiated away (no body, no end of
  *	headers) or "no reply" (connect, HELO, MAIL, each header), and the
  *	TLS macros are asked for at MAIL and RCPT too, so nothing is missed
- *	by it.
+ *	by it. With early_events = no, connect, HELO and MAIL are negotiated
+ *	away as well and RCPT asks for their macros (tp_macro_list).
  *
  *	Enforcement is per recipient at RCPT TO, as Postfix's own
  *	restrictions are: only the recipients whose policy fails are
@@ -157,7 +158,7 @@ ask_macros(SMFICTX *ctx)
 	char	list[TP_MACRO_LIST_MAX];
 
 	for (size_t i = 0; i < TP_MACRO_STAGES; i++)
-		if (tp_macro_list(i, list, sizeof(list)) == 0
+		if (tp_macro_list(i, !tp_config.early_events, list, sizeof(list)) == 0
 		    || smfi_setsymlist(ctx, symlist_stage[i], list) != MI_SUCCESS)
 			return (-1);
 	return (0);
@@ -194,6 +195,9 @@ protocol_wanted(void)
 
 	if (!headers_watched())
 		proto = (proto & ~SMFIP_NR_HDR) | SMFIP_NOHDRS;
+	/* Then every RCPT brings what they would have said (ask_macros). */
+	if (!tp_config.early_events)
+		proto |= SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOMAIL;
 	if (!tp_config.reply_at_data)
 		proto |= SMFIP_NODATA;
 	return (proto);

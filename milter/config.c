@@ -39,6 +39,7 @@ static const struct tp_conf_key config_keys[] = {
 	KEY("header_name", TP_CONF_STRING, header_name, 0),
 	KEY("strip_header", TP_CONF_STRING, strip_header, 0),
 	KEY("implicit_tls", TP_CONF_STRING, implicit_tls, 0),
+	KEY("early_events", TP_CONF_BOOL, early_events, 0),
 	KEY("syslog", TP_CONF_BOOL, use_syslog, 0),
 	KEY("syslog_facility", TP_CONF_STRING, syslog_facility, 0),
 	KEY("hostname", TP_CONF_STRING, hostname, 0),
@@ -123,8 +124,14 @@ usage(FILE *fp)
 "                        (default +; empty: none): user+ext@domain then also\n"
 "                        meets rcpt:user@domain rules\n"
 "  implicit_tls = LIST   listener names ({daemon_name}) or ports that take TLS\n"
-"                        from connect (e.g. smtps, 465), for MTAs that do not\n"
-"                        tell (Sendmail)\n"
+"                        from connect (default 465; e.g. 465, MTA-SSL)\n"
+"  early_events = yes|no take the MTA's connect, HELO and MAIL events (default\n"
+"                        yes); no: read the client, HELO name, sender and TLS\n"
+"                        at RCPT TO instead, for less CPU a message. Sessions\n"
+"                        that reach no RCPT TO are then not recorded, the\n"
+"                        sender is read as the MTA parsed it, and implicit TLS\n"
+"                        is known from the listener only (implicit_tls, or\n"
+"                        Sendmail's M=s)\n"
 "  socket_group = GROUP  group of a unix socket (mode 0660) and of the\n"
 "                        directory made for it, e.g. the MTA's (default:\n"
 "                        USER's group)\n"
@@ -170,10 +177,12 @@ set_defaults(void)
 	tp_config.timeout = 600;
 	tp_config.audit_queue_kb = 4096;
 	tp_config.stats_interval = 300;
+	tp_config.early_events = 1;
 	return ((tp_config.socket = strdup(TP_DEFAULT_SOCKET)) == NULL
 		|| (tp_config.policy = strdup(TP_DEFAULT_POLICY)) == NULL
 		|| (tp_config.header_name = strdup("X-TLS-Policy")) == NULL
 		|| (tp_config.strip_header = strdup("milter")) == NULL
+		|| (tp_config.implicit_tls = strdup("465")) == NULL
 		|| (tp_config.syslog_facility = strdup("mail")) == NULL
 		|| (tp_config.hostname = strdup(host)) == NULL
 		|| (tp_config.audit_log = strdup(TP_DEFAULT_AUDIT)) == NULL

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "milter/tp_conn.h"
+#include "policy/tp_ipaddr.h"
 #include "policy/tp_names.h"
 
 /* Bytes kept of one macro value: a whole address, for its decision. */
@@ -162,23 +163,29 @@ has_flag(const char *flags, char letter)
 	return (false);
 }
 
+/* When a stage's TLS macros were read: before any SMTP command, or later. */
+enum stage_seen {
+	AT_CONNECT, AT_FIRST_HELO, LATER,
+};
+
 /*
  * tls_how_first_seen - implicit TLS (port 465) or STARTTLS? In order:
- * a listener named implicit; TLS already at connect (Postfix sends the
- * TLS macros at connect on a wrappermode port); Sendmail's listener flags
- * (M=s is implicit TLS; Sendmail lets a client STARTTLS before any EHLO,
- * so the HELO tells nothing there); else TLS at a first HELO was there
- * before any SMTP command.
+ * a listener named implicit; TLS before any SMTP command (at connect:
+ * Postfix sends the TLS macros at connect on a wrappermode port; at the
+ * first HELO) unless Sendmail's listener flags say otherwise (M=s is
+ * implicit TLS; Sendmail lets a client STARTTLS before any EHLO, so the
+ * HELO tells nothing there); else STARTTLS. Without connect and HELO
+ * events (early_events = no) only the listener tells.
  */
 
 static enum tp_tls_how
-tls_how_first_seen(const struct tp_conn *c, bool at_connect)
+tls_how_first_seen(const struct tp_conn *c, enum stage_seen when)
 {
-	if (c->env.listener_is_implicit(c->daemon_name, c->daemon_port) || at_connect)
+	if (c->env.listener_is_implicit(c->daemon_name, c->daemon_port) || when == AT_CONNECT)
 		return (TP_TLS_HOW_IMPLICIT);
 	if (c->daemon_flags != NULL)
 		return (has_flag(c->daemon_flags, 's') ? TP_TLS_HOW_IMPLICIT : TP_TLS_HOW_STARTTLS);
-	return (c->plain_helo_seen ? TP_TLS_HOW_STARTTLS : TP_TLS_HOW_IMPLICIT);
+	return (when == AT_FIRST_HELO ? TP_TLS_HOW_IMPLICIT : TP_TLS_HOW_STARTTLS);
 }
 
 /*
@@ -187,7 +194,7 @@ tls_how_first_seen(const struct tp_conn *c, bool at_connect)
  */
 
 static int
-tls_read(struct tp_conn *c, const struct tp_macro_source *m, bool at_connect)
+tls_read(struct tp_conn *c, const struct tp_macro_source *m, enum stage_seen when)
 {
 	const char *version = macro(m, tp_tls_macro_table[0].name);
 	bool	changed = false;
@@ -211,10 +218,45 @@ tls_read(struct tp_conn *c, const struct tp_macro_source *m, bool at_connect)
 	}
 	/* First seen: {tls_version} at least is new, and changed. */
 	if (c->tls_how == TP_TLS_HOW_NONE)
-		c->tls_how = tls_how_first_seen(c, at_connect);
+		c->tls_how = tls_how_first_seen(c, when);
 	if (changed)
 		tls_refresh(c);
 	return (rc);
+}
+
+/*
+ * client_addr_macro - {client_addr} written as the connect arguments give
+ * it (Sendmail writes "IPv6:0:0:0:0:0:0:0:1" for ::1), in buf
+ */
+
+static const char *
+client_addr_macro(const struct tp_macro_source *m, char *buf, size_t size)
+{
+	const char *addr = macro(m, "{client_addr}");
+	struct tp_ip ip;
+
+	return (addr != NULL && tp_ip_parse(addr, &ip) == 0 ? tp_ip_format(&ip, buf, size) : addr);
+}
+
+/* read_client - the client and the listener, from this stage's macros */
+
+static int
+read_client(struct tp_conn *c, const struct tp_macro_source *m,
+	    const char *hostname, const char *addr)
+{
+	const char *name = macro(m, "{client_name}");
+	char	buf[TP_IP_TEXT_MAX];
+
+	if (addr == NULL)
+		addr = client_addr_macro(m, buf, sizeof(buf));
+	name = tp_client_name_verified(name ? name : hostname, macro(m, "{client_resolve}"));
+	if (keep(c, &c->client_addr, addr) < 0
+	    || keep(c, &c->client_name, name) < 0
+	    || keep(c, &c->daemon_name, macro(m, "{daemon_name}")) < 0
+	    || keep(c, &c->daemon_port, macro(m, "{daemon_port}")) < 0
+	    || keep(c, &c->daemon_flags, macro(m, "{daemon_flags}")) < 0)
+		return (-1);
+	return (0);
 }
 
 /*
@@ -226,17 +268,11 @@ int
 tp_conn_connect(struct tp_conn *c, const struct tp_macro_source *m,
 		const char *hostname, const char *addr)
 {
-	const char *name = macro(m, "{client_name}");
-
-	name = tp_client_name_verified(name ? name : hostname, macro(m, "{client_resolve}"));
-	if (keep(c, &c->client_addr, addr ? addr : macro(m, "{client_addr}")) < 0
-	    || keep(c, &c->client_name, name) < 0
-	    || keep(c, &c->daemon_name, macro(m, "{daemon_name}")) < 0
-	    || keep(c, &c->daemon_port, macro(m, "{daemon_port}")) < 0
-	    || keep(c, &c->daemon_flags, macro(m, "{daemon_flags}")) < 0)
+	c->connect_seen = true;
+	/* The listener first: it tells how TLS came about. */
+	if (read_client(c, m, hostname, addr) < 0)
 		return (-1);
-	/* After the listener: it tells how TLS came about. */
-	return (tls_read(c, m, true) < 0 ? -1 : 0);
+	return (tls_read(c, m, AT_CONNECT) < 0 ? -1 : 0);
 }
 
 /* tp_conn_helo - the HELO name; TLS may have begun since the last one */
@@ -244,13 +280,12 @@ tp_conn_connect(struct tp_conn *c, const struct tp_macro_source *m,
 int
 tp_conn_helo(struct tp_conn *c, const struct tp_macro_source *m, const char *helo)
 {
-	int	tls;
+	bool	first = !c->helo_seen;
 
+	c->helo_seen = true;
 	if (keep(c, &c->helo, helo) < 0)
 		return (-1);
-	if ((tls = tls_read(c, m, false)) == 0 && c->tls_how == TP_TLS_HOW_NONE)
-		c->plain_helo_seen = true;
-	return (tls < 0 ? -1 : 0);
+	return (tls_read(c, m, first ? AT_FIRST_HELO : LATER) < 0 ? -1 : 0);
 }
 
 /* tp_conn_queue_id - the MTA's queue id, once it has one */
@@ -263,6 +298,34 @@ tp_conn_queue_id(struct tp_conn *c, const struct tp_macro_source *m)
 	return (qid != NULL && *qid != 0 && keep(c, &c->queue_id, qid) < 0 ? -1 : 0);
 }
 
+/*
+ * message_open - a new message: sender as the client wrote it (MAIL's
+ * argument), or NULL: from {mail_addr}, for a milter that takes no MAIL
+ * event (Postfix's is the internal form: unquoted; "" is the null sender)
+ */
+
+static int
+message_open(struct tp_conn *c, const struct tp_macro_source *m, const char *sender)
+{
+	char	written[2 * MACRO_MAX + 5];
+	const char *addr;
+
+	/* Quoted where the local part needs it: as the client wrote it. */
+	if (sender == NULL && (addr = macro(m, "{mail_addr}")) != NULL) {
+		if (tp_address_external(addr, written, sizeof(written)) == 0) {
+			tp_conn_fail(c, "sender address too long");
+			return (-1);
+		}
+		sender = written;
+	}
+	c->message_open = true;
+	if (keep(c, &c->sender, sender) < 0
+	    || keep(c, &c->queue_id, macro(m, "i")) < 0
+	    || keep(c, &c->auth, macro(m, "{auth_authen}")) < 0)
+		return (-1);
+	return (0);
+}
+
 /* tp_conn_mail - a new message; TLS may have begun with no EHLO since */
 
 int
@@ -270,26 +333,42 @@ tp_conn_mail(struct tp_conn *c, const struct tp_macro_source *m, const char *sen
 {
 	if (c->message_open)
 		tp_conn_message_end(c, "aborted", NULL);
-	c->message_open = true;
-	if (keep(c, &c->sender, sender) < 0
-	    || keep(c, &c->queue_id, macro(m, "i")) < 0
-	    || keep(c, &c->auth, macro(m, "{auth_authen}")) < 0)
+	if (message_open(c, m, sender) < 0)
 		return (-1);
-	return (tls_read(c, m, false) < 0 ? -1 : 0);
+	return (tls_read(c, m, LATER) < 0 ? -1 : 0);
 }
 
 /*
- * tp_conn_rcpt - what a RCPT can bring that is new: TLS not seen yet, and
- * the queue id (Postfix has one only after the first recipient). TLS
- * once on does not change: no second STARTTLS, and MAIL read it again.
+ * session_from_rcpt - what the connect, HELO and MAIL events would have
+ * said, for a milter that negotiated them away: every RCPT brings those
+ * macros too (the HELO name as s), and the first of a message opens it.
+ */
+
+static int
+session_from_rcpt(struct tp_conn *c, const struct tp_macro_source *m)
+{
+	const char *helo;
+
+	if (!c->connect_seen && read_client(c, m, NULL, NULL) < 0)
+		return (-1);
+	if (!c->helo_seen && (helo = macro(m, "s")) != NULL && keep(c, &c->helo, helo) < 0)
+		return (-1);
+	return (c->message_open ? 0 : message_open(c, m, NULL));
+}
+
+/*
+ * tp_conn_rcpt - what a RCPT can bring that is new: the session and the
+ * message where no event gave them, TLS not seen yet, and the queue id
+ * (Postfix has one only after the first recipient). TLS once on does not
+ * change: no second STARTTLS, and MAIL read it again.
  */
 
 int
 tp_conn_rcpt(struct tp_conn *c, const struct tp_macro_source *m)
 {
-	int	rc = 0;
+	int	rc = session_from_rcpt(c, m);
 
-	if (c->tls_how == TP_TLS_HOW_NONE && tls_read(c, m, false) < 0)
+	if (c->tls_how == TP_TLS_HOW_NONE && tls_read(c, m, LATER) < 0)
 		rc = -1;
 	if (c->queue_id == NULL && tp_conn_queue_id(c, m) < 0)
 		rc = -1;
@@ -424,10 +503,10 @@ tp_conn_abort(struct tp_conn *c)
 }
 
 /*
- * tp_conn_session_end - end the message still open, count the session by
- * its TLS; a session that ends without any message still gets one audit
- * record (outcome "no-message"): who connected, with what TLS, and that
- * nothing was sent.
+ * tp_conn_session_end - end the message still open; a session that ends
+ * without any message still gets one audit record (outcome "no-message"):
+ * who connected, with what TLS, and that nothing was sent, if the milter
+ * took its connect or HELO event. The session is counted by its TLS.
  */
 
 void
@@ -437,6 +516,9 @@ tp_conn_session_end(struct tp_conn *c)
 	struct tp_record_text text;
 
 	tp_conn_abort(c);
+	/* Without connect and HELO events, a session with no RCPT is unseen. */
+	if (!(c->connect_seen || c->helo_seen) && c->messages == 0)
+		return;
 	tp_stats_session(c->env.stats, &c->tls);
 	if (c->messages > 0 || c->env.audit == NULL)
 		return;

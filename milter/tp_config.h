@@ -63,6 +63,7 @@ struct tp_config {
 	char   *header_name;		/* its name */
 	char   *strip_header;		/* who removes arriving copies: milter|mta */
 	char   *implicit_tls;		/* listener names/ports that are TLS from connect */
+	int	early_events;		/* take connect, HELO and MAIL events */
 	int	use_syslog;		/* no: log to stderr only (foreground) */
 	char   *syslog_facility;
 	char   *hostname;		/* for the header; default: gethostname */

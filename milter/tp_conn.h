@@ -43,7 +43,11 @@
  *	each stage: tp_conn_connect() (the client and the listener),
  *	tp_conn_helo(), tp_conn_mail() (a new message; one still open is
  *	ended as aborted), tp_conn_rcpt() and tp_conn_queue_id() (the
- *	MTA's queue id, once it has one).
+ *	MTA's queue id, once it has one). A milter that negotiated the
+ *	connect, HELO and MAIL events away (early_events = no) calls
+ *	tp_conn_rcpt() only: it reads the client, the listener, the HELO
+ *	name (s) and the login where no event gave them, and the first
+ *	RCPT of a message opens it, with the sender from {mail_addr}.
  *
  *	TLS: the TLS macros are read at connect, at each HELO and MAIL,
  *	and at RCPT until TLS is seen, the latest value of each kept: a
@@ -54,9 +58,9 @@
  *	the listener is one env->listener_is_implicit() names, when TLS is
  *	there at connect (Postfix, wrappermode), or when Sendmail's
  *	{daemon_flags} has "s"; with {daemon_flags} and no "s", STARTTLS
- *	(Sendmail lets a client STARTTLS before any EHLO); otherwise
- *	STARTTLS when a HELO without TLS came first. c->tls is the engine's
- *	view of it.
+ *	(Sendmail lets a client STARTTLS before any EHLO); implicit when TLS
+ *	is there at the first HELO; otherwise (also with no HELO event at
+ *	all) STARTTLS. c->tls is the engine's view of it.
  *
  *	tp_conn_message_end() logs every recipient decision of the
  *	message once (env->log_text), counts it (env->stats), writes its
@@ -137,7 +141,8 @@ struct tp_conn {
 	char   *daemon_name;
 	char   *daemon_port;
 	char   *daemon_flags;		/* Sendmail's listener flags, e.g. "s" */
-	bool	plain_helo_seen;	/* a HELO came before any TLS */
+	bool	connect_seen;		/* the connect event came */
+	bool	helo_seen;		/* a HELO event came */
 	enum tp_tls_how tls_how;	/* how TLS came about, once seen */
 	char   *tls_raw[TP_TLS_MACROS];	/* latest TLS macros, in table order */
 	struct tp_tls_macros tls_macros;/* tls_raw, by name */

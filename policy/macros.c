@@ -40,20 +40,25 @@ static_assert(sizeof(tls_macros) / sizeof(tls_macros[0]) == TP_TLS_MACROS,
 const struct tp_tls_macro *const tp_tls_macro_table = tls_macros;
 
 /*
- * What each stage asks for besides the TLS macros (tls: and those too):
- * only what the milter reads, as the MTA sends each macro asked for with
- * every command of its stage.
+ * What each stage asks for: its own macros, the queue id (qid: "i") and
+ * the TLS macros (tls). Only what the milter reads, as the MTA sends each
+ * macro asked for with every command of its stage. at_rcpt: what RCPT
+ * asks for besides when the earlier stages are negotiated away (their
+ * own macros come too): the HELO name and the sender, which those
+ * stages' arguments give.
  */
 static const struct {
 	const char *own;
+	const char *at_rcpt;
+	bool	qid;
 	bool	tls;
 }	stage_lists[TP_MACRO_STAGES] = {
 	[TP_STAGE_CONNECT] = {"{daemon_name} {daemon_port} {daemon_flags} "
-	"{client_addr} {client_name} {client_resolve}", true},
-	[TP_STAGE_HELO] = {"", true},
-	[TP_STAGE_MAIL] = {"i {auth_authen}", true},
-	[TP_STAGE_RCPT] = {"i", true},
-	[TP_STAGE_EOM] = {"i", false},
+	"{client_addr} {client_name} {client_resolve}", "", false, true},
+	[TP_STAGE_HELO] = {"", "s", false, true},
+	[TP_STAGE_MAIL] = {"{auth_authen}", "{mail_addr}", true, true},
+	[TP_STAGE_RCPT] = {"", "", true, true},
+	[TP_STAGE_EOM] = {"", "", true, false},
 };
 
 /* tp_tls_macros_from - point each field at its value, values[] in table order */
@@ -82,18 +87,32 @@ append(char *buf, size_t size, size_t *len, const char *word)
 	return (true);
 }
 
+/* stage_words - append one stage's own words, and what it moves to RCPT */
+
+static bool
+stage_words(enum tp_macro_stage stage, bool moved, char *buf, size_t size, size_t *len)
+{
+	return (append(buf, size, len, stage_lists[stage].own)
+		&& (!moved || append(buf, size, len, stage_lists[stage].at_rcpt)));
+}
+
 /* tp_macro_list - the macros to ask the MTA for at one stage */
 
 size_t
-tp_macro_list(enum tp_macro_stage stage, char *buf, size_t size)
+tp_macro_list(enum tp_macro_stage stage, bool all_at_rcpt, char *buf, size_t size)
 {
 	size_t	len = 0;
 
 	if (size == 0 || (unsigned)stage >= TP_MACRO_STAGES)
 		return (0);
 	buf[0] = 0;
-	if (!append(buf, size, &len, stage_lists[stage].own))
+	if (!stage_words(stage, false, buf, size, &len)
+	    || (stage_lists[stage].qid && !append(buf, size, &len, "i")))
 		return (0);
+	/* Without connect, HELO and MAIL events, RCPT asks for theirs too. */
+	for (int s = TP_STAGE_CONNECT; all_at_rcpt && stage == TP_STAGE_RCPT && s < TP_STAGE_RCPT; s++)
+		if (!stage_words(s, true, buf, size, &len))
+			return (0);
 	for (size_t i = 0; stage_lists[stage].tls && i < TP_TLS_MACROS; i++)
 		if (!append(buf, size, &len, tp_tls_macro_table[i].name))
 			return (0);

@@ -8,6 +8,7 @@
  */
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -594,4 +595,78 @@ tp_address_parse(const char *in, struct tp_address *addr)
 		addr->has_domain = addr->domain[0] != 0;
 	}
 	return (0);
+}
+
+/* dot_atom - is local[0..len) a dot-atom (RFC 5322; UTF-8 as atext)? */
+
+static bool
+dot_atom(const char *local, size_t len)
+{
+	static const char specials[] = "!#$%&'*+-/=?^_`{|}~";
+
+	if (len == 0 || local[0] == '.' || local[len - 1] == '.')
+		return (false);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)local[i];
+
+		if (ch == '.' ? local[i + 1] == '.'
+		    : !(ch >= 0x80 || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
+			|| (ch >= '0' && ch <= '9') || (ch != 0 && strchr(specials, ch))))
+			return (false);
+	}
+	return (true);
+}
+
+/* quoted_string - is local[0..len) one whole quoted-string (RFC 5321)? */
+
+static bool
+quoted_string(const char *local, size_t len)
+{
+	if (len < 2 || local[0] != '"' || local[len - 1] != '"')
+		return (false);
+	for (size_t i = 1; i < len - 1; i++) {
+		if (local[i] == '"')
+			return (false);
+		if (local[i] == '\\' && ++i == len - 1)
+			return (false);
+	}
+	return (true);
+}
+
+/* tp_address_external - an internal-form address as a client writes it */
+
+size_t
+tp_address_external(const char *internal, char *out, size_t size)
+{
+	const char *at = strrchr(internal, '@');
+	size_t	local_len = at ? (size_t)(at - internal) : strlen(internal);
+	size_t	domain_len = at ? strlen(at) : 0;	/* with its '@' */
+	/* Postfix quotes {mail_addr} itself (quote_821_local): keep that. */
+	bool	quote = !dot_atom(internal, local_len) && !quoted_string(internal, local_len);
+	size_t	len = 0;
+
+	if (*internal == 0 || strcmp(internal, "<>") == 0)
+		return (size < 3 ? 0 : (size_t)snprintf(out, size, "<>"));
+	if (size < 2)
+		return (0);
+	out[len++] = '<';
+	if (quote)
+		out[len++] = '"';
+	for (size_t i = 0; i < local_len; i++) {
+		if (len + 2 >= size)
+			return (0);
+		if (quote && (internal[i] == '"' || internal[i] == '\\'))
+			out[len++] = '\\';
+		out[len++] = internal[i];
+	}
+	/* The closing quote, the domain, '>' and the NUL. */
+	if (len + quote + domain_len + 2 > size)
+		return (0);
+	if (quote)
+		out[len++] = '"';
+	memcpy(out + len, at ? at : "", domain_len);
+	len += domain_len;
+	out[len++] = '>';
+	out[len] = 0;
+	return (len);
 }

@@ -21,8 +21,8 @@
  *	const struct tp_tls_macro *const tp_tls_macro_table;
  *	void	tp_tls_macros_from(struct tp_tls_macros *raw,
  *				   char *const values[TP_TLS_MACROS]);
- *	size_t	tp_macro_list(enum tp_macro_stage stage, char *buf,
- *			      size_t size);
+ *	size_t	tp_macro_list(enum tp_macro_stage stage, bool all_at_rcpt,
+ *			      char *buf, size_t size);
  * DESCRIPTION
  *	The two MTAs describe the same TLS session differently:
  *
@@ -60,11 +60,16 @@
  *	milter asks the MTA for at one stage (libmilter's smfi_setsymlist):
  *	a list replaces the MTA's default, so every stage where TLS can
  *	first be seen (connect, HELO, MAIL, RCPT: a client may send MAIL
- *	with no EHLO after STARTTLS) asks for all the TLS macros. It
- *	returns the length, or 0 if size is too small (TP_MACRO_LIST_MAX
- *	is enough).
+ *	with no EHLO after STARTTLS) asks for all the TLS macros. With
+ *	all_at_rcpt (the milter negotiated away the connect, HELO and MAIL
+ *	events), the RCPT list also holds what those stages would have
+ *	given: the client and listener macros, the HELO name (s), the
+ *	sender ({mail_addr}), the queue id and authentication. It returns
+ *	the length, or 0 if size is too small (TP_MACRO_LIST_MAX is
+ *	enough).
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "policy/tp_tls.h"
@@ -120,6 +125,6 @@ extern void tp_tls_state_from(const struct tp_tls_macros *,
 extern const char *tp_client_name_verified(const char *, const char *);
 extern void tp_tls_macros_from(struct tp_tls_macros *,
 			       char *const[TP_TLS_MACROS]);
-extern size_t tp_macro_list(enum tp_macro_stage, char *, size_t);
+extern size_t tp_macro_list(enum tp_macro_stage, bool, char *, size_t);
 
 #endif

@@ -14,6 +14,8 @@
  *				    char *out, const char **why);
  *	ssize_t	tp_local_fold(const char *in, size_t len, char *out);
  *	int	tp_address_parse(const char *in, struct tp_address *addr);
+ *	size_t	tp_address_external(const char *internal, char *out,
+ *				    size_t size);
  *	int	tp_address_readings(const char *in, const char *delimiters,
  *				    struct tp_readings *r);
  * DESCRIPTION
@@ -62,6 +64,14 @@
  *
  *	tp_address_parse() is the first reading alone, for logs and
  *	replies: has_domain false if it has no domain.
+ *
+ *	tp_address_external() writes, as a client would, an address an MTA
+ *	passes as a macro ({mail_addr}: Postfix's is quoted where needed,
+ *	"" for the null sender; an internal, unquoted form is taken too): in
+ *	angle brackets, the local part (all before the last '@') as it is
+ *	if it is a dot-atom or one quoted-string, else quoted with each
+ *	quote and backslash escaped; "" and "<>" give "<>". It returns the
+ *	length, or 0 if out (size bytes) is too small.
  */
 
 #include <stdbool.h>
@@ -101,6 +111,7 @@ extern bool tp_utf8_valid(const char *, size_t);
 extern ssize_t tp_domain_normalize(const char *, size_t, char *, const char **);
 extern ssize_t tp_local_fold(const char *, size_t, char *);
 extern int tp_address_parse(const char *, struct tp_address *);
+extern size_t tp_address_external(const char *, char *, size_t);
 extern int tp_address_readings(const char *, const char *,
 			       struct tp_readings *);
 

@@ -225,6 +225,20 @@ static const struct {
 			 {"{cn_subject}", "rogue"})},
 		{MAIL, M({"{tls_version}", "TLSv1.3"})}, {RCPT, M({"{tls_version}", "TLSv1.3"})},
 	 }, TP_TLS_HOW_STARTTLS, "TLSv1.3", TP_VERIFY_FAIL, "rogue"},
+	/* early_events = no: RCPT alone; only the listener tells implicit TLS. */
+	{"no early events: TLS at RCPT is STARTTLS", {
+		{RCPT, M(PF_LISTENER, {"{daemon_port}", "25"}, TLS13)},
+	 }, TP_TLS_HOW_STARTTLS, "TLSv1.3", TP_VERIFY_NONE, NULL},
+	{"no early events: port 465 is implicit", {
+		{RCPT, M(PF_LISTENER, {"{daemon_port}", "465"}, TLS13)},
+	 }, TP_TLS_HOW_IMPLICIT, "TLSv1.3", TP_VERIFY_NONE, NULL},
+	{"no early events: Sendmail's M=s is implicit", {
+		{RCPT, M({"{daemon_name}", "MTA-X"}, {"{daemon_flags}", "s"}, TLS13,
+			 {"{verify}", "NO"})},
+	 }, TP_TLS_HOW_IMPLICIT, "TLSv1.3", TP_VERIFY_NONE, NULL},
+	{"no early events: plaintext", {
+		{RCPT, M(PF_LISTENER, {"{daemon_port}", "465"})},
+	 }, TP_TLS_HOW_NONE, NULL, TP_VERIFY_NONE, NULL},
 };
 
 START_TEST(test_tls_how)
@@ -351,6 +365,79 @@ START_TEST(test_message_reset)
 }
 END_TEST
 
+/*
+ * early_events = no: every RCPT brings the connect, HELO and MAIL macros,
+ * and the first of a message opens it, with the sender as the MTA read it.
+ */
+START_TEST(test_rcpt_only)
+{
+	struct tp_conn *c = fresh();
+	struct mta mta = {{NULL}, CONNECT, 0};
+#define SESSION		{"{client_addr}", "192.0.2.9"}, {"{client_name}", "client.test"}, \
+			{"{daemon_name}", "mx.e2e.test"}, {"s", "helo.test"}, TLS13
+	const struct step first = {RCPT, M(SESSION, {"{mail_addr}", "a@client.test"},
+					   {"{auth_authen}", "alice"}, {"i", "QUEUE1"})};
+	const struct step bounce = {RCPT, M(SESSION, {"{mail_addr}", ""})};
+	const struct step sendmail_bounce = {RCPT, M(SESSION, {"{mail_addr}", "<>"})};
+
+	ck_assert_int_eq(play(c, &mta, &first), 0);
+	ck_assert_msg(c->message_open && c->client_addr && c->client_name && c->helo
+		      && c->sender && c->auth && c->queue_id, "a field of the first RCPT missing");
+	ck_assert_str_eq(c->client_addr, "192.0.2.9");
+	ck_assert_str_eq(c->client_name, "client.test");
+	ck_assert_str_eq(c->helo, "helo.test");
+	ck_assert_str_eq(c->sender, "<a@client.test>");
+	ck_assert_str_eq(c->auth, "alice");
+	ck_assert_str_eq(c->queue_id, "QUEUE1");
+	ck_assert_int_eq(c->tls.how, TP_TLS_HOW_STARTTLS);
+	add_rcpt(c, "<b@remote.test>", false);
+	/* A second recipient of the same message reads no sender again. */
+	copies = 0;
+	ck_assert_int_eq(play(c, &mta, &bounce), 0);
+	ck_assert_str_eq(c->sender, "<a@client.test>");
+	ck_assert_uint_eq(copies, 0);
+	tp_conn_message_end(c, "accepted", NULL);
+	/* The next message: the null sender, as Postfix and Sendmail write it. */
+	ck_assert_int_eq(play(c, &mta, &bounce), 0);
+	ck_assert_msg(c->message_open && c->sender && strcmp(c->sender, "<>") == 0
+		      && c->queue_id == NULL && c->auth == NULL, "second message: sender %s",
+		      c->sender ? c->sender : "(none)");
+	tp_conn_message_end(c, "accepted", NULL);
+	ck_assert_int_eq(play(c, &mta, &sendmail_bounce), 0);
+	ck_assert_str_eq(c->sender, "<>");
+	tp_conn_message_end(c, "accepted", NULL);
+	ck_assert_uint_eq(c->messages, 3);
+	ck_assert_ptr_null(c->broken);
+	tp_conn_free(c);
+#undef SESSION
+}
+END_TEST
+
+/* {client_addr} as the connect arguments would give it: Sendmail's IPv6. */
+START_TEST(test_client_addr_macro)
+{
+	static const struct {
+		const char *macro;
+		const char *want;
+	}	cases[] = {
+		{"IPv6:0:0:0:0:0:0:0:1", "::1"},
+		{"IPv6:2001:DB8:0:0:0:0:0:1", "2001:db8::1"},
+		{"192.0.2.9", "192.0.2.9"},
+		{"not an address", "not an address"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct tp_conn *c = fresh();
+		struct mta mta = {{NULL}, CONNECT, 0};
+		const struct step rcpt = {RCPT, M({"{client_addr}", cases[i].macro})};
+
+		ck_assert_int_eq(play(c, &mta, &rcpt), 0);
+		ck_assert_str_eq(c->client_addr, cases[i].want);
+		tp_conn_free(c);
+	}
+}
+END_TEST
+
 /* ---- a lost copy -------------------------------------------------------------- */
 
 #define SM_ROGUE	TLS13, {"{verify}", "FAIL"}, {"{cert_subject}", "/CN=rogue"}, \
@@ -436,6 +523,8 @@ conn_suite(void)
 	TCase  *tc = tcase_create("conn");
 
 	tcase_add_loop_test(tc, test_tls_how, 0, sizeof(tls_cases) / sizeof(tls_cases[0]));
+	tcase_add_test(tc, test_rcpt_only);
+	tcase_add_test(tc, test_client_addr_macro);
 	tcase_add_test(tc, test_double_abort);
 	tcase_add_test(tc, test_message_reset);
 	tcase_add_test(tc, test_lost_copy);

@@ -191,51 +191,71 @@ START_TEST(test_table_lands_in_fields)
 }
 END_TEST
 
-/* Which stages ask for what; the TLS macros where TLS can first be seen. */
+/*
+ * Which stages ask for what; the TLS macros where TLS can first be seen.
+ * all: connect, HELO and MAIL negotiated away, so RCPT asks for theirs.
+ */
 static const struct {
 	enum tp_macro_stage stage;
-	const char *must;		/* a macro the stage's list names */
+	bool	all;
+	const char *must[3];		/* macros the stage's list names */
+	const char *not;		/* one it must not */
 	int	want_tls;
 }	list_cases[] = {
-	{TP_STAGE_CONNECT, "{daemon_flags}", 1},
-	{TP_STAGE_HELO, NULL, 1},
-	{TP_STAGE_MAIL, "{auth_authen}", 1},
-	{TP_STAGE_RCPT, "i", 1},
-	{TP_STAGE_EOM, "i", 0},
+	{TP_STAGE_CONNECT, false, {"{daemon_flags}"}, "s", 1},
+	{TP_STAGE_HELO, false, {NULL}, "s", 1},
+	{TP_STAGE_MAIL, false, {"{auth_authen}", "i"}, "{mail_addr}", 1},
+	{TP_STAGE_RCPT, false, {"i"}, "{client_addr}", 1},
+	{TP_STAGE_EOM, false, {"i"}, "{tls_version}", 0},
+	{TP_STAGE_RCPT, true, {"{client_addr}", "s", "{mail_addr}"}, NULL, 1},
+	{TP_STAGE_RCPT, true, {"{daemon_flags}", "{auth_authen}", "i"}, NULL, 1},
+	{TP_STAGE_MAIL, true, {"i"}, "{mail_addr}", 1},
 };
 
-/* has_word - is word one of the space-separated words of list? */
+/* count_word - how often word is one of the space-separated words of list */
 
 static int
-has_word(const char *list, const char *word)
+count_word(const char *list, const char *word)
 {
 	size_t	len = strlen(word);
+	int	n = 0;
 
 	for (const char *p = list; (p = strstr(p, word)) != NULL; p += len)
-		if ((p == list || p[-1] == ' ') && (p[len] == 0 || p[len] == ' '))
-			return (1);
-	return (0);
+		n += (p == list || p[-1] == ' ') && (p[len] == 0 || p[len] == ' ');
+	return (n);
 }
 
 START_TEST(test_macro_lists)
 {
 	char	list[TP_MACRO_LIST_MAX];
-	size_t	len = tp_macro_list(list_cases[_i].stage, list, sizeof(list));
+	size_t	len = tp_macro_list(list_cases[_i].stage, list_cases[_i].all, list, sizeof(list));
+	char   *word;
 
 	ck_assert_uint_gt(len, 0);
 	ck_assert_uint_eq(len, strlen(list));
 	ck_assert_msg(list[0] != ' ' && list[len - 1] != ' ' && strstr(list, "  ") == NULL,
 		      "stage %d: stray space in \"%s\"", list_cases[_i].stage, list);
-	if (list_cases[_i].must)
-		ck_assert_msg(has_word(list, list_cases[_i].must), "stage %d: no %s in \"%s\"",
-			      list_cases[_i].stage, list_cases[_i].must, list);
+	for (size_t i = 0; i < 3 && list_cases[_i].must[i]; i++)
+		ck_assert_msg(count_word(list, list_cases[_i].must[i]) == 1,
+			      "stage %d: not one %s in \"%s\"", list_cases[_i].stage,
+			      list_cases[_i].must[i], list);
+	if (list_cases[_i].not)
+		ck_assert_msg(!count_word(list, list_cases[_i].not), "stage %d: %s in \"%s\"",
+			      list_cases[_i].stage, list_cases[_i].not, list);
 	for (size_t i = 0; i < TP_TLS_MACROS; i++)
-		ck_assert_msg(has_word(list, tp_tls_macro_table[i].name) == list_cases[_i].want_tls,
+		ck_assert_msg(count_word(list, tp_tls_macro_table[i].name) == list_cases[_i].want_tls,
 			      "stage %d: %s in \"%s\": got %d, want %d", list_cases[_i].stage,
 			      tp_tls_macro_table[i].name, list,
-			      has_word(list, tp_tls_macro_table[i].name), list_cases[_i].want_tls);
+			      count_word(list, tp_tls_macro_table[i].name), list_cases[_i].want_tls);
+	/* No macro asked for twice. */
+	for (word = list; *word; word += strcspn(word, " "), word += *word == ' ') {
+		char	one[64];
+
+		snprintf(one, sizeof(one), "%.*s", (int)strcspn(word, " "), word);
+		ck_assert_msg(count_word(list, one) == 1, "%s twice in \"%s\"", one, list);
+	}
 	/* One byte short: nothing half-written is handed out. */
-	ck_assert_uint_eq(tp_macro_list(list_cases[_i].stage, list, len), 0);
+	ck_assert_uint_eq(tp_macro_list(list_cases[_i].stage, list_cases[_i].all, list, len), 0);
 }
 END_TEST
 

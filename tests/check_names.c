@@ -285,6 +285,49 @@ static const struct {
 	{"\xff", 1, 0},
 };
 
+/* Internal form (Postfix's {mail_addr}) back to what a client writes. */
+static const struct {
+	const char *internal;
+	const char *want;
+}	external_cases[] = {
+	{"", "<>"},
+	{"<>", "<>"},
+	{"a@b.example", "<a@b.example>"},
+	{"first.last+tag@b.example", "<first.last+tag@b.example>"},
+	{"a b@b.example", "<\"a b\"@b.example>"},
+	{"evil\"x\\ session=forged@skip.example", "<\"evil\\\"x\\\\ session=forged\"@skip.example>"},
+	{"ceo@vault.example@mx.example", "<\"ceo@vault.example\"@mx.example>"},
+	{".a@b.example", "<\".a\"@b.example>"},
+	{"a..b@b.example", "<\"a..b\"@b.example>"},
+	{"j\xc3\xbcrgen@b.example", "<j\xc3\xbcrgen@b.example>"},
+	{"postmaster", "<postmaster>"},
+	/* Already quoted (Postfix's quote_821_local): kept as it is. */
+	{"\"a b\"@b.example", "<\"a b\"@b.example>"},
+	{"\"evil\\\"x\"@b.example", "<\"evil\\\"x\"@b.example>"},
+	/* Not one quoted-string: quoted again. */
+	{"\"a\"b\"@b.example", "<\"\\\"a\\\"b\\\"\"@b.example>"},
+	{"\"a\\\"@b.example", "<\"\\\"a\\\\\\\"\"@b.example>"},
+};
+
+START_TEST(test_address_external)
+{
+	char	out[128];
+	size_t	len = tp_address_external(external_cases[_i].internal, out, sizeof(out));
+
+	ck_assert_uint_eq(len, strlen(external_cases[_i].want));
+	ck_assert_str_eq(out, external_cases[_i].want);
+	/* Whatever the quoting, the domain the rules see is the same. */
+	if (strchr(external_cases[_i].internal, '@')) {
+		struct tp_address a;
+
+		ck_assert_int_eq(tp_address_parse(out, &a), 0);
+		ck_assert_str_eq(a.domain, strrchr(external_cases[_i].internal, '@') + 1);
+	}
+	/* One byte short: nothing half-written. */
+	ck_assert_uint_eq(tp_address_external(external_cases[_i].internal, out, len), 0);
+}
+END_TEST
+
 START_TEST(test_utf8)
 {
 	ck_assert_int_eq(tp_utf8_valid(utf8_cases[_i].in, utf8_cases[_i].len), utf8_cases[_i].want);
@@ -300,6 +343,8 @@ names_suite(void)
 	tcase_add_loop_test(tc, test_domain_normalize, 0, sizeof(domain_cases) / sizeof(domain_cases[0]));
 	tcase_add_test(tc, test_domain_too_long);
 	tcase_add_loop_test(tc, test_address_parse, 0, sizeof(address_cases) / sizeof(address_cases[0]));
+	tcase_add_loop_test(tc, test_address_external, 0,
+			    sizeof(external_cases) / sizeof(external_cases[0]));
 	tcase_add_test(tc, test_address_hostile);
 	tcase_add_loop_test(tc, test_address_unreadable, 0, sizeof(unreadable) / sizeof(unreadable[0]));
 	tcase_add_loop_test(tc, test_address_readings, 0, sizeof(reading_cases) / sizeof(reading_cases[0]));

@@ -60,9 +60,15 @@ extra_quarantine() {
 }
 
 # Postfix passes any HELO name on: the milter must log and record it safely.
+# Not at RCPT TO (it has no macro for it): with early_events = no, none.
 extra_hostile_helo() {
 	send plain -- --ehlo 'evil"helo\x\\ session=forged' --from hostile@skip.e2e.test
 	check "hostile HELO: delivered" delivered
+	if [ "$EARLY_EVENTS" = no ]; then
+		check "early_events = no: Postfix passes no HELO name at RCPT TO, none recorded" audit_ok \
+			'[r["client"]["helo"] for r in R if r["queue_id"] == "'"$E2E_LAST_QUEUEID"'"] == [None]'
+		return
+	fi
 	check "audit: hostile HELO kept exactly, as valid JSON" audit_ok \
 		'[r["client"]["helo"] for r in R if r["queue_id"] == "'"$E2E_LAST_QUEUEID"'"] == ["evil\"helo\\x\\\\ session=forged"]'
 	check "syslog line: hostile HELO escaped, no forged field" \
@@ -76,8 +82,8 @@ unix_milter() {
 	local d=$1
 	mkdir -p "$d"
 	chmod 755 "$d"
-	printf 'allow_root = yes\nsocket_group = postfix\naudit_log = none\nstats_file =\nhostname = mx.e2e.test\n%s\n' \
-		"$2" >"$d/milter.conf"
+	printf 'allow_root = yes\nsocket_group = postfix\naudit_log = none\nstats_file =\nhostname = mx.e2e.test\n%s\n%s\n' \
+		"$2" "$(early_events_conf)" >"$d/milter.conf"
 	"$milter_bin" -F -p "unix:$d/milter.sock" -f "$W/policy.conf" -c "$d/milter.conf" >"$d/milter.log" 2>&1 &
 	upid=$!
 	mta wait_listen "unix:$d/milter.sock" 10 && return 0
