@@ -29,11 +29,13 @@
 #include <getopt.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ctl/report_impl.h"
+#include "ctl/tp_maillog.h"
 #include "ctl/tp_ctl.h"
 #include "policy/tp_names.h"
 
@@ -128,7 +130,7 @@ cpus(void)
 /* check_files - every log can be opened: fail before reading for long */
 
 static int
-check_files(char **paths, int n)
+check_files(const char *const *paths, int n)
 {
 	for (int i = 0; i < n; i++) {
 		int	fd;
@@ -144,28 +146,75 @@ check_files(char **paths, int n)
 	return (0);
 }
 
+/* The files named on the command line, by kind. */
+struct inputs {
+	char  **audit;			/* AUDITLOG... */
+	int	naudit;
+	const char **maillog;		/* --maillog FILE, in order */
+	int	nmaillog;
+};
+
+/* read_maillogs - every --maillog file into ml: 0, or -1 said why */
+
+static int
+read_maillogs(struct tp_maillog *ml, const struct inputs *in)
+{
+	char	why[512], shown[NAME_SHOW_MAX];
+
+	for (int i = 0; i < in->nmaillog; i++) {
+		if (tp_maillog_read(ml, in->maillog[i], why, sizeof(why)) < 0) {
+			fprintf(stderr, "tlspolicyctl report: %s\n",
+				tp_escape_term(why, shown, sizeof(shown)));
+			return (-1);
+		}
+	}
+	tp_maillog_finish(ml);
+	return (0);
+}
+
+/* add_input - one more FILE of a repeatable option: 0, or -1 out of memory */
+
+static int
+add_input(const char ***v, int *n, const char *path)
+{
+	const char **nv = realloc(*v, (size_t)(*n + 1) * sizeof(*nv));
+
+	if (nv == NULL)
+		return (-1);
+	nv[(*n)++] = path;
+	*v = nv;
+	return (0);
+}
+
 /* report_run - read every log, print the report: the exit status */
 
 static int
-report_run(const struct tp_report_opts *opts, bool json, char **paths, int n)
+report_run(const struct tp_report_opts *opts, bool json, const struct inputs *in)
 {
 	struct tp_report *rep = tp_report_new(opts);
+	struct tp_maillog *ml = NULL;
 	struct tp_report_totals t;
 	char	why[512], shown[NAME_SHOW_MAX];
 	int	rc = 0;
 
-	if (rep == NULL) {
+	if (rep == NULL || (in->nmaillog > 0 && (ml = tp_maillog_new()) == NULL)) {
 		fprintf(stderr, "tlspolicyctl report: out of memory\n");
-		return (EXIT_READ);
+		rc = EXIT_READ;
+		goto out;
 	}
-	for (int i = 0; i < n; i++) {
-		if (tp_report_read(rep, paths[i], why, sizeof(why)) < 0) {
+	for (int i = 0; i < in->naudit; i++) {
+		if (tp_report_read(rep, in->audit[i], why, sizeof(why)) < 0) {
 			fprintf(stderr, "tlspolicyctl report: %s\n",
 				tp_escape_term(why, shown, sizeof(shown)));
-			tp_report_free(rep);
-			return (EXIT_READ);
+			rc = EXIT_READ;
+			goto out;
 		}
 	}
+	if (ml != NULL && read_maillogs(ml, in) < 0) {
+		rc = EXIT_READ;
+		goto out;
+	}
+	tp_report_attach(rep, ml);
 	if (json)
 		tp_report_print_json(rep, stdout);
 	else
@@ -180,18 +229,21 @@ report_run(const struct tp_report_opts *opts, bool json, char **paths, int n)
 			t.skipped == 1 ? "" : "s",
 			t.first_skipped ? tp_escape_term(t.first_skipped, shown,
 							    sizeof(shown)) : "?");
+out:
 	tp_report_free(rep);
+	tp_maillog_free(ml);
 	return (rc);
 }
 
 enum {
-	OPT_SINCE = 256, OPT_DOMAIN, OPT_JSON,
+	OPT_SINCE = 256, OPT_DOMAIN, OPT_JSON, OPT_MAILLOG,
 };
 
 static const struct option report_options[] = {
 	{"since", required_argument, NULL, OPT_SINCE},
 	{"domain", required_argument, NULL, OPT_DOMAIN},
 	{"json", no_argument, NULL, OPT_JSON},
+	{"maillog", required_argument, NULL, OPT_MAILLOG},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -202,11 +254,12 @@ int
 tp_report_main(int argc, char **argv)
 {
 	struct tp_report_opts opts;
+	struct inputs in = {NULL, 0, NULL, 0};
 	char	domain[TP_DOMAIN_MAX + 1];
 	const char *why;
 	bool	json = false;
 	unsigned n = cpus();
-	int	c;
+	int	c, rc;
 
 	memset(&opts, 0, sizeof(opts));
 	optind = 0;				/* a fresh start, past argv[0] */
@@ -215,30 +268,51 @@ tp_report_main(int argc, char **argv)
 		switch (c) {
 		case 'h':
 			usage(stdout);
-			return (0);
+			rc = 0;
+			goto out;
 		case OPT_SINCE:
-			if (tp_report_parse_time(optarg, time(NULL), &opts.since_ms, &why) < 0)
-				return (tp_ctl_usage_error("report", TP_CTL_EXIT_USAGE, "--since", why));
+			if (tp_report_parse_time(optarg, time(NULL), &opts.since_ms, &why) < 0) {
+				rc = tp_ctl_usage_error("report", TP_CTL_EXIT_USAGE, "--since", why);
+				goto out;
+			}
 			opts.has_since = true;
 			break;
 		case OPT_DOMAIN:
-			if (tp_domain_normalize(optarg, strlen(optarg), domain, &why) < 0)
-				return (tp_ctl_usage_error("report", TP_CTL_EXIT_USAGE, "--domain", why));
+			if (tp_domain_normalize(optarg, strlen(optarg), domain, &why) < 0) {
+				rc = tp_ctl_usage_error("report", TP_CTL_EXIT_USAGE, "--domain", why);
+				goto out;
+			}
 			opts.domain = domain;
 			break;
 		case OPT_JSON:
 			json = true;
 			break;
+		case OPT_MAILLOG:
+			if (add_input(&in.maillog, &in.nmaillog, optarg) < 0)
+				goto nomem;
+			break;
 		default:
-			return (tp_ctl_option_error("report", TP_CTL_EXIT_USAGE, c, argv));
+			rc = tp_ctl_option_error("report", TP_CTL_EXIT_USAGE, c, argv);
+			goto out;
 		}
 	}
-	if (optind >= argc)
-		return (tp_ctl_usage_error("report", TP_CTL_EXIT_USAGE,
-					   "no audit log given", NULL));
-	if (check_files(argv + optind, argc - optind) < 0)
-		return (EXIT_READ);
-	opts.threads = n > 1 ? (n < TP_REPORT_THREADS_MAX ? n : TP_REPORT_THREADS_MAX) : 0;
-	opts.progress = isatty(STDERR_FILENO);
-	return (report_run(&opts, json, argv + optind, argc - optind));
+	in.audit = argv + optind;
+	in.naudit = argc - optind;
+	rc = EXIT_READ;
+	if (in.naudit == 0 && in.nmaillog == 0)
+		rc = tp_ctl_usage_error("report", TP_CTL_EXIT_USAGE,
+					"no audit log given", NULL);
+	else if (check_files((const char *const *)in.audit, in.naudit) == 0
+		 && check_files(in.maillog, in.nmaillog) == 0) {
+		opts.threads = n > 1 ? (n < TP_REPORT_THREADS_MAX ? n : TP_REPORT_THREADS_MAX) : 0;
+		opts.progress = isatty(STDERR_FILENO);
+		rc = report_run(&opts, json, &in);
+	}
+	goto out;
+nomem:
+	fprintf(stderr, "tlspolicyctl report: out of memory\n");
+	rc = EXIT_READ;
+out:
+	free(in.maillog);
+	return (rc);
 }
