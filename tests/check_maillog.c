@@ -4,12 +4,12 @@
  * SUMMARY
  *	unit tests: tlspolicyctl report --maillog, Postfix's log
  * DESCRIPTION
- *	tests/data/maillog/postfix-tls.log is a real Postfix 3.7.11 log,
+ *	tests/data/maillog/postfix-tls.maillog is a real Postfix 3.7.11 log,
  *	captured by tests/e2e/t-maillog.sh: from 127.0.0.1 TLS 1.0 over
  *	STARTTLS and on the wrapper-mode port against a TLS 1.2 floor, no
  *	shared cipher on the wrapper-mode port, MAIL without STARTTLS on
  *	an encrypt port, one good message over TLS 1.3; from 127.0.0.2
- *	plaintext to the wrapper-mode port. postfix-tls.log.gz is the same
+ *	plaintext to the wrapper-mode port. postfix-tls.maillog.gz is the same
  *	compressed. The table cases are lines as other Postfix and OpenSSL
  *	versions write them, and hostile ones.
  */
@@ -83,13 +83,13 @@ check_fixture(const char *name)
 
 START_TEST(test_fixture)
 {
-	check_fixture("maillog/postfix-tls.log");
+	check_fixture("maillog/postfix-tls.maillog");
 }
 END_TEST
 
 START_TEST(test_fixture_gzip)
 {
-	check_fixture("maillog/postfix-tls.log.gz");
+	check_fixture("maillog/postfix-tls.maillog.gz");
 }
 END_TEST
 
