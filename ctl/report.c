@@ -433,9 +433,11 @@ tp_report_free(struct tp_report *rep)
 /* tp_report_attach - the other logs' sections, printed with the report */
 
 void
-tp_report_attach(struct tp_report *rep, const struct tp_maillog *ml)
+tp_report_attach(struct tp_report *rep, const struct tp_maillog *ml,
+		 const struct tp_tlsrpt *tr)
 {
 	rep->maillog = ml;
+	rep->tlsrpt = tr;
 }
 
 /* ---- results ------------------------------------------------------------ */

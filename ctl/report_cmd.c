@@ -36,9 +36,11 @@
 
 #include "ctl/report_impl.h"
 #include "ctl/tp_maillog.h"
+#include "ctl/tp_tlsrpt.h"
 #include "ctl/tp_ctl.h"
 #include "policy/tp_names.h"
 
+#define EXIT_REFUSED	1		/* a TLSRPT report was refused */
 #define EXIT_READ	2
 
 /* usage - the manual in brief */
@@ -152,6 +154,8 @@ struct inputs {
 	int	naudit;
 	const char **maillog;		/* --maillog FILE, in order */
 	int	nmaillog;
+	const char **tlsrpt;		/* --tlsrpt FILE|DIR, in order */
+	int	ntlsrpt;
 };
 
 /* read_maillogs - every --maillog file into ml: 0, or -1 said why */
@@ -186,6 +190,21 @@ add_input(const char ***v, int *n, const char *path)
 	return (0);
 }
 
+/* read_tlsrpts - every --tlsrpt path into tr: how many refused, -1 no memory */
+
+static int
+read_tlsrpts(struct tp_tlsrpt *tr, const struct inputs *in)
+{
+	int	refused = 0, n;
+
+	for (int i = 0; i < in->ntlsrpt; i++) {
+		if ((n = tp_tlsrpt_read_path(tr, in->tlsrpt[i], stderr)) < 0)
+			return (-1);
+		refused += n;
+	}
+	return (refused);
+}
+
 /* report_run - read every log, print the report: the exit status */
 
 static int
@@ -193,11 +212,13 @@ report_run(const struct tp_report_opts *opts, bool json, const struct inputs *in
 {
 	struct tp_report *rep = tp_report_new(opts);
 	struct tp_maillog *ml = NULL;
+	struct tp_tlsrpt *tr = NULL;
 	struct tp_report_totals t;
 	char	why[512], shown[NAME_SHOW_MAX];
-	int	rc = 0;
+	int	rc = 0, refused;
 
-	if (rep == NULL || (in->nmaillog > 0 && (ml = tp_maillog_new()) == NULL)) {
+	if (rep == NULL || (in->nmaillog > 0 && (ml = tp_maillog_new()) == NULL)
+	    || (in->ntlsrpt > 0 && (tr = tp_tlsrpt_new()) == NULL)) {
 		fprintf(stderr, "tlspolicyctl report: out of memory\n");
 		rc = EXIT_READ;
 		goto out;
@@ -214,7 +235,15 @@ report_run(const struct tp_report_opts *opts, bool json, const struct inputs *in
 		rc = EXIT_READ;
 		goto out;
 	}
-	tp_report_attach(rep, ml);
+	if (tr != NULL && (refused = read_tlsrpts(tr, in)) != 0) {
+		if (refused < 0) {
+			fprintf(stderr, "tlspolicyctl report: out of memory\n");
+			rc = EXIT_READ;
+			goto out;
+		}
+		rc = EXIT_REFUSED;
+	}
+	tp_report_attach(rep, ml, tr);
 	if (json)
 		tp_report_print_json(rep, stdout);
 	else
@@ -232,11 +261,12 @@ report_run(const struct tp_report_opts *opts, bool json, const struct inputs *in
 out:
 	tp_report_free(rep);
 	tp_maillog_free(ml);
+	tp_tlsrpt_free(tr);
 	return (rc);
 }
 
 enum {
-	OPT_SINCE = 256, OPT_DOMAIN, OPT_JSON, OPT_MAILLOG,
+	OPT_SINCE = 256, OPT_DOMAIN, OPT_JSON, OPT_MAILLOG, OPT_TLSRPT,
 };
 
 static const struct option report_options[] = {
@@ -244,6 +274,7 @@ static const struct option report_options[] = {
 	{"domain", required_argument, NULL, OPT_DOMAIN},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"maillog", required_argument, NULL, OPT_MAILLOG},
+	{"tlsrpt", required_argument, NULL, OPT_TLSRPT},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -254,7 +285,7 @@ int
 tp_report_main(int argc, char **argv)
 {
 	struct tp_report_opts opts;
-	struct inputs in = {NULL, 0, NULL, 0};
+	struct inputs in = {NULL, 0, NULL, 0, NULL, 0};
 	char	domain[TP_DOMAIN_MAX + 1];
 	const char *why;
 	bool	json = false;
@@ -291,6 +322,10 @@ tp_report_main(int argc, char **argv)
 			if (add_input(&in.maillog, &in.nmaillog, optarg) < 0)
 				goto nomem;
 			break;
+		case OPT_TLSRPT:
+			if (add_input(&in.tlsrpt, &in.ntlsrpt, optarg) < 0)
+				goto nomem;
+			break;
 		default:
 			rc = tp_ctl_option_error("report", TP_CTL_EXIT_USAGE, c, argv);
 			goto out;
@@ -299,7 +334,7 @@ tp_report_main(int argc, char **argv)
 	in.audit = argv + optind;
 	in.naudit = argc - optind;
 	rc = EXIT_READ;
-	if (in.naudit == 0 && in.nmaillog == 0)
+	if (in.naudit == 0 && in.nmaillog == 0 && in.ntlsrpt == 0)
 		rc = tp_ctl_usage_error("report", TP_CTL_EXIT_USAGE,
 					"no audit log given", NULL);
 	else if (check_files((const char *const *)in.audit, in.naudit) == 0
@@ -314,5 +349,6 @@ nomem:
 	rc = EXIT_READ;
 out:
 	free(in.maillog);
+	free(in.tlsrpt);
 	return (rc);
 }

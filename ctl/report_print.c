@@ -35,6 +35,7 @@
 
 #include "ctl/report_impl.h"
 #include "ctl/tp_maillog.h"
+#include "ctl/tp_tlsrpt.h"
 
 #define CELL_MAX	1024		/* bytes of one text table cell */
 
@@ -391,10 +392,12 @@ void
 tp_report_print_text(const struct tp_report *rep, FILE *fp)
 {
 	/* Without an audit log, only the sections of the logs given. */
-	if (rep->nfiles > 0 || rep->maillog == NULL)
+	if (rep->nfiles > 0 || (rep->maillog == NULL && rep->tlsrpt == NULL))
 		print_audit(rep, fp);
 	if (rep->maillog != NULL)
 		tp_maillog_print_text(rep->maillog, rep, fp);
+	if (rep->tlsrpt != NULL)
+		tp_tlsrpt_print_text(rep->tlsrpt, fp);
 }
 
 /* ---- JSON output -------------------------------------------------------- */
@@ -562,6 +565,10 @@ tp_report_print_json(const struct tp_report *rep, FILE *fp)
 	if (rep->maillog != NULL) {
 		fputs(",\n\"maillog\":", fp);
 		tp_maillog_print_json(rep->maillog, rep, fp);
+	}
+	if (rep->tlsrpt != NULL) {
+		fputs(",\n\"tlsrpt\":", fp);
+		tp_tlsrpt_print_json(rep->tlsrpt, fp);
 	}
 	fputs("}\n", fp);
 }
