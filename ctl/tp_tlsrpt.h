@@ -54,8 +54,10 @@
  *	(type, domain, MX patterns): reports, successful and failed
  *	sessions, failed sessions by result type, and the failure rows
  *	(result type, receiving MX, its IP, the sender's failure code and
- *	additional information) summed by their content, at most
- *	TP_TLSRPT_ROWS_MAX per policy, the rest counted.
+ *	additional information) summed by their content: the first
+ *	TP_TLSRPT_ROWS_MAX distinct rows of a policy are kept, listed most
+ *	sessions first; the failed sessions of the others are counted in
+ *	rows_dropped.
  *
  *	tp_tlsrpt_read_path() reads a file, or each regular file of a
  *	directory (not its subdirectories; in name order; names starting

@@ -296,7 +296,7 @@ START_TEST(test_beside_audit)
 		  "Dec  5 09:01:01 mx postfix/smtpd[4]: warning: TLS library problem: error:0A000102:"
 		  "SSL routines::unsupported protocol:x.c:1:\n"
 		  "Dec  5 09:01:01 mx postfix/smtpd[4]: disconnect from mx.bank.example[192.0.2.1] commands=0/0\n");
-	tp_report_attach(rep, ml);
+	tp_report_attach(rep, ml, NULL);
 	ck_assert_ptr_nonnull(fp = open_memstream(&text, &len));
 	tp_report_print_text(rep, fp);
 	fclose(fp);
