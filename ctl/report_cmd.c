@@ -49,13 +49,19 @@ static void
 usage(FILE *fp)
 {
 	fputs(
-"Usage: tlspolicyctl report [--since TIME] [--domain DOMAIN] [--json] AUDITLOG...\n"
+"Usage: tlspolicyctl report [--since TIME] [--domain DOMAIN] [--json]\n"
+"                           [--maillog FILE]... [--tlsrpt FILE|DIR]... [AUDITLOG...]\n"
 "\n"
 "Summarize the milter's audit log: per sender domain, per recipient domain\n"
 "and per client, how much mail came over TLS, with which TLS versions,\n"
 "cipher strengths and certificate verification; and, for every name whose\n"
 "mail was decided at level prefer or by a rule in testing mode, how many\n"
 "messages level require would have rejected: is it ready to enforce?\n"
+"With --maillog, also the sessions the milter never saw: TLS handshakes\n"
+"that failed and clients refused before MAIL, from Postfix's own log. With\n"
+"--tlsrpt, what other mail systems report about delivering to yours\n"
+"(SMTP TLS Reporting, RFC 8460). At least one AUDITLOG, --maillog or\n"
+"--tlsrpt is needed.\n"
 "\n"
 "Arguments:\n"
 "  AUDITLOG            audit log files (audit_log in tlspolicy-milter.conf),\n"
@@ -71,6 +77,12 @@ usage(FILE *fp)
 "                      recipient domains, is DOMAIN or a subdomain of it; a\n"
 "                      record counts whole, with its other domains\n"
 "      --json          one JSON object instead of tables, for programs\n"
+"      --maillog FILE  Postfix's log (syslog or maillog_file; plain or gzip):\n"
+"                      repeat for more files, oldest first, e.g.\n"
+"                      --maillog mail.log.1.gz --maillog mail.log\n"
+"      --tlsrpt PATH   a TLSRPT report (JSON, .json.gz, or a mail message with\n"
+"                      the report attached), or a directory: its files, not\n"
+"                      its subdirectories, \".\" files left out; repeatable\n"
 "  -h, --help          this text\n"
 "\n"
 "Output:\n"
@@ -100,16 +112,48 @@ usage(FILE *fp)
 "  missing field or one of the wrong type, a schema version other than 1)\n"
 "  are skipped; their number and the first one, as FILE:LINE: why, go to\n"
 "  standard error at the end. While a long log is read, standard error\n"
-"  shows progress if it is a terminal.\n"
+"  shows progress if it is a terminal. --since and --domain filter audit\n"
+"  records only.\n"
+"\n"
+"  --maillog adds \"Sessions the milter never saw\": smtpd sessions from\n"
+"  \"connect from\" to \"disconnect from\", and those that failed, by reason:\n"
+"    tls-version-old      the client offered only TLS versions the server\n"
+"                         refuses (OpenSSL: unsupported protocol)\n"
+"    no-shared-cipher     no cipher both ends accept\n"
+"    implicit-tls-port    plaintext to the wrapper-mode (port 465) listener\n"
+"                         (OpenSSL: wrong version number)\n"
+"    cert-untrusted       the client refused the server's certificate\n"
+"    cert-expired         the client says the server's certificate expired\n"
+"    handshake-failed     another handshake failure (OpenSSL's words shown)\n"
+"    lost-after-starttls  the client hung up after STARTTLS, no TLS error\n"
+"    starttls-required    MAIL without STARTTLS refused with 530 (level\n"
+"                         encrypt): Postfix does not log the 530 itself; it\n"
+"                         is read from the session's command counts\n"
+"                         (mail=0/1, no starttls, no reject logged)\n"
+"  A table of the clients with failed sessions, then one line each that\n"
+"  sets them beside the client's messages in the audit logs: \"192.0.2.1:\n"
+"  12 messages, 12 over TLS (TLSv1.3 12); 3 sessions failed: the client\n"
+"  offered only TLS versions this server refuses (3)\".\n"
+"\n"
+"  --tlsrpt adds one section per sending organisation and policy: reports,\n"
+"  period, successful and failed sessions, failed sessions by result type,\n"
+"  and the failing MX, its address and the sender's explanation. Reports are\n"
+"  checked against RFC 8460's schema; one seen twice counts once. A file\n"
+"  that is not a valid report, or too big (over 16 MiB, or JSON over 4 MiB\n"
+"  unpacked), is refused: \"FILE: why\" on standard error, and the rest\n"
+"  are read.\n"
 "\n"
 "Exit status:\n"
-"  0 the report was written; 2 an audit log cannot be opened or read (or\n"
-"  the report cannot be written); 64 usage error.\n"
+"  0 the report was written; 1 it was written, but a TLSRPT file was\n"
+"  refused; 2 an audit log or Postfix log cannot be opened or read (or the\n"
+"  report cannot be written); 64 usage error.\n"
 "\n"
 "Examples:\n"
 "  tlspolicyctl report /var/log/tlspolicy/audit.jsonl*\n"
 "  tlspolicyctl report --since 7d --domain bank.example audit.jsonl\n"
-"  tlspolicyctl report --json --since 2026-11-01 audit.jsonl.1.gz audit.jsonl\n", fp);
+"  tlspolicyctl report --json --since 2026-11-01 audit.jsonl.1.gz audit.jsonl\n"
+"  tlspolicyctl report --maillog /var/log/mail.log audit.jsonl\n"
+"  tlspolicyctl report --tlsrpt /var/mail/tlsrpt-reports/\n", fp);
 }
 
 /* cpus - processors this process may run on */
@@ -336,7 +380,7 @@ tp_report_main(int argc, char **argv)
 	rc = EXIT_READ;
 	if (in.naudit == 0 && in.nmaillog == 0 && in.ntlsrpt == 0)
 		rc = tp_ctl_usage_error("report", TP_CTL_EXIT_USAGE,
-					"no audit log given", NULL);
+					"no audit log, --maillog or --tlsrpt given", NULL);
 	else if (check_files((const char *const *)in.audit, in.naudit) == 0
 		 && check_files(in.maillog, in.nmaillog) == 0) {
 		opts.threads = n > 1 ? (n < TP_REPORT_THREADS_MAX ? n : TP_REPORT_THREADS_MAX) : 0;

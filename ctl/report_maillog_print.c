@@ -161,7 +161,7 @@ tp_maillog_print_text(const struct tp_maillog *ml, const struct tp_report *rep, 
 			(int)wn, v[i]->name ? tp_escape_term(v[i]->name, name, sizeof(name)) : "-",
 			v[i]->sessions, v[i]->tls, v[i]->failed, cell);
 	}
-	fprintf(fp, "\nIn words, beside the audit log:\n");
+	fprintf(fp, "\nIn words%s:\n", rep != NULL && rep->nfiles > 0 ? ", beside the audit log" : "");
 	for (size_t i = 0; i < nfail; i++) {
 		sentence(v[i], rep, text, sizeof(text));
 		fprintf(fp, "  %s%s%s%s: %s\n", tp_escape_term(v[i]->addr, addr, sizeof(addr)),
