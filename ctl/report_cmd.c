@@ -16,7 +16,8 @@
  *	TP_REPORT_THREADS_MAX, and none on a single processor.
  * DIAGNOSTICS
  *	To standard error, as "tlspolicyctl report: ...", with text from
- *	the log escaped; the exit status is 0, EXIT_READ (2) or
+ *	the log escaped; the exit status is 0, EXIT_REFUSED (1: the
+ *	report was written, a TLSRPT file was refused), EXIT_READ (2) or
  *	TP_CTL_EXIT_USAGE (64).
  */
 

@@ -37,7 +37,8 @@
  * DESCRIPTION
  *	tp_report_main() is "tlspolicyctl report": argv[0] is "report",
  *	options and audit log names follow; it returns the exit status
- *	(0, 2 a log cannot be read, 64 usage). See its --help.
+ *	(0, 1 a TLSRPT file refused, 2 a log cannot be read, 64 usage).
+ *	See its --help.
  *
  *	The rest is the aggregator behind it. tp_report_new() starts an
  *	empty report with filters and reading options (copied).
