@@ -300,9 +300,8 @@ session_start(struct tp_maillog *ml, const char *key, const char *addr,
 struct mlline {
 	char	key[KEY_MAX + 1];	/* HOST TAG[PID] */
 	const char *text;		/* after "TAG[PID]: " */
-	char	name[TP_MAILLOG_NAME_MAX + 1];	/* of "from NAME[ADDR]" */
+	char	name[TP_MAILLOG_NAME_MAX + 1];	/* of "connect from NAME[ADDR]" */
 	char	addr[TP_MAILLOG_ADDR_MAX + 1];
-	bool	has_client;
 };
 
 /* skip_time - past "Mmm dd hh:mm:ss " or "RFC3339 "; NULL: neither */
@@ -338,7 +337,7 @@ split_line(const char *line, struct mlline *l)
 	if ((bracket = memchr(tag, '[', taglen)) == NULL || colon[-1] != ']'
 	    || (size_t)(bracket - tag) < 6 || memcmp(bracket - 6, "/smtpd", 6) != 0)
 		return (0);
-	if ((size_t)(colon - host) > KEY_MAX || memchr(host, '\t', (size_t)(colon - host)))
+	if ((size_t)(colon - host) > KEY_MAX)
 		return (-1);
 	memcpy(l->key, host, (size_t)(colon - host));
 	l->key[colon - host] = 0;
@@ -372,16 +371,13 @@ valid_name(const char *n, size_t len)
 	return (true);
 }
 
-/* parse_client - NAME[ADDR] after "from "; 0 none, -1 malformed */
+/* parse_client - NAME[ADDR] at from; -1 malformed */
 
 static int
-parse_client(const char *text, struct mlline *l)
+parse_client(const char *from, struct mlline *l)
 {
-	const char *from = strstr(text, "from "), *open, *close;
+	const char *open, *close;
 
-	if (from == NULL)
-		return (0);
-	from += 5;
 	if ((open = strchr(from, '[')) == NULL || (close = strchr(open, ']')) == NULL)
 		return (-1);
 	if (!valid_name(from, (size_t)(open - from))
@@ -391,8 +387,7 @@ parse_client(const char *text, struct mlline *l)
 	l->name[open - from] = 0;
 	memcpy(l->addr, open + 1, (size_t)(close - open - 1));
 	l->addr[close - open - 1] = 0;
-	l->has_client = true;
-	return (1);
+	return (0);
 }
 
 /* tls_reason - REASON of "...error:CODE:LIB:FUNC:REASON:...", printable */
@@ -436,6 +431,17 @@ disconnect_stats(struct session *s, const char *text)
 	}
 }
 
+/* after_word - text is one word (Anonymous, NOQUEUE, a queue id), then what */
+
+static bool
+after_word(const char *text, const char *what)
+{
+	const char *at = strstr(text, what);
+
+	/* Not later in the line, where a client's HELO or address could put it. */
+	return (at != NULL && at > text && memchr(text, ' ', (size_t)(at - text)) == NULL);
+}
+
 /* smtpd_text - what one smtpd line says of its session */
 
 static int
@@ -444,9 +450,10 @@ smtpd_text(struct tp_maillog *ml, struct mlline *l)
 	const char *t = l->text;
 	struct session *s;
 
-	if (parse_client(t, l) < 0)
-		return (-1);
+	/* The session's client is that of its connect line. */
 	if (strncmp(t, "connect from ", 13) == 0) {
+		if (parse_client(t + 13, l) < 0)
+			return (-1);
 		session_start(ml, l->key, l->addr, l->name);
 		return (0);
 	}
@@ -463,10 +470,11 @@ smtpd_text(struct tp_maillog *ml, struct mlline *l)
 	} else if (strncmp(t, "lost connection after STARTTLS ", 31) == 0
 		   || strncmp(t, "timeout after STARTTLS ", 23) == 0) {
 		s->starttls = s->lost_after_starttls = true;
-	} else if (strstr(t, " TLS connection established from ") != NULL) {
+	} else if (after_word(t, " TLS connection established from ")) {
 		s->tls = s->starttls = true;
-	} else if (strstr(t, ": reject: ") != NULL || strstr(t, ": milter-reject: ") != NULL) {
-		s->rejected = true;
+	} else if (after_word(t, ": reject: ") || after_word(t, ": milter-reject: ")
+		   || strncmp(t, "warning: Illegal address syntax from ", 37) == 0) {
+		s->rejected = true;		/* MAIL failed for a logged reason */
 	}
 	return (0);
 }

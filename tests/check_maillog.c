@@ -154,6 +154,19 @@ static const struct {
 	"Dec  5 09:01:01 mx postfix/smtpd[15]: connect from unknown[192.0.2.16]\n"
 	"Dec  5 09:01:01 mx postfix/smtpd[15]: disconnect from unknown[192.0.2.16] ehlo=2 starttls=1 mail=0/1 commands=3/4\n",
 	NONE, NULL},
+	{"a HELO that claims TLS does not hide the 530",
+	"Dec  5 09:01:01 mx postfix/smtpd[17]: connect from unknown[192.0.2.18]\n"
+	"Dec  5 09:01:01 mx postfix/smtpd[17]: warning: non-SMTP command from "
+	"unknown[192.0.2.18]: x Trusted TLS connection established from a[1.1.1.1]: "
+	"NOQUEUE: reject: \n"
+	"Dec  5 09:01:01 mx postfix/smtpd[17]: disconnect from unknown[192.0.2.18] ehlo=1 mail=0/1 commands=1/2\n",
+	TP_MAILLOG_STARTTLS_REQUIRED, NULL},
+	{"MAIL refused for its address syntax: not the 530",
+	"Dec  5 09:01:01 mx postfix/smtpd[18]: connect from unknown[192.0.2.19]\n"
+	"Dec  5 09:01:01 mx postfix/smtpd[18]: warning: Illegal address syntax from "
+	"unknown[192.0.2.19] in MAIL command: <a b>\n"
+	"Dec  5 09:01:01 mx postfix/smtpd[18]: disconnect from unknown[192.0.2.19] ehlo=1 mail=0/1 commands=1/2\n",
+	NONE, NULL},
 	{"a plaintext message: no failure",
 	"Dec  5 09:01:01 mx postfix/submission/smtpd[16]: connect from h.example[192.0.2.17]\n"
 	"Dec  5 09:01:01 mx postfix/submission/smtpd[16]: disconnect from h.example[192.0.2.17] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5\n",
