@@ -56,34 +56,44 @@ static int
 gunzip(const char *buf, size_t len, char **out, size_t *outlen, char *why, size_t whylen)
 {
 	z_stream z;
-	char   *dst = malloc(TP_TLSRPT_JSON_MAX + 1);
-	int	zrc, rc = -1;
+	size_t	size = 64 * 1024;
+	char   *dst = malloc(size), *bigger;
+	int	zrc = Z_OK, rc = -1;
 
-	if (dst == NULL) {
-		snprintf(why, whylen, "out of memory");
-		return (-1);
-	}
 	memset(&z, 0, sizeof(z));
-	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
-		snprintf(why, whylen, "gzip: out of memory");
+	if (dst == NULL || inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
+		snprintf(why, whylen, "out of memory");
 		free(dst);
 		return (-1);
 	}
 	z.next_in = (Bytef *)(uintptr_t)buf;
 	z.avail_in = (uInt)len;
-	z.next_out = (Bytef *)dst;
-	z.avail_out = TP_TLSRPT_JSON_MAX + 1;
-	zrc = inflate(&z, Z_FINISH);
-	if (zrc == Z_STREAM_END) {
+	/* The buffer grows as the text does: most reports are a few KB. */
+	for (;;) {
+		z.next_out = (Bytef *)dst + z.total_out;
+		z.avail_out = (uInt)(size - z.total_out);
+		zrc = inflate(&z, Z_FINISH);
+		if ((zrc != Z_OK && zrc != Z_BUF_ERROR) || z.avail_out > 0
+		    || size > TP_TLSRPT_JSON_MAX)
+			break;
+		size = size * 2 > TP_TLSRPT_JSON_MAX ? TP_TLSRPT_JSON_MAX + 1 : size * 2;
+		if ((bigger = realloc(dst, size)) == NULL) {
+			zrc = Z_MEM_ERROR;
+			break;
+		}
+		dst = bigger;
+	}
+	if (zrc == Z_STREAM_END && z.total_out <= TP_TLSRPT_JSON_MAX) {
 		*out = dst;
 		*outlen = z.total_out;
 		dst = NULL;
 		rc = 0;
-	} else if (z.avail_out == 0) {
+	} else if (zrc == Z_STREAM_END || ((zrc == Z_OK || zrc == Z_BUF_ERROR) && z.avail_out == 0)) {
 		snprintf(why, whylen, "unpacks to more than %d bytes: too big", TP_TLSRPT_JSON_MAX);
 	} else {
-		snprintf(why, whylen, "gzip: %s", zrc == Z_BUF_ERROR ? "ends early (truncated?)"
-			 : z.msg ? z.msg : "damaged");
+		snprintf(why, whylen, "gzip: %s", zrc == Z_OK || zrc == Z_BUF_ERROR
+			 ? "ends early (truncated?)"
+			 : zrc == Z_MEM_ERROR ? "out of memory" : z.msg ? z.msg : "damaged");
 	}
 	inflateEnd(&z);
 	free(dst);
@@ -169,7 +179,8 @@ decode(GMimePart *part, char **out, size_t *outlen)
 	if (g_mime_data_wrapper_write_to_stream(w, mem) >= 0
 	    && (bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem))) != NULL
 	    && (*out = malloc(bytes->len + 1)) != NULL) {
-		memcpy(*out, bytes->data, bytes->len);
+		if (bytes->len > 0)		/* an empty part has no data */
+			memcpy(*out, bytes->data, bytes->len);
 		(*out)[bytes->len] = 0;
 		*outlen = bytes->len;
 		rc = 0;

@@ -230,6 +230,22 @@ START_TEST(test_truncated_gzip)
 }
 END_TEST
 
+START_TEST(test_empty_attachment)
+{
+	struct tp_tlsrpt *tr = tp_tlsrpt_new();
+	char	why[512];
+	const char mail[] = "From: a@b.example\r\nMIME-Version: 1.0\r\n"
+	"Content-Type: multipart/report; report-type=\"tlsrpt\"; boundary=\"b\"\r\n\r\n"
+	"--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
+	"--b\r\nContent-Type: application/tlsrpt+gzip\r\nContent-Transfer-Encoding: base64\r\n"
+	"\r\n\r\n--b--\r\n";
+
+	ck_assert_int_eq(tp_tlsrpt_read_buf(tr, "m", mail, strlen(mail), why, sizeof(why)), -1);
+	ck_assert_str_eq(why, "m: the attached report is neither JSON nor gzip");
+	tp_tlsrpt_free(tr);
+}
+END_TEST
+
 START_TEST(test_hostile_strings)
 {
 	struct tp_tlsrpt *tr = tp_tlsrpt_new();
@@ -325,6 +341,7 @@ tlsrpt_suite(void)
 	tcase_add_loop_test(tc, test_schema, 0, sizeof(schema) / sizeof(schema[0]));
 	tcase_add_test(tc, test_empty_policies);
 	tcase_add_test(tc, test_truncated_gzip);
+	tcase_add_test(tc, test_empty_attachment);
 	tcase_add_test(tc, test_hostile_strings);
 	tcase_add_test(tc, test_sums_and_caps);
 	suite_add_tcase(s, tc);
