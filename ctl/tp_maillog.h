@@ -128,7 +128,7 @@ struct tp_maillog_client {
 	unsigned long tls;		/* sessions with TLS established */
 	unsigned long failed;		/* sessions that failed, all reasons */
 	unsigned long reasons[TP_MAILLOG_NREASONS];
-	const char *detail;		/* TLS library's words, last seen, or NULL */
+	const char *detail;		/* OpenSSL's words (handshake-failed) or NULL */
 };
 
 struct tp_maillog_totals {
