@@ -42,7 +42,8 @@ chmod 755 "$W"
 # shellcheck disable=SC2317  # invoked via trap
 cleanup() {
     pf_stop
-    if [ -n "$milter_pid" ]; then kill "$milter_pid" 2>/dev/null; wait "$milter_pid" 2>/dev/null; fi
+    # SIGKILL: libmilter takes ~5 s to notice SIGTERM, and the record is read.
+    if [ -n "$milter_pid" ]; then kill -KILL "$milter_pid" 2>/dev/null; wait "$milter_pid" 2>/dev/null; fi
     if [ "$STATUS" -eq 0 ] && [ -z "${E2E_KEEP:-}" ]; then rm -rf "$W"; else echo "work directory kept: $W" >&2; fi
 }
 trap cleanup EXIT
