@@ -12,7 +12,7 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends \
 	build-essential autoconf automake autoconf-archive pkg-config \
 	libmilter-dev libssl-dev check libjson-c-dev zlib1g-dev \
-	libidn2-dev libunistring-dev \
+	libidn2-dev libunistring-dev libgmime-3.0-dev \
 	postfix swaks openssl libnet-ssleay-perl libio-socket-ssl-perl \
 	python3 valgrind procps ca-certificates util-linux \
 	clang libclang-rt-14-dev

@@ -430,6 +430,16 @@ tp_report_free(struct tp_report *rep)
 	free(rep);
 }
 
+/* tp_report_attach - the other logs' sections, printed with the report */
+
+void
+tp_report_attach(struct tp_report *rep, const struct tp_maillog *ml,
+		 const struct tp_tlsrpt *tr)
+{
+	rep->maillog = ml;
+	rep->tlsrpt = tr;
+}
+
 /* ---- results ------------------------------------------------------------ */
 
 /* tp_report_totals - what was read, counted, left out and skipped */

@@ -16,7 +16,8 @@
  *	TP_REPORT_THREADS_MAX, and none on a single processor.
  * DIAGNOSTICS
  *	To standard error, as "tlspolicyctl report: ...", with text from
- *	the log escaped; the exit status is 0, EXIT_READ (2) or
+ *	the log escaped; the exit status is 0, EXIT_REFUSED (1: the
+ *	report was written, a TLSRPT file was refused), EXIT_READ (2) or
  *	TP_CTL_EXIT_USAGE (64).
  */
 
@@ -29,14 +30,18 @@
 #include <getopt.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ctl/report_impl.h"
+#include "ctl/tp_maillog.h"
+#include "ctl/tp_tlsrpt.h"
 #include "ctl/tp_ctl.h"
 #include "policy/tp_names.h"
 
+#define EXIT_REFUSED	1		/* a TLSRPT report was refused */
 #define EXIT_READ	2
 
 /* usage - the manual in brief */
@@ -45,13 +50,19 @@ static void
 usage(FILE *fp)
 {
 	fputs(
-"Usage: tlspolicyctl report [--since TIME] [--domain DOMAIN] [--json] AUDITLOG...\n"
+"Usage: tlspolicyctl report [--since TIME] [--domain DOMAIN] [--json]\n"
+"                           [--maillog FILE]... [--tlsrpt FILE|DIR]... [AUDITLOG...]\n"
 "\n"
 "Summarize the milter's audit log: per sender domain, per recipient domain\n"
 "and per client, how much mail came over TLS, with which TLS versions,\n"
 "cipher strengths and certificate verification; and, for every name whose\n"
 "mail was decided at level prefer or by a rule in testing mode, how many\n"
 "messages level require would have rejected: is it ready to enforce?\n"
+"With --maillog, also the sessions the milter never saw: TLS handshakes\n"
+"that failed and clients refused before MAIL, from Postfix's own log. With\n"
+"--tlsrpt, what other mail systems report about delivering to yours\n"
+"(SMTP TLS Reporting, RFC 8460). At least one AUDITLOG, --maillog or\n"
+"--tlsrpt is needed.\n"
 "\n"
 "Arguments:\n"
 "  AUDITLOG            audit log files (audit_log in tlspolicy-milter.conf),\n"
@@ -67,6 +78,12 @@ usage(FILE *fp)
 "                      recipient domains, is DOMAIN or a subdomain of it; a\n"
 "                      record counts whole, with its other domains\n"
 "      --json          one JSON object instead of tables, for programs\n"
+"      --maillog FILE  Postfix's log (syslog or maillog_file; plain or gzip):\n"
+"                      repeat for more files, oldest first, e.g.\n"
+"                      --maillog mail.log.1.gz --maillog mail.log\n"
+"      --tlsrpt PATH   a TLSRPT report (JSON, .json.gz, or a mail message with\n"
+"                      the report attached), or a directory: its files, not\n"
+"                      its subdirectories, \".\" files left out; repeatable\n"
 "  -h, --help          this text\n"
 "\n"
 "Output:\n"
@@ -96,16 +113,48 @@ usage(FILE *fp)
 "  missing field or one of the wrong type, a schema version other than 1)\n"
 "  are skipped; their number and the first one, as FILE:LINE: why, go to\n"
 "  standard error at the end. While a long log is read, standard error\n"
-"  shows progress if it is a terminal.\n"
+"  shows progress if it is a terminal. --since and --domain filter audit\n"
+"  records only.\n"
+"\n"
+"  --maillog adds \"Sessions the milter never saw\": smtpd sessions from\n"
+"  \"connect from\" to \"disconnect from\", and those that failed, by reason:\n"
+"    tls-version-old      the client offered only TLS versions the server\n"
+"                         refuses (OpenSSL: unsupported protocol)\n"
+"    no-shared-cipher     no cipher both ends accept\n"
+"    implicit-tls-port    plaintext to the wrapper-mode (port 465) listener\n"
+"                         (OpenSSL: wrong version number)\n"
+"    cert-untrusted       the client refused the server's certificate\n"
+"    cert-expired         the client says the server's certificate expired\n"
+"    handshake-failed     another handshake failure (OpenSSL's words shown)\n"
+"    lost-after-starttls  the client hung up after STARTTLS, no TLS error\n"
+"    starttls-required    MAIL without STARTTLS refused with 530 (level\n"
+"                         encrypt): Postfix does not log the 530 itself; it\n"
+"                         is read from the session's command counts\n"
+"                         (mail=0/1, no starttls, no reject logged)\n"
+"  A table of the clients with failed sessions, then one line each that\n"
+"  sets them beside the client's messages in the audit logs: \"192.0.2.1:\n"
+"  12 messages, 12 over TLS (TLSv1.3 12); 3 sessions failed: the client\n"
+"  offered only TLS versions this server refuses (3)\".\n"
+"\n"
+"  --tlsrpt adds one section per sending organisation and policy: reports,\n"
+"  period, successful and failed sessions, failed sessions by result type,\n"
+"  and the failing MX, its address and the sender's explanation. Reports are\n"
+"  checked against RFC 8460's schema; one seen twice counts once. A file\n"
+"  that is not a valid report, or too big (over 16 MiB, or JSON over 4 MiB\n"
+"  unpacked), is refused: \"FILE: why\" on standard error, and the rest\n"
+"  are read.\n"
 "\n"
 "Exit status:\n"
-"  0 the report was written; 2 an audit log cannot be opened or read (or\n"
-"  the report cannot be written); 64 usage error.\n"
+"  0 the report was written; 1 it was written, but a TLSRPT file was\n"
+"  refused; 2 an audit log or Postfix log cannot be opened or read (or the\n"
+"  report cannot be written); 64 usage error.\n"
 "\n"
 "Examples:\n"
 "  tlspolicyctl report /var/log/tlspolicy/audit.jsonl*\n"
 "  tlspolicyctl report --since 7d --domain bank.example audit.jsonl\n"
-"  tlspolicyctl report --json --since 2026-11-01 audit.jsonl.1.gz audit.jsonl\n", fp);
+"  tlspolicyctl report --json --since 2026-11-01 audit.jsonl.1.gz audit.jsonl\n"
+"  tlspolicyctl report --maillog /var/log/mail.log audit.jsonl\n"
+"  tlspolicyctl report --tlsrpt /var/mail/tlsrpt-reports/\n", fp);
 }
 
 /* cpus - processors this process may run on */
@@ -128,7 +177,7 @@ cpus(void)
 /* check_files - every log can be opened: fail before reading for long */
 
 static int
-check_files(char **paths, int n)
+check_files(const char *const *paths, int n)
 {
 	for (int i = 0; i < n; i++) {
 		int	fd;
@@ -144,28 +193,102 @@ check_files(char **paths, int n)
 	return (0);
 }
 
+/* The files named on the command line, by kind. */
+struct inputs {
+	char  **audit;			/* AUDITLOG... */
+	int	naudit;
+	const char **maillog;		/* --maillog FILE, in order */
+	int	nmaillog;
+	const char **tlsrpt;		/* --tlsrpt FILE|DIR, in order */
+	int	ntlsrpt;
+};
+
+/* read_maillogs - every --maillog file into ml: 0, or -1 said why */
+
+static int
+read_maillogs(struct tp_maillog *ml, const struct inputs *in)
+{
+	char	why[512], shown[NAME_SHOW_MAX];
+
+	for (int i = 0; i < in->nmaillog; i++) {
+		if (tp_maillog_read(ml, in->maillog[i], why, sizeof(why)) < 0) {
+			fprintf(stderr, "tlspolicyctl report: %s\n",
+				tp_escape_term(why, shown, sizeof(shown)));
+			return (-1);
+		}
+	}
+	tp_maillog_finish(ml);
+	return (0);
+}
+
+/* add_input - one more FILE of a repeatable option: 0, or -1 out of memory */
+
+static int
+add_input(const char ***v, int *n, const char *path)
+{
+	const char **nv = realloc(*v, (size_t)(*n + 1) * sizeof(*nv));
+
+	if (nv == NULL)
+		return (-1);
+	nv[(*n)++] = path;
+	*v = nv;
+	return (0);
+}
+
+/* read_tlsrpts - every --tlsrpt path into tr: how many refused, -1 no memory */
+
+static int
+read_tlsrpts(struct tp_tlsrpt *tr, const struct inputs *in)
+{
+	int	refused = 0, n;
+
+	for (int i = 0; i < in->ntlsrpt; i++) {
+		if ((n = tp_tlsrpt_read_path(tr, in->tlsrpt[i], stderr)) < 0)
+			return (-1);
+		refused += n;
+	}
+	return (refused);
+}
+
 /* report_run - read every log, print the report: the exit status */
 
 static int
-report_run(const struct tp_report_opts *opts, bool json, char **paths, int n)
+report_run(const struct tp_report_opts *opts, bool json, const struct inputs *in)
 {
 	struct tp_report *rep = tp_report_new(opts);
+	struct tp_maillog *ml = NULL;
+	struct tp_tlsrpt *tr = NULL;
 	struct tp_report_totals t;
 	char	why[512], shown[NAME_SHOW_MAX];
-	int	rc = 0;
+	int	rc = 0, refused;
 
-	if (rep == NULL) {
+	if (rep == NULL || (in->nmaillog > 0 && (ml = tp_maillog_new()) == NULL)
+	    || (in->ntlsrpt > 0 && (tr = tp_tlsrpt_new()) == NULL)) {
 		fprintf(stderr, "tlspolicyctl report: out of memory\n");
-		return (EXIT_READ);
+		rc = EXIT_READ;
+		goto out;
 	}
-	for (int i = 0; i < n; i++) {
-		if (tp_report_read(rep, paths[i], why, sizeof(why)) < 0) {
+	for (int i = 0; i < in->naudit; i++) {
+		if (tp_report_read(rep, in->audit[i], why, sizeof(why)) < 0) {
 			fprintf(stderr, "tlspolicyctl report: %s\n",
 				tp_escape_term(why, shown, sizeof(shown)));
-			tp_report_free(rep);
-			return (EXIT_READ);
+			rc = EXIT_READ;
+			goto out;
 		}
 	}
+	if (ml != NULL && read_maillogs(ml, in) < 0) {
+		rc = EXIT_READ;
+		goto out;
+	}
+	if (tr != NULL && (refused = read_tlsrpts(tr, in)) != 0) {
+		if (refused < 0) {
+			fprintf(stderr, "tlspolicyctl report: out of memory\n");
+			rc = EXIT_READ;
+			goto out;
+		}
+		rc = EXIT_REFUSED;
+	}
+	tp_report_attach(rep, ml, tr);
 	if (json)
 		tp_report_print_json(rep, stdout);
 	else
@@ -180,18 +303,23 @@ report_run(const struct tp_report_opts *opts, bool json, char **paths, int n)
 			t.skipped == 1 ? "" : "s",
 			t.first_skipped ? tp_escape_term(t.first_skipped, shown,
 							    sizeof(shown)) : "?");
+out:
 	tp_report_free(rep);
+	tp_maillog_free(ml);
+	tp_tlsrpt_free(tr);
 	return (rc);
 }
 
 enum {
-	OPT_SINCE = 256, OPT_DOMAIN, OPT_JSON,
+	OPT_SINCE = 256, OPT_DOMAIN, OPT_JSON, OPT_MAILLOG, OPT_TLSRPT,
 };
 
 static const struct option report_options[] = {
 	{"since", required_argument, NULL, OPT_SINCE},
 	{"domain", required_argument, NULL, OPT_DOMAIN},
 	{"json", no_argument, NULL, OPT_JSON},
+	{"maillog", required_argument, NULL, OPT_MAILLOG},
+	{"tlsrpt", required_argument, NULL, OPT_TLSRPT},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -202,11 +330,12 @@ int
 tp_report_main(int argc, char **argv)
 {
 	struct tp_report_opts opts;
+	struct inputs in = {NULL, 0, NULL, 0, NULL, 0};
 	char	domain[TP_DOMAIN_MAX + 1];
 	const char *why;
 	bool	json = false;
 	unsigned n = cpus();
-	int	c;
+	int	c, rc;
 
 	memset(&opts, 0, sizeof(opts));
 	optind = 0;				/* a fresh start, past argv[0] */
@@ -215,30 +344,56 @@ tp_report_main(int argc, char **argv)
 		switch (c) {
 		case 'h':
 			usage(stdout);
-			return (0);
+			rc = 0;
+			goto out;
 		case OPT_SINCE:
-			if (tp_report_parse_time(optarg, time(NULL), &opts.since_ms, &why) < 0)
-				return (tp_ctl_usage_error("report", TP_CTL_EXIT_USAGE, "--since", why));
+			if (tp_report_parse_time(optarg, time(NULL), &opts.since_ms, &why) < 0) {
+				rc = tp_ctl_usage_error("report", TP_CTL_EXIT_USAGE, "--since", why);
+				goto out;
+			}
 			opts.has_since = true;
 			break;
 		case OPT_DOMAIN:
-			if (tp_domain_normalize(optarg, strlen(optarg), domain, &why) < 0)
-				return (tp_ctl_usage_error("report", TP_CTL_EXIT_USAGE, "--domain", why));
+			if (tp_domain_normalize(optarg, strlen(optarg), domain, &why) < 0) {
+				rc = tp_ctl_usage_error("report", TP_CTL_EXIT_USAGE, "--domain", why);
+				goto out;
+			}
 			opts.domain = domain;
 			break;
 		case OPT_JSON:
 			json = true;
 			break;
+		case OPT_MAILLOG:
+			if (add_input(&in.maillog, &in.nmaillog, optarg) < 0)
+				goto nomem;
+			break;
+		case OPT_TLSRPT:
+			if (add_input(&in.tlsrpt, &in.ntlsrpt, optarg) < 0)
+				goto nomem;
+			break;
 		default:
-			return (tp_ctl_option_error("report", TP_CTL_EXIT_USAGE, c, argv));
+			rc = tp_ctl_option_error("report", TP_CTL_EXIT_USAGE, c, argv);
+			goto out;
 		}
 	}
-	if (optind >= argc)
-		return (tp_ctl_usage_error("report", TP_CTL_EXIT_USAGE,
-					   "no audit log given", NULL));
-	if (check_files(argv + optind, argc - optind) < 0)
-		return (EXIT_READ);
-	opts.threads = n > 1 ? (n < TP_REPORT_THREADS_MAX ? n : TP_REPORT_THREADS_MAX) : 0;
-	opts.progress = isatty(STDERR_FILENO);
-	return (report_run(&opts, json, argv + optind, argc - optind));
+	in.audit = argv + optind;
+	in.naudit = argc - optind;
+	rc = EXIT_READ;
+	if (in.naudit == 0 && in.nmaillog == 0 && in.ntlsrpt == 0)
+		rc = tp_ctl_usage_error("report", TP_CTL_EXIT_USAGE,
+					"no audit log, --maillog or --tlsrpt given", NULL);
+	else if (check_files((const char *const *)in.audit, in.naudit) == 0
+		 && check_files(in.maillog, in.nmaillog) == 0) {
+		opts.threads = n > 1 ? (n < TP_REPORT_THREADS_MAX ? n : TP_REPORT_THREADS_MAX) : 0;
+		opts.progress = isatty(STDERR_FILENO);
+		rc = report_run(&opts, json, &in);
+	}
+	goto out;
+nomem:
+	fprintf(stderr, "tlspolicyctl report: out of memory\n");
+	rc = EXIT_READ;
+out:
+	free(in.maillog);
+	free(in.tlsrpt);
+	return (rc);
 }

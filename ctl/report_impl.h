@@ -167,6 +167,8 @@ struct tp_report {
 	double	started;		/* first tp_report_read */
 	double	shown;			/* last progress update */
 	int	shown_width;		/* its width; 0: nothing shown */
+	const struct tp_maillog *maillog;	/* tp_report_attach(), or NULL */
+	const struct tp_tlsrpt *tlsrpt;		/* tp_report_attach(), or NULL */
 };
 
 /* The words of the log, by enum tp_report_how and tp_report_verify. */

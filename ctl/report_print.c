@@ -34,6 +34,8 @@
 #include <json-c/json.h>
 
 #include "ctl/report_impl.h"
+#include "ctl/tp_maillog.h"
+#include "ctl/tp_tlsrpt.h"
 
 #define CELL_MAX	1024		/* bytes of one text table cell */
 
@@ -364,10 +366,10 @@ print_header(const struct tp_report *rep, FILE *fp)
 	}
 }
 
-/* tp_report_print_text - the report for people */
+/* print_audit - the audit log's part of the report */
 
-void
-tp_report_print_text(const struct tp_report *rep, FILE *fp)
+static void
+print_audit(const struct tp_report *rep, FILE *fp)
 {
 	size_t	shown = 0;
 
@@ -382,6 +384,20 @@ tp_report_print_text(const struct tp_report *rep, FILE *fp)
 		shown += print_examples(rep, fp, g);
 	if (shown == 0)
 		fprintf(fp, "  none\n");
+}
+
+/* tp_report_print_text - the report for people */
+
+void
+tp_report_print_text(const struct tp_report *rep, FILE *fp)
+{
+	/* Without an audit log, only the sections of the logs given. */
+	if (rep->nfiles > 0 || (rep->maillog == NULL && rep->tlsrpt == NULL))
+		print_audit(rep, fp);
+	if (rep->maillog != NULL)
+		tp_maillog_print_text(rep->maillog, rep, fp);
+	if (rep->tlsrpt != NULL)
+		tp_tlsrpt_print_text(rep->tlsrpt, fp);
 }
 
 /* ---- JSON output -------------------------------------------------------- */
@@ -545,6 +561,14 @@ tp_report_print_json(const struct tp_report *rep, FILE *fp)
 		}
 		fputs("]", fp);
 		free(v);
+	}
+	if (rep->maillog != NULL) {
+		fputs(",\n\"maillog\":", fp);
+		tp_maillog_print_json(rep->maillog, rep, fp);
+	}
+	if (rep->tlsrpt != NULL) {
+		fputs(",\n\"tlsrpt\":", fp);
+		tp_tlsrpt_print_json(rep->tlsrpt, fp);
 	}
 	fputs("}\n", fp);
 }

@@ -30,10 +30,15 @@
  *				 const struct tp_report_stats *s, int bits);
  *	int	tp_report_parse_time(const char *text, time_t now,
  *				     long long *ms, const char **why);
+ *
+ *	void	tp_report_attach(struct tp_report *rep,
+ *				 const struct tp_maillog *ml,
+ *				 const struct tp_tlsrpt *tr);
  * DESCRIPTION
  *	tp_report_main() is "tlspolicyctl report": argv[0] is "report",
  *	options and audit log names follow; it returns the exit status
- *	(0, 2 a log cannot be read, 64 usage). See its --help.
+ *	(0, 1 a TLSRPT file refused, 2 a log cannot be read, 64 usage).
+ *	See its --help.
  *
  *	The rest is the aggregator behind it. tp_report_new() starts an
  *	empty report with filters and reading options (copied).
@@ -71,6 +76,11 @@
  *	fractions and offsets allowed), a date (2026-11-01, midnight UTC)
  *	or an age before now ("30m", "24h", "7d"; also s and w). It
  *	returns -1 with a static reason in *why if text is none of these.
+ *
+ *	tp_report_attach() adds the Postfix log's section (tp_maillog(3h),
+ *	--maillog) and the TLSRPT section (tp_tlsrpt(3h), --tlsrpt) to what
+ *	the print functions write; NULL for none. The report does not own
+ *	them.
  * DIAGNOSTICS
  *	Malformed lines are never fatal: totals.skipped counts them and
  *	totals.first_skipped says "FILE:LINE: why" for the first.
@@ -164,6 +174,8 @@ struct tp_report_totals {
 };
 
 struct tp_report;
+struct tp_maillog;
+struct tp_tlsrpt;
 
 extern int tp_report_main(int, char **);
 extern struct tp_report *tp_report_new(const struct tp_report_opts *);
@@ -179,5 +191,7 @@ extern unsigned long tp_report_version_count(const struct tp_report *,
 extern unsigned long tp_report_bits_count(const struct tp_report *,
 				const struct tp_report_stats *, int);
 extern int tp_report_parse_time(const char *, time_t, long long *, const char **);
+extern void tp_report_attach(struct tp_report *, const struct tp_maillog *,
+			     const struct tp_tlsrpt *);
 
 #endif

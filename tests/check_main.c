@@ -69,6 +69,8 @@ main(void)
 	srunner_add_suite(sr, report_cmd_suite());
 	srunner_add_suite(sr, conn_suite());
 	srunner_add_suite(sr, metrics_suite());
+	srunner_add_suite(sr, maillog_suite());
+	srunner_add_suite(sr, tlsrpt_suite());
 	setvbuf(stdout, NULL, _IONBF, 0);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -29,6 +29,10 @@
  *
  *	fuzz_no_control() is 1 when no byte of s is a control character
  *	(< 0x20, or DEL) other than those in allow (e.g. "\t").
+ *
+ *	fuzz_no_c1() is 1 when s holds no UTF-8 C1 control (U+0080 to
+ *	U+009F): with fuzz_no_control() and valid UTF-8, text that cannot
+ *	drive a terminal.
  */
 
 #include <stddef.h>
@@ -77,6 +81,18 @@ fuzz_no_control(const char *s, size_t len, const char *allow)
 		if ((c < 0x20 || c == 0x7f) && (c == 0 || strchr(allow, c) == NULL))
 			return (0);
 	}
+	return (1);
+}
+
+/* fuzz_no_c1 - no C1 control, U+0080 .. U+009F, in UTF-8 */
+
+static inline int
+fuzz_no_c1(const char *s, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++)
+		if ((unsigned char)s[i] == 0xc2 && (unsigned char)s[i + 1] >= 0x80
+		    && (unsigned char)s[i + 1] <= 0x9f)
+			return (0);
 	return (1);
 }
 
