@@ -35,10 +35,12 @@ tp_policy_new(const char *file)
 	atomic_init(&p->refs, 1);
 	p->mask = 1023;
 	if ((p->file = strdup(file)) == NULL
-	    || (p->slots = calloc(p->mask + 1, sizeof(*p->slots))) == NULL) {
+	    || (p->slots = calloc(p->mask + 1, sizeof(*p->slots))) == NULL
+	    || (p->files = malloc(sizeof(*p->files))) == NULL) {
 		tp_policy_free(p);
 		return (NULL);
 	}
+	p->files[p->nfiles++] = p->file;
 	return (p);
 }
 
@@ -58,6 +60,8 @@ tp_policy_free(struct tp_policy *p)
 	}
 	free(p->slots);
 	free(p->entries);
+	free(p->files);
+	free(p->shadows);
 	free(p->file);
 	free(p);
 }
@@ -79,6 +83,29 @@ tp_policy_unref(struct tp_policy *p)
 	if (p != NULL
 	    && atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1)
 		tp_policy_free(p);
+}
+
+/* tp_policy_alloc - size bytes from the arena, aligned for pointers */
+
+void   *
+tp_policy_alloc(struct tp_policy *p, size_t size)
+{
+	struct tp_arena_chunk *c = p->arena;
+	size_t	align = _Alignof(void *);
+	size_t	at = c ? (c->used + align - 1) & ~(align - 1) : 0;
+
+	if (c == NULL || at > c->size || c->size - at < size) {
+		size_t	want = size > ARENA_CHUNK ? size : ARENA_CHUNK;
+
+		if ((c = malloc(sizeof(*c) + want)) == NULL)
+			return (NULL);
+		c->next = p->arena;
+		c->size = want;
+		p->arena = c;
+		at = 0;
+	}
+	c->used = at + size;
+	return (c->data + at);
 }
 
 /* tp_policy_strdup - copy len bytes into the policy's arena, NUL-terminated */

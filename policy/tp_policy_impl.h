@@ -40,12 +40,15 @@
 #define TP_KEY_NAME_SUB		'h'	/* client:.DOMAIN */
 #define TP_KEY_IP		'I'	/* client:ADDRESS/PREFIX */
 #define TP_KEY_DEFAULT		'D'	/* default */
+#define TP_KEY_DEST		'T'	/* dest:DOMAIN */
+#define TP_KEY_DEST_SUB		't'	/* dest:.DOMAIN, key DOMAIN */
 
 #define TP_LINE_MAX		4096	/* bytes in one policy line */
 #define TP_LABELS_CAP		31	/* label counts from here on share a bit */
 
 struct tp_entry {
-	struct tp_rule rule;		/* what the caller sees */
+	struct tp_rule rule;		/* what the caller sees; first member */
+	struct tp_outbound *ob;		/* dest: and starttls=off rules (arena) */
 	uint8_t	ktype;			/* TP_KEY_* */
 	uint8_t	plen;			/* TP_KEY_IP: prefix length */
 	uint16_t klen;			/* name keys: length of key.name */
@@ -70,11 +73,17 @@ struct tp_policy {
 	uint32_t labels[128];		/* [key type]: bit N: a key of N labels */
 	size_t	default_index;		/* + 1; 0: no default rule */
 	struct tp_arena_chunk *arena;	/* owns every string */
+	const char **files;		/* every file read, main first (arena) */
+	size_t	nfiles;
+	struct tp_shadowed *shadows;	/* included rules overridden */
+	size_t	nshadows;
+	size_t	shadow_cap;
 };
 
 extern struct tp_policy *tp_policy_new(const char *);
 extern void tp_policy_free(struct tp_policy *);
 extern char *tp_policy_strdup(struct tp_policy *, const char *, size_t);
+extern void *tp_policy_alloc(struct tp_policy *, size_t);
 extern int tp_policy_add(struct tp_policy *, const struct tp_entry *,
 			 const struct tp_entry **);
 
