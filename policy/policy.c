@@ -36,11 +36,10 @@ tp_policy_new(const char *file)
 	p->mask = 1023;
 	if ((p->file = strdup(file)) == NULL
 	    || (p->slots = calloc(p->mask + 1, sizeof(*p->slots))) == NULL
-	    || (p->files = malloc(sizeof(*p->files))) == NULL) {
+	    || tp_policy_add_file(p, p->file, 0) < 0) {
 		tp_policy_free(p);
 		return (NULL);
 	}
-	p->files[p->nfiles++] = p->file;
 	return (p);
 }
 
@@ -61,9 +60,43 @@ tp_policy_free(struct tp_policy *p)
 	free(p->slots);
 	free(p->entries);
 	free(p->files);
+	free(p->parents);
 	free(p->shadows);
 	free(p->file);
 	free(p);
+}
+
+/* tp_policy_add_file - note a file read, included by file parent */
+
+int
+tp_policy_add_file(struct tp_policy *p, const char *name, size_t parent)
+{
+	const char **files = realloc(p->files, (p->nfiles + 1) * sizeof(*files));
+	uint16_t *parents;
+
+	if (files == NULL)
+		return (-1);
+	p->files = files;
+	if ((parents = realloc(p->parents, (p->nfiles + 1) * sizeof(*parents))) == NULL)
+		return (-1);
+	p->parents = parents;
+	/* The main file's name is p->file; an included one's is in the arena. */
+	if (p->nfiles > 0 && (name = tp_policy_strdup(p, name, strlen(name))) == NULL)
+		return (-1);
+	files[p->nfiles] = name;
+	parents[p->nfiles] = (uint16_t)parent;
+	p->nfiles++;
+	return (0);
+}
+
+/* tp_policy_finish - point outbound parts at their rules, which have settled */
+
+void
+tp_policy_finish(struct tp_policy *p)
+{
+	for (size_t i = 0; i < p->nentries; i++)
+		if (p->entries[i].ob != NULL)
+			p->entries[i].ob->rule = &p->entries[i].rule;
 }
 
 /* tp_policy_ref - take a reference */
