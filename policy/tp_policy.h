@@ -230,6 +230,14 @@ extern int tp_policy_dest_lookup(const struct tp_policy *, const char *,
 				 const struct tp_outbound **, const char **);
 extern const char *tp_dest_verify_name(enum tp_dest_verify);
 
+/*
+ * The require rules that would still apply to mail from the client of a
+ * starttls=off rule: their number; the first max of them in out[].
+ */
+extern size_t tp_policy_starttls_conflicts(const struct tp_policy *,
+					   const struct tp_outbound *,
+					   const struct tp_rule **, size_t);
+
 /* A rule of an included file that the including file overrides. */
 struct tp_shadowed {
 	const char *selector;		/* canonical, as in struct tp_rule */
