@@ -81,9 +81,9 @@ usage(FILE *fp)
 "  The other TLS options need --tls-version.\n"
 "\n"
 "Exit status:\n"
-"  0 every recipient accepted (with --dest: always, the rules explained); 1 at\n"
-"  least one refused (reject or tempfail); 2 the policy file has errors or\n"
-"  cannot be read; 64 usage error (a --dest that is no domain name too).\n",
+"  0 every recipient accepted (with --dest: every domain explained);\n"
+"  1 at least one refused (reject or tempfail); 2 the policy file has errors\n"
+"  or cannot be read; 64 usage error (a --dest that is no domain name too).\n",
 		TP_DEFAULT_POLICY, MAX_RCPTS);
 }
 
