@@ -252,6 +252,8 @@ extern size_t tp_policy_shadowed(const struct tp_policy *,
 /* Every file the policy was read from, the main one first. */
 extern size_t tp_policy_file_count(const struct tp_policy *);
 extern const char *tp_policy_file_at(const struct tp_policy *, size_t);
+/* Has file i another inode, size or time than when read? 1, 0, -1: error. */
+extern int tp_policy_file_changed(const struct tp_policy *, size_t);
 
 /* One rule on its own: what it did not get, why, what it says. */
 extern unsigned tp_rule_unmet(const struct tp_rule *,

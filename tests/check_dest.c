@@ -521,6 +521,26 @@ START_TEST(test_include_too_many)
 }
 END_TEST
 
+/* A reload can tell that a file changed after it was read. */
+START_TEST(test_file_changed)
+{
+	struct tp_errors errs;
+	struct tp_policy *p;
+
+	put("inc.policy", "dest:a.example require\n");
+	put("main.policy", "include inc.policy\n");
+	ck_assert_msg((p = load("main.policy", &errs)) != NULL, "%s", all_errors(&errs));
+	ck_assert_int_eq(tp_policy_file_changed(p, 0), 0);
+	ck_assert_int_eq(tp_policy_file_changed(p, 1), 0);
+	ck_assert_int_eq(tp_policy_file_changed(p, 2), -1);
+	put("inc.policy", "dest:a.example require verify=yes\n");
+	ck_assert_int_eq(tp_policy_file_changed(p, 1), 1);
+	ck_assert_int_eq(tp_policy_file_changed(p, 0), 0);
+	tp_policy_unref(p);
+	tp_errors_free(&errs);
+}
+END_TEST
+
 /* A policy read from a stream (the fuzz target's way) follows no include. */
 START_TEST(test_stream_no_include)
 {
@@ -557,6 +577,7 @@ dest_suite(void)
 	tcase_add_test(tc, test_include_shadow);
 	tcase_add_test(tc, test_include_errors);
 	tcase_add_test(tc, test_include_too_many);
+	tcase_add_test(tc, test_file_changed);
 	tcase_add_test(tc, test_stream_no_include);
 	suite_add_tcase(s, tc);
 	return (s);
