@@ -179,8 +179,8 @@ print_checks(const struct tp_query *q, const struct tp_decision *d)
 /* print_decision - one recipient, in full: 1 if refused */
 
 static int
-print_decision(const char *rcpt, const struct tp_query *q,
-	       const struct tp_decision *d)
+print_decision(const struct tp_policy *p, const char *rcpt,
+	       const struct tp_query *q, const struct tp_decision *d)
 {
 	char	text[TP_REASON_MAX + 128];
 	int	sent = d->result == TP_RESULT_FAIL
@@ -190,7 +190,13 @@ print_decision(const char *rcpt, const struct tp_query *q,
 	if (d->nrules == 0)
 		printf("    (none, and no default rule)\n");
 	for (size_t i = 0; i < d->nrules; i++) {
-		tp_rule_format(d->rules[i], text, sizeof(text));
+		const struct tp_outbound *ob = tp_policy_outbound(p, d->rules[i]);
+
+		/* A starttls=off client rule says so (skip for the milter). */
+		if (ob != NULL)
+			tp_outbound_format(ob, text, sizeof(text));
+		else
+			tp_rule_format(d->rules[i], text, sizeof(text));
 		printf("    %s:%u  %s\n", d->rules[i]->file, (unsigned)d->rules[i]->line, text);
 	}
 	printf("  level         %s\n", tp_level_name(d->level));
@@ -241,7 +247,7 @@ explain(struct explain_args *a)
 			refused = 1;
 			continue;
 		}
-		refused |= print_decision(a->rcpts[i], &q, &d);
+		refused |= print_decision(p, a->rcpts[i], &q, &d);
 	}
 	tp_policy_unref(p);
 	return (refused ? EXIT_REFUSED : 0);

@@ -155,9 +155,11 @@ log_loaded(void)
 
 	tp_policy_summarize(p, &s);
 	tp_log(LOG_INFO, "policy %s loaded: %zu rules (sender %zu, rcpt %zu, "
-	       "client address %zu, client name %zu), default %s; generation %lu in force",
+	       "client address %zu, client name %zu, dest %zu: not for the milter), "
+	       "%zu files, default %s; generation %lu in force",
 	       holder.path, s.rules, s.by_kind[TP_KIND_SENDER], s.by_kind[TP_KIND_RCPT],
 	       s.by_kind[TP_KIND_CLIENT_ADDR], s.by_kind[TP_KIND_CLIENT_NAME],
+	       s.by_kind[TP_KIND_DEST], tp_policy_file_count(p),
 	       tp_level_name(s.default_level), gen);
 	tp_policy_unref(p);
 }

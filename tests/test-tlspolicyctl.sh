@@ -127,6 +127,10 @@ expect 0 "Destination www.Bank.example" "main.policy:2  dest:.bank.example requi
 	"DANE only (RFC 7672)" "rule          none: the MTA's own default for outbound TLS applies" -- \
 	"$ctl" explain -f "$out.d/main.policy" --dest www.Bank.example --dest bank.example \
 	--dest new.example --dest partner.example --dest elsewhere.example
+# Inbound, a starttls=off client rule is a skip rule that says what it is;
+# the default rule does not apply where a client rule matched.
+expect 0 "main.policy:4  client:198.51.100.7 skip starttls=off" "result        skip" -- \
+	"$ctl" explain -f "$out.d/main.policy" --client 198.51.100.7 --sender a@x.example --rcpt b@bank.example
 expect 64 "not a domain name: empty label" -- "$ctl" explain -f "$out.d/main.policy" --dest a..example
 expect 64 "--dest goes alone" -- "$ctl" explain -f "$out.d/main.policy" --dest a.example --client 192.0.2.1
 # An error in an included file: its FILE:LINE, and the whole set is refused.
