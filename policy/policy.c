@@ -6,7 +6,8 @@
  * DESCRIPTION
  *	See tp_policy.h for the interface and tp_policy_impl.h for the
  *	layout. The index is built while the file is parsed, so that a
- *	selector defined twice is found at once, in file order.
+ *	selector defined twice is found at once, in file order, and so is
+ *	which of two included files' rules stands (tp_policy_insert).
  */
 
 #include <stdlib.h>
@@ -35,7 +36,8 @@ tp_policy_new(const char *file)
 	atomic_init(&p->refs, 1);
 	p->mask = 1023;
 	if ((p->file = strdup(file)) == NULL
-	    || (p->slots = calloc(p->mask + 1, sizeof(*p->slots))) == NULL) {
+	    || (p->slots = calloc(p->mask + 1, sizeof(*p->slots))) == NULL
+	    || tp_policy_add_file(p, p->file, 0) < 0) {
 		tp_policy_free(p);
 		return (NULL);
 	}
@@ -58,8 +60,50 @@ tp_policy_free(struct tp_policy *p)
 	}
 	free(p->slots);
 	free(p->entries);
+	free(p->files);
+	free(p->parents);
+	free(p->stamps);
+	free(p->shadows);
 	free(p->file);
 	free(p);
+}
+
+/* tp_policy_add_file - note a file read, included by file parent */
+
+int
+tp_policy_add_file(struct tp_policy *p, const char *name, size_t parent)
+{
+	const char **files = realloc(p->files, (p->nfiles + 1) * sizeof(*files));
+	struct tp_file_stamp *stamps;
+	uint16_t *parents;
+
+	if (files == NULL)
+		return (-1);
+	p->files = files;
+	if ((parents = realloc(p->parents, (p->nfiles + 1) * sizeof(*parents))) == NULL)
+		return (-1);
+	p->parents = parents;
+	if ((stamps = realloc(p->stamps, (p->nfiles + 1) * sizeof(*stamps))) == NULL)
+		return (-1);
+	p->stamps = stamps;
+	memset(&stamps[p->nfiles], 0, sizeof(*stamps));
+	/* The main file's name is p->file; an included one's is in the arena. */
+	if (p->nfiles > 0 && (name = tp_policy_strdup(p, name, strlen(name))) == NULL)
+		return (-1);
+	files[p->nfiles] = name;
+	parents[p->nfiles] = (uint16_t)parent;
+	p->nfiles++;
+	return (0);
+}
+
+/* tp_policy_finish - point outbound parts at their rules, which have settled */
+
+void
+tp_policy_finish(struct tp_policy *p)
+{
+	for (size_t i = 0; i < p->nentries; i++)
+		if (p->entries[i].ob != NULL)
+			p->entries[i].ob->rule = &p->entries[i].rule;
 }
 
 /* tp_policy_ref - take a reference */
@@ -79,6 +123,29 @@ tp_policy_unref(struct tp_policy *p)
 	if (p != NULL
 	    && atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1)
 		tp_policy_free(p);
+}
+
+/* tp_policy_alloc - size bytes from the arena, aligned for pointers */
+
+void   *
+tp_policy_alloc(struct tp_policy *p, size_t size)
+{
+	struct tp_arena_chunk *c = p->arena;
+	size_t	align = _Alignof(void *);
+	size_t	at = c ? (c->used + align - 1) & ~(align - 1) : 0;
+
+	if (c == NULL || at > c->size || c->size - at < size) {
+		size_t	want = size > ARENA_CHUNK ? size : ARENA_CHUNK;
+
+		if ((c = malloc(sizeof(*c) + want)) == NULL)
+			return (NULL);
+		c->next = p->arena;
+		c->size = want;
+		p->arena = c;
+		at = 0;
+	}
+	c->used = at + size;
+	return (c->data + at);
 }
 
 /* tp_policy_strdup - copy len bytes into the policy's arena, NUL-terminated */
@@ -323,6 +390,67 @@ tp_policy_add(struct tp_policy *p, const struct tp_entry *e,
 	}
 	p->nentries++;
 	return (0);
+}
+
+/* file_is_below - is file f included, at any depth, by file g? */
+
+static int
+file_is_below(const struct tp_policy *p, size_t f, size_t g)
+{
+	for (size_t up = 0; f != 0 && up < TP_FILES_MAX; up++) {
+		f = p->parents[f];
+		if (f == g)
+			return (1);
+	}
+	return (0);
+}
+
+/* note_shadow - an included rule that the including file's rule overrides */
+
+static int
+note_shadow(struct tp_policy *p, const struct tp_entry *gone, const struct tp_entry *kept)
+{
+	if (p->nshadows == p->shadow_cap) {
+		size_t	cap = p->shadow_cap ? 2 * p->shadow_cap : 16;
+		struct tp_shadowed *grown = realloc(p->shadows, cap * sizeof(*grown));
+
+		if (grown == NULL)
+			return (-1);
+		p->shadows = grown;
+		p->shadow_cap = cap;
+	}
+	p->shadows[p->nshadows++] = (struct tp_shadowed) {
+		kept->rule.selector, gone->rule.file, gone->rule.line,
+		kept->rule.file, kept->rule.line,
+	};
+	return (0);
+}
+
+/*
+ * tp_policy_insert - add a rule read from file e->fidx. A selector that
+ * exists is a duplicate (1, *dup) within one file and between files of
+ * which neither includes the other; between an including and an included
+ * file, the including file's rule stands and the other is noted as
+ * shadowed (0). -1: out of memory.
+ */
+
+int
+tp_policy_insert(struct tp_policy *p, const struct tp_entry *e,
+		 const struct tp_entry **dup)
+{
+	int	rc;
+
+	if ((rc = tp_policy_add(p, e, dup)) != 1)
+		return (rc);
+	if (file_is_below(p, e->fidx, (*dup)->fidx))
+		return (note_shadow(p, e, *dup));
+	if (file_is_below(p, (*dup)->fidx, e->fidx)) {
+		if (note_shadow(p, *dup, e) < 0)
+			return (-1);
+		p->entries[*dup - p->entries] = *e;	/* same key, same slot */
+		return (0);
+	}
+	return (1);
 }
 
 /* tp_policy_prefix_below - longest prefix length in use < limit, or -1 */

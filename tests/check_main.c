@@ -71,6 +71,7 @@ main(void)
 	srunner_add_suite(sr, metrics_suite());
 	srunner_add_suite(sr, maillog_suite());
 	srunner_add_suite(sr, tlsrpt_suite());
+	srunner_add_suite(sr, dest_suite());
 	setvbuf(stdout, NULL, _IONBF, 0);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
