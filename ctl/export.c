@@ -209,8 +209,8 @@ line_cmp(const void *a, const void *b)
 /* cannot - what the target cannot express: refuse, or note the loss */
 
 static void
-cannot(struct export *ex, const struct tp_outbound *ob, const char *key,
-       const char *what)
+cannot(struct export *ex, struct table *t, const struct tp_outbound *ob,
+       const char *key, const char *what)
 {
 	const char *mta = ex->target == TARGET_POSTFIX ? "Postfix" : "Sendmail";
 
@@ -218,7 +218,7 @@ cannot(struct export *ex, const struct tp_outbound *ob, const char *key,
 		(unsigned) ob->rule->line, ob->rule->selector, mta, what,
 		ex->lossy ? "; dropped (--lossy)" : "");
 	if (ex->lossy)
-		table_addf(ex, &ex->main, key, 0, "# %s:%u: %s: %s cannot express %s; dropped",
+		table_addf(ex, t, key, 0, "# %s:%u: %s: %s cannot express %s; dropped",
 			   ob->rule->file, (unsigned) ob->rule->line,
 			   ob->rule->selector, mta, what);
 	else
@@ -346,7 +346,7 @@ postfix_dest(struct export *ex, const struct tp_outbound *ob)
 	if (r->level != TP_LEVEL_SKIP) {
 		tp_buf_adds(&b, postfix_protocols(r->min_version));
 		if ((ciphers = postfix_ciphers(r->min_bits)) == NULL) {
-			cannot(ex, ob, key, "min_bits above 128 (its cipher grades stop at"
+			cannot(ex, &ex->main, ob, key, "min_bits above 128 (its cipher grades stop at"
 			       " high, which admits 128-bit ciphers)");
 			ciphers = " ciphers=high";
 		}
@@ -374,7 +374,7 @@ postfix_client(struct export *ex, const struct tp_outbound *ob)
 	char	addr[TP_IP_TEXT_MAX], key[TP_IP_TEXT_MAX + 8];
 
 	if (ob->rule->kind != TP_KIND_CLIENT_ADDR) {
-		cannot(ex, ob, ob->target, "starttls=off for a host name (its"
+		cannot(ex, &ex->cidr, ob, ob->target, "starttls=off for a host name (its"
 		       " smtpd_discard_ehlo_keyword_address_maps take addresses)");
 		return;
 	}
@@ -389,22 +389,25 @@ postfix_client(struct export *ex, const struct tp_outbound *ob)
 	table_addf(ex, &ex->cidr, key, 1, "%s\tstarttls", key);
 }
 
-/* sendmail_dest - one dest: rule as access-db lines */
+/* sendmail_dest - one dest: rule as an access-db line */
 
 static void
 sendmail_dest(struct export *ex, const struct tp_outbound *ob)
 {
 	const struct tp_rule *r = ob->rule;
-	char	key[300], text[LINE_MAX_LEN];
+	char	dom[300], key[320], text[LINE_MAX_LEN];
 	struct tp_buf b = TP_BUF(text, sizeof(text));
 
-	dest_key(ob, key, sizeof(key));
+	/* The key sorts the lines: the whole left-hand side, tag and all. */
+	dest_key(ob, dom, sizeof(dom));
+	snprintf(key, sizeof(key), "%s:%s", r->level == TP_LEVEL_SKIP ? "Try_TLS" :
+		 "TLS_Rcpt", dom);
 	if (r->testing) {
 		note(ex, ob, key, "mode=testing: not enforced, no entry");
 		return;
 	}
 	if (r->level == TP_LEVEL_SKIP) {
-		table_addf(ex, &ex->main, key, 1, "Try_TLS:%s\tNO", key);
+		table_addf(ex, &ex->main, key, 1, "%s\tNO", key);
 		return;
 	}
 	if (r->level == TP_LEVEL_PREFER) {
@@ -412,10 +415,10 @@ sendmail_dest(struct export *ex, const struct tp_outbound *ob)
 		return;
 	}
 	if (r->min_version != TP_TLS_NO_VERSION)
-		cannot(ex, ob, key, "a TLS version floor (min_version)");
+		cannot(ex, &ex->main, ob, key, "a TLS version floor (min_version)");
 	if (ob->verify == TP_DEST_VERIFY_DANE)
-		cannot(ex, ob, key, "verify=dane per domain (DANE is its site-wide"
-		       " confDANE option)");
+		cannot(ex, &ex->main, ob, key, "verify=dane per domain (DANE is its"
+		       " site-wide confDANE option)");
 	if (ob->verify == TP_DEST_VERIFY_YES) {
 		tp_buf_adds(&b, "TEMP+VERIFY");
 		if (r->min_bits)
@@ -425,13 +428,13 @@ sendmail_dest(struct export *ex, const struct tp_outbound *ob)
 		else if (ob->nnames == 1 && strncmp(ob->names[0], "*.", 2) != 0)
 			tp_buf_addf(&b, "+CN:%s", ob->names[0]);
 		else
-			cannot(ex, ob, key, ob->nnames == 0 ?
+			cannot(ex, &ex->main, ob, key, ob->nnames == 0 ?
 			       "the recipient's subdomain as the certificate name" :
 			       "several or wildcard certificate names (+CN: is one"
 			       " exact name)");
 	} else
 		tp_buf_addf(&b, "TEMP+ENCR:%u", r->min_bits ? (unsigned) r->min_bits : 1u);
-	table_addf(ex, &ex->main, key, 1, "TLS_Rcpt:%s\t%s", key, text);
+	table_addf(ex, &ex->main, key, 1, "%s\t%s", key, text);
 }
 
 /* sendmail_addr - the access-db key for an address prefix; -1: none */
@@ -466,21 +469,23 @@ sendmail_client(struct export *ex, const struct tp_outbound *ob)
 	struct tp_ip ip;
 	unsigned plen;
 	const char *why;
-	char	key[300];
+	char	addr[300], key[320];
 
 	if (ob->rule->kind != TP_KIND_CLIENT_ADDR) {
-		snprintf(key, sizeof(key), "%s%s", ob->subdomains ? "." : "", ob->target);
+		snprintf(addr, sizeof(addr), "%s%s", ob->subdomains ? "." : "", ob->target);
 	} else if (tp_prefix_parse(ob->target, &ip, &plen, &why) < 0) {
 		fprintf(stderr, "%s:%u: %s: %s\n", ob->rule->file,
 			(unsigned) ob->rule->line, ob->rule->selector, why);
 		ex->failed = 1;
 		return;
-	} else if (sendmail_addr(&ip, plen, key, sizeof(key)) < 0) {
-		cannot(ex, ob, ob->target, "a prefix that is not whole octets"
+	} else if (sendmail_addr(&ip, plen, addr, sizeof(addr)) < 0) {
+		snprintf(key, sizeof(key), "Srv_Features:%s", ob->target);
+		cannot(ex, &ex->main, ob, key, "a prefix that is not whole octets"
 		       " (IPv4) or groups of 16 bits (IPv6)");
 		return;
 	}
-	table_addf(ex, &ex->main, key, 1, "Srv_Features:%s\tS", key);
+	snprintf(key, sizeof(key), "Srv_Features:%s", addr);
+	table_addf(ex, &ex->main, key, 1, "%s\tS", key);
 }
 
 /* map_rules - every dest: and starttls=off rule through the target */
