@@ -80,6 +80,7 @@ struct export {
 	int	site_dane;		/* 0, 1 dane, 2 dane-only */
 	int	lossy;
 	int	refused;		/* inexpressible rules (not --lossy) */
+	const struct tp_outbound *last;	/* the last rule counted in refused */
 	int	failed;			/* out of memory, a line too long */
 	struct table main;		/* policy map or access db */
 	struct table cidr;		/* Postfix: starttls=off addresses */
@@ -221,8 +222,10 @@ cannot(struct export *ex, struct table *t, const struct tp_outbound *ob,
 		table_addf(ex, t, key, 0, "# %s:%u: %s: %s cannot express %s; dropped",
 			   ob->rule->file, (unsigned) ob->rule->line,
 			   ob->rule->selector, mta, what);
-	else
+	else if (ex->last != ob) {
+		ex->last = ob;
 		ex->refused++;
+	}
 }
 
 /* note - a comment line before the entry for key */
