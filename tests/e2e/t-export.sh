@@ -165,7 +165,7 @@ expect_deferred "postfix verify=yes, wrong name" "$(pf_line wrong.example)" "${O
 expect_sent "postfix prefer, no TLS offered" "$(pf_line pref.example)" "${OB_ID[pref.example]}" plain
 expect_sent "postfix mode=testing not enforced" "$(pf_line test.example)" "${OB_ID[test.example]}" plain
 expect_deferred "postfix min_version=TLSv1.3, receiver at most TLS 1.2" "$(pf_line old.example)" \
-	"${OB_ID[old.example]}" "TLS"
+	"${OB_ID[old.example]}" "Cannot start TLS: handshake failure"
 expect_sent "postfix skip, TLS offered" "$(pf_line skip.example)" "${OB_ID[skip.example]}" plain
 
 # ehlo_has_starttls SOURCE-ADDRESS PORT: the EHLO reply offers STARTTLS
