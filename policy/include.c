@@ -8,6 +8,7 @@
  *
  *	struct tp_policy *tp_policy_load(const char *path,
  *					 struct tp_errors *errs);
+ *	int	tp_policy_file_changed(const struct tp_policy *p, size_t i);
  * DESCRIPTION
  *	tp_policy_load() parses a policy file and every file that it
  *	includes ("include PATH", PATH a file or a glob(3) pattern, taken
@@ -22,6 +23,12 @@
  *	pattern that matches nothing is no error (an import not made
  *	yet); the files it matches are read in sorted order, and
  *	directories among them are passed over.
+ *
+ *	tp_policy_file_changed() tells whether file i of a loaded policy
+ *	(tp_policy_file_at) has another inode, size or modification time
+ *	than when it was read: 1 if so, 0 if not, -1 if it cannot be
+ *	stat'ed (errno) or there is no file i. A reload uses it to refuse
+ *	a file that was being written while it was read.
  * DIAGNOSTICS
  *	"FILE:LINE: include: what is wrong", at the include line.
  * MEMORY
@@ -41,20 +48,16 @@
 
 #define GLOB_CHARS	"*?[\\"
 
-/* What identifies a file that has been read. */
-struct file_id {
-	dev_t	dev;
-	ino_t	ino;
-};
-
-/* One load: the policy being built and the files read so far. */
-struct loader {
-	struct tp_policy *p;
-	struct file_id ids[TP_FILES_MAX];	/* parallel to p->files */
-};
-
 static int read_file(const struct tp_includer *, size_t, unsigned long,
 		     const char *, struct tp_errors *);
+
+/* stamp - note what file f looks like as it is read */
+
+static void
+stamp(struct tp_policy *p, size_t f, const struct stat *st)
+{
+	p->stamps[f] = (struct tp_file_stamp) {st->st_dev, st->st_ino, st->st_size, st->st_mtim};
+}
 
 /* depth_of - how many includes deep file f is */
 
@@ -71,10 +74,10 @@ depth_of(const struct tp_policy *p, size_t f)
 /* seen_before - the file already read with this identity, or -1 */
 
 static long
-seen_before(const struct loader *ld, const struct stat *st)
+seen_before(const struct tp_policy *p, const struct stat *st)
 {
-	for (size_t i = 0; i < ld->p->nfiles; i++)
-		if (ld->ids[i].dev == st->st_dev && ld->ids[i].ino == st->st_ino)
+	for (size_t i = 0; i < p->nfiles; i++)
+		if (p->stamps[i].dev == st->st_dev && p->stamps[i].ino == st->st_ino)
 			return ((long)i);
 	return (-1);
 }
@@ -96,10 +99,9 @@ is_ancestor(const struct tp_policy *p, size_t a, size_t f)
 /* check_new_file - may this opened file join the set? 0 or -1 (reported) */
 
 static int
-check_new_file(const struct loader *ld, size_t parent, unsigned long line,
+check_new_file(const struct tp_policy *p, size_t parent, unsigned long line,
 	       const char *path, const struct stat *st, struct tp_errors *errs)
 {
-	const struct tp_policy *p = ld->p;
 	const char *from = p->files[parent];
 	long	seen;
 
@@ -107,7 +109,7 @@ check_new_file(const struct loader *ld, size_t parent, unsigned long line,
 		tp_errors_add(errs, from, line, "include: %s is not a regular file", path);
 		return (-1);
 	}
-	if ((seen = seen_before(ld, st)) >= 0) {
+	if ((seen = seen_before(p, st)) >= 0) {
 		if (is_ancestor(p, (size_t)seen, parent))
 			tp_errors_add(errs, from, line, "include: cycle: %s includes %s, directly or not",
 				      path, from);
@@ -128,8 +130,7 @@ static int
 read_file(const struct tp_includer *inc, size_t parent, unsigned long line,
 	  const char *path, struct tp_errors *errs)
 {
-	struct loader *ld = inc->ctx;
-	struct tp_policy *p = ld->p;
+	struct tp_policy *p = inc->ctx;
 	const char *from = p->files[parent];
 	struct stat st;
 	FILE   *fp;
@@ -154,7 +155,7 @@ read_file(const struct tp_includer *inc, size_t parent, unsigned long line,
 		tp_errors_add(errs, from, line, "include: %s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (check_new_file(ld, parent, line, path, &st, errs) < 0)
+	if (check_new_file(p, parent, line, path, &st, errs) < 0)
 		goto out;
 	if (tp_policy_add_file(p, path, parent) < 0) {
 		tp_errors_add(errs, from, line, "out of memory");
@@ -162,7 +163,7 @@ read_file(const struct tp_includer *inc, size_t parent, unsigned long line,
 		goto out;
 	}
 	f = p->nfiles - 1;
-	ld->ids[f] = (struct file_id) {st.st_dev, st.st_ino};
+	stamp(p, f, &st);
 	rc = tp_policy_parse_file(p, fp, f, inc, errs) < 0 ? -3 : 0;
 out:
 	fclose(fp);
@@ -195,7 +196,7 @@ static int
 include_glob(const struct tp_includer *inc, size_t parent, unsigned long line,
 	     const char *pattern, struct tp_errors *errs)
 {
-	const char *from = ((struct loader *)inc->ctx)->p->files[parent];
+	const char *from = ((struct tp_policy *)inc->ctx)->files[parent];
 	glob_t	g;
 	int	status = 0;
 	int	rc;
@@ -232,7 +233,7 @@ static int
 include(const struct tp_includer *inc, size_t parent, unsigned long line,
 	const char *path, struct tp_errors *errs)
 {
-	const char *from = ((struct loader *)inc->ctx)->p->files[parent];
+	const char *from = ((struct tp_policy *)inc->ctx)->files[parent];
 	int	pattern = strpbrk(path, GLOB_CHARS) != NULL;
 	char	full[PATH_MAX];
 
@@ -245,13 +246,27 @@ include(const struct tp_includer *inc, size_t parent, unsigned long line,
 	return (read_file(inc, parent, line, full, errs));
 }
 
+/* tp_policy_file_changed - file i since it was read: 1 changed, 0 not, -1 */
+
+int
+tp_policy_file_changed(const struct tp_policy *p, size_t i)
+{
+	const struct tp_file_stamp *s;
+	struct stat st;
+
+	if (i >= p->nfiles || stat(p->files[i], &st) != 0)
+		return (-1);
+	s = &p->stamps[i];
+	return (!(st.st_dev == s->dev && st.st_ino == s->ino && st.st_size == s->size
+		  && st.st_mtim.tv_sec == s->mtime.tv_sec
+		  && st.st_mtim.tv_nsec == s->mtime.tv_nsec));
+}
+
 /* tp_policy_load - parse a policy file and its includes; NULL on any error */
 
 struct tp_policy *
 tp_policy_load(const char *path, struct tp_errors *errs)
 {
-	static struct loader empty;
-	struct loader *ld = NULL;
 	struct tp_includer inc = {include, NULL};
 	struct tp_policy *p = NULL;
 	size_t	before = errs->count;
@@ -262,15 +277,13 @@ tp_policy_load(const char *path, struct tp_errors *errs)
 		tp_errors_add(errs, path, 0, "cannot open: %s", strerror(errno));
 		return (NULL);
 	}
-	if ((ld = malloc(sizeof(*ld))) == NULL || (p = tp_policy_new(path)) == NULL) {
+	if ((p = tp_policy_new(path)) == NULL) {
 		tp_errors_add(errs, path, 0, "out of memory");
 		goto out;
 	}
-	*ld = empty;
-	ld->p = p;
 	if (fstat(fileno(fp), &st) == 0)
-		ld->ids[0] = (struct file_id) {st.st_dev, st.st_ino};
-	inc.ctx = ld;
+		stamp(p, 0, &st);
+	inc.ctx = p;
 	if (tp_policy_parse_file(p, fp, 0, &inc, errs) < 0 || errs->count > before) {
 		tp_policy_free(p);
 		p = NULL;
@@ -278,7 +291,6 @@ tp_policy_load(const char *path, struct tp_errors *errs)
 	}
 	tp_policy_finish(p);
 out:
-	free(ld);
 	fclose(fp);
 	return (p);
 }

@@ -21,6 +21,9 @@
  *				      const char *domain,
  *				      const struct tp_outbound **ob,
  *				      const char **why);
+ *	size_t	tp_policy_starttls_conflicts(const struct tp_policy *p,
+ *				const struct tp_outbound *off,
+ *				const struct tp_rule **out, size_t max);
  *	size_t	tp_policy_shadowed(const struct tp_policy *p,
  *				   const struct tp_shadowed **list);
  *	size_t	tp_policy_file_count(const struct tp_policy *p);
@@ -35,6 +38,15 @@
  *	tp_policy_dest_lookup() finds the rule as the engine finds rcpt:
  *	rules: the exact domain, then the nearest parent with a
  *	dest:.PARENT rule; dest:.D does not match D itself.
+ *
+ *	tp_policy_starttls_conflicts() finds the require rules that the
+ *	engine would still apply to mail from the client of a starttls=off
+ *	rule (from which the MTA hides STARTTLS, so that such mail can
+ *	only fail): every sender: and rcpt: require rule, and the client
+ *	require rules of the same kind inside its address range or domain
+ *	(the most specific client rule of a kind is the one that applies;
+ *	the default rule never applies where a client rule matched). It
+ *	returns how many there are and puts the first max in out[].
  * MEMORY
  *	Every pointer returned points into the policy: valid while the
  *	caller holds its reference.
@@ -43,6 +55,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "policy/tp_ipaddr.h"
 #include "policy/tp_names.h"
 #include "policy/tp_policy_impl.h"
 
@@ -143,6 +156,77 @@ tp_policy_dest_lookup(const struct tp_policy *p, const char *domain,
 			return (1);
 		}
 	return (0);
+}
+
+/* addr_within - is entry r's prefix strictly inside entry off's? */
+
+static int
+addr_within(const struct tp_entry *r, const struct tp_entry *off)
+{
+	struct tp_ip ip = r->key.ip;
+
+	if (r->key.ip.family != off->key.ip.family || r->plen <= off->plen)
+		return (0);
+	tp_ip_mask(&ip, off->plen);
+	return (memcmp(ip.bytes, off->key.ip.bytes, sizeof(ip.bytes)) == 0);
+}
+
+/* name_within - is name entry r more specific than and under off's? */
+
+static int
+name_within(const struct tp_entry *r, const struct tp_entry *off)
+{
+	/* Only a subtree rule has names under it; an exact host is the end. */
+	if (off->ktype != TP_KEY_NAME_SUB || r->klen <= off->klen)
+		return (0);
+	return (r->key.name[r->klen - off->klen - 1] == '.'
+		&& memcmp(r->key.name + r->klen - off->klen, off->key.name, off->klen) == 0);
+}
+
+/*
+ * requires_of - would require rule r apply to mail from a client that
+ * starttls=off rule off matches? A sender: or rcpt: rule can apply to
+ * any of its mail. Of client rules, only the most specific of a kind
+ * applies, so only one inside off's range or domain can. The default
+ * rule never: it applies only where no client rule matched.
+ */
+
+static int
+requires_of(const struct tp_entry *r, const struct tp_entry *off)
+{
+	if (r->rule.level != TP_LEVEL_REQUIRE)
+		return (0);
+	switch (r->rule.kind) {
+	case TP_KIND_SENDER:
+	case TP_KIND_RCPT:
+		return (1);
+	case TP_KIND_CLIENT_ADDR:
+		return (off->ktype == TP_KEY_IP && addr_within(r, off));
+	case TP_KIND_CLIENT_NAME:
+		return (off->ktype != TP_KEY_IP && name_within(r, off));
+	default:
+		return (0);
+	}
+}
+
+/* tp_policy_starttls_conflicts - require rules that would apply to off's client */
+
+size_t
+tp_policy_starttls_conflicts(const struct tp_policy *p, const struct tp_outbound *off,
+			     const struct tp_rule **out, size_t max)
+{
+	const struct tp_entry *oe = entry_of(p, off->rule);
+	size_t	n = 0;
+
+	if (oe == NULL || !off->starttls_off)
+		return (0);
+	for (size_t i = 0; i < p->nentries; i++)
+		if (requires_of(&p->entries[i], oe)) {
+			if (n < max)
+				out[n] = &p->entries[i].rule;
+			n++;
+		}
+	return (n);
 }
 
 /* tp_dest_verify_name - the verify= word of a dest: rule */

@@ -61,6 +61,7 @@ tp_policy_free(struct tp_policy *p)
 	free(p->entries);
 	free(p->files);
 	free(p->parents);
+	free(p->stamps);
 	free(p->shadows);
 	free(p->file);
 	free(p);
@@ -72,6 +73,7 @@ int
 tp_policy_add_file(struct tp_policy *p, const char *name, size_t parent)
 {
 	const char **files = realloc(p->files, (p->nfiles + 1) * sizeof(*files));
+	struct tp_file_stamp *stamps;
 	uint16_t *parents;
 
 	if (files == NULL)
@@ -80,6 +82,10 @@ tp_policy_add_file(struct tp_policy *p, const char *name, size_t parent)
 	if ((parents = realloc(p->parents, (p->nfiles + 1) * sizeof(*parents))) == NULL)
 		return (-1);
 	p->parents = parents;
+	if ((stamps = realloc(p->stamps, (p->nfiles + 1) * sizeof(*stamps))) == NULL)
+		return (-1);
+	p->stamps = stamps;
+	memset(&stamps[p->nfiles], 0, sizeof(*stamps));
 	/* The main file's name is p->file; an included one's is in the arena. */
 	if (p->nfiles > 0 && (name = tp_policy_strdup(p, name, strlen(name))) == NULL)
 		return (-1);

@@ -230,6 +230,14 @@ extern int tp_policy_dest_lookup(const struct tp_policy *, const char *,
 				 const struct tp_outbound **, const char **);
 extern const char *tp_dest_verify_name(enum tp_dest_verify);
 
+/*
+ * The require rules that would still apply to mail from the client of a
+ * starttls=off rule: their number; the first max of them in out[].
+ */
+extern size_t tp_policy_starttls_conflicts(const struct tp_policy *,
+					   const struct tp_outbound *,
+					   const struct tp_rule **, size_t);
+
 /* A rule of an included file that the including file overrides. */
 struct tp_shadowed {
 	const char *selector;		/* canonical, as in struct tp_rule */
@@ -244,6 +252,8 @@ extern size_t tp_policy_shadowed(const struct tp_policy *,
 /* Every file the policy was read from, the main one first. */
 extern size_t tp_policy_file_count(const struct tp_policy *);
 extern const char *tp_policy_file_at(const struct tp_policy *, size_t);
+/* Has file i another inode, size or time than when read? 1, 0, -1: error. */
+extern int tp_policy_file_changed(const struct tp_policy *, size_t);
 
 /* One rule on its own: what it did not get, why, what it says. */
 extern unsigned tp_rule_unmet(const struct tp_rule *,

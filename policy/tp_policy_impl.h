@@ -25,6 +25,8 @@
 
 #include <stdatomic.h>
 #include <stdio.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "policy/tp_ipaddr.h"
 #include "policy/tp_policy.h"
@@ -64,6 +66,14 @@ struct tp_entry {
 
 struct tp_arena_chunk;
 
+/* What a file looked like when it was read (tp_policy_file_changed). */
+struct tp_file_stamp {
+	dev_t	dev;
+	ino_t	ino;
+	off_t	size;
+	struct timespec mtime;
+};
+
 struct tp_policy {
 	atomic_uint refs;		/* tp_policy_ref/unref */
 	char   *file;			/* path given to tp_policy_load */
@@ -79,6 +89,7 @@ struct tp_policy {
 	struct tp_arena_chunk *arena;	/* owns every string */
 	const char **files;		/* every file read, main first (arena) */
 	uint16_t *parents;		/* [i]: index of the file including files[i] */
+	struct tp_file_stamp *stamps;	/* [i]: files[i] as it was read */
 	size_t	nfiles;
 	struct tp_shadowed *shadows;	/* included rules overridden */
 	size_t	nshadows;
