@@ -579,20 +579,44 @@ write_all(struct export *ex)
 	return (write_file(ex, ex->out, &ex->main, what) < 0 ? EXIT_REFUSED : 0);
 }
 
-/* site_from_postconf - smtp_tls_security_level of the Postfix in use */
+/* words_have - a comma- or space-separated list has the word */
 
 static int
-site_from_postconf(char *buf, size_t len)
+words_have(const char *list, const char *word)
+{
+	size_t	n = strlen(word);
+
+	for (const char *p = list; *p; p += strcspn(p, ", \t")) {
+		p += strspn(p, ", \t");
+		if (strncmp(p, word, n) == 0 && (p[n] == 0 || strchr(", \t", p[n])))
+			return (1);
+	}
+	return (0);
+}
+
+/* site_from_postconf - the level of the Postfix in use; its subdomain rule */
+
+static int
+site_from_postconf(char *buf, size_t len, int *parent_matches)
 {
 	FILE   *fp;
+	char	list[4096];
 	int	ok;
 
-	if ((fp = popen("postconf -h smtp_tls_security_level 2>/dev/null", "r")) == NULL)
+	/* Two lines, in this order; MAIL_CONFIG picks the instance. */
+	if ((fp = popen("postconf -h smtp_tls_security_level"
+			" parent_domain_matches_subdomains 2>/dev/null", "r")) == NULL)
 		return (-1);
-	ok = fgets(buf, (int) len, fp) != NULL;
+	ok = fgets(buf, (int) len, fp) != NULL && strchr(buf, '\n') != NULL
+		&& fgets(list, sizeof(list), fp) != NULL;
+	/* Drain, so that postconf is not killed by SIGPIPE. */
+	while (fgetc(fp) != EOF)
+		continue;
 	if (pclose(fp) != 0 || !ok)
 		return (-1);
 	buf[strcspn(buf, "\r\n")] = 0;
+	list[strcspn(list, "\r\n")] = 0;
+	*parent_matches = words_have(list, "smtp_tls_policy_maps");
 	return (0);
 }
 
@@ -678,15 +702,21 @@ parse_args(int argc, char **argv, struct export *ex)
 static int
 resolve_site(struct export *ex, char *buf, size_t len)
 {
+	int	parent_matches = 0;
+
 	if (ex->target != TARGET_POSTFIX)
 		return (0);
 	if (ex->site_level == NULL) {
-		if (site_from_postconf(buf, len) < 0) {
+		if (site_from_postconf(buf, len, &parent_matches) < 0) {
 			fprintf(stderr, "tlspolicyctl export: cannot run postconf -h"
 				" smtp_tls_security_level; give --site-level LEVEL\n");
 			return (-1);
 		}
 		ex->site_level = buf;
+		if (parent_matches)
+			fprintf(stderr, "tlspolicyctl export: warning:"
+				" parent_domain_matches_subdomains lists smtp_tls_policy_maps:"
+				" an entry for a domain applies to its subdomains too\n");
 	}
 	if ((ex->site_dane = site_dane(ex->site_level)) < 0) {
 		fprintf(stderr, "tlspolicyctl export: unknown smtp_tls_security_level"

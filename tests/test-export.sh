@@ -179,6 +179,13 @@ if command -v postconf >/dev/null 2>&1; then
 	grep -qx '# Site smtp_tls_security_level: dane' out && grep -qx 'partner.example.dane-only' out &&
 		! grep -q '^enc.example' out && passed=$((passed + 1)) ||
 		{ failed=$((failed + 1)); echo "FAIL: postconf's dane not applied"; }
+	! grep -q parent_domain err && passed=$((passed + 1)) ||
+		{ failed=$((failed + 1)); echo "FAIL: a subdomain warning by default"; }
+	printf 'parent_domain_matches_subdomains = mynetworks, smtp_tls_policy_maps\n' >>pfconf/main.cf
+	MAIL_CONFIG=$tmp/pfconf status "postfix: parent_domain_matches_subdomains" 0 \
+		"$ctl" export --postfix -f dest.policy
+	grep -q 'warning: parent_domain_matches_subdomains lists smtp_tls_policy_maps' err &&
+		passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: no subdomain warning"; }
 fi
 
 # --- Sendmail: refused, then --lossy, exactly
