@@ -101,7 +101,7 @@ usage(FILE *fp)
 "  --postfix   an smtp_tls_policy_maps table: require -> encrypt, verify=yes\n"
 "              -> secure (match= from cert_subject, or the domain; *.x ->\n"
 "              .x), verify=dane -> dane-only, prefer -> may, skip -> none;\n"
-"              min_version -> protocols=, min_bits -> ciphers=/exclude=;\n"
+"              min_version -> protocols=, min_bits -> ciphers=;\n"
 "              dest:.D -> .D. With -o FILE, the starttls=off client\n"
 "              addresses go to FILE" CIDR_SUFFIX ", a cidr: table for\n"
 "              smtpd_discard_ehlo_keyword_address_maps.\n"
@@ -264,7 +264,7 @@ postfix_protocols(unsigned min_version)
 	}
 }
 
-/* postfix_ciphers - ciphers=/exclude= for min_bits; NULL: inexpressible */
+/* postfix_ciphers - ciphers= for min_bits; NULL: beyond Postfix's grades */
 
 static const char *
 postfix_ciphers(unsigned bits)
@@ -283,7 +283,10 @@ postfix_match(const struct tp_outbound *ob, struct tp_buf *b)
 {
 	TP_BUF_LIT(b, " match=");
 	if (ob->nnames == 0) {
-		/* The next hop is the recipient domain: a subdomain's own. */
+		/*
+		 * The recipient domain. For dest:.D that is each subdomain: the
+		 * next hop, as Postfix calls it when no transport overrides it.
+		 */
 		tp_buf_adds(b, ob->subdomains ? "nexthop" : ob->target);
 		return;
 	}
@@ -342,7 +345,7 @@ postfix_dest(struct export *ex, const struct tp_outbound *ob)
 		note(ex, ob, key, "asks for less than the site's DANE level: no entry");
 		return;
 	}
-	if (ex->site_dane == 1 && ob->verify == TP_DEST_VERIFY_YES)
+	if (ex->site_dane == 1 && strcmp(level, "secure") == 0)
 		fprintf(stderr, "%s:%u: %s: warning: secure takes the place of the site's"
 			" DANE for this domain\n", r->file, (unsigned) r->line, r->selector);
 	tp_buf_addf(&b, "%s\t%s", key, level);

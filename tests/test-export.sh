@@ -22,6 +22,16 @@ same() {
 		failed=$((failed + 1)); echo "FAIL: $1"; sed 's/^/    | /' "$tmp/diff"
 	fi
 }
+# check NAME COMMAND...: COMMAND succeeds
+check() {
+	local name=$1
+	shift
+	if "$@"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1)); echo "FAIL: $name"
+	fi
+}
 # status NAME WANT COMMAND...: COMMAND exits WANT (output in out, err)
 status() {
 	local name=$1 want=$2 got
@@ -92,8 +102,7 @@ status "postfix refuses a host name starttls=off" 1 \
 same "postfix refusal: stderr" want err
 echo old >want
 same "postfix refusal: the old file is kept" want pf
-[ ! -e pf.starttls-off.cidr ] && passed=$((passed + 1)) ||
-	{ failed=$((failed + 1)); echo "FAIL: postfix refusal wrote the cidr table"; }
+check "postfix refusal: no cidr table written" test ! -e pf.starttls-off.cidr
 
 # --- Postfix --lossy: both files, exactly
 status "postfix --lossy" 0 "$ctl" export --postfix -f all.policy --site-level may -o pf --lossy
@@ -131,13 +140,12 @@ same "postfix: the same table whatever the order of the rules" want got
 # --- standard output; starttls=off rules need -o
 status "postfix to stdout refuses starttls=off rules" 1 \
 	"$ctl" export --postfix -f all.policy --site-level may --lossy
-grep -q 'starttls=off client rules need -o FILE (they go to FILE.starttls-off.cidr)' err &&
-	passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: no -o message"; }
+check "the -o message" grep -q 'starttls=off client rules need -o FILE (they go to FILE.starttls-off.cidr)' err
 
 # --- min_bits above 128
 status "postfix refuses min_bits=256" 1 "$ctl" export --postfix -f dest.policy --site-level may
-grep -q '^dest.policy:6: dest:strong.example: Postfix cannot express min_bits above 128' err &&
-	passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: min_bits message"; }
+check "the min_bits message" \
+	grep -q '^dest.policy:6: dest:strong.example: Postfix cannot express min_bits above 128' err
 status "postfix --lossy min_bits=256" 0 "$ctl" export --postfix -f dest.policy --site-level may --lossy
 {
 	pf_head dest.policy may
@@ -155,11 +163,11 @@ status "postfix site dane" 0 "$ctl" export --postfix -f dest.policy --site-level
 	pf_head dest.policy dane
 	printf 'bank.example\tsecure protocols=!SSLv2:!SSLv3:!TLSv1:!TLSv1.1 match=bank.example\n'
 	for r in 5:enc 3:legacy; do
-		printf "# dest.policy:${r%%:*}: dest:${r#*:}.example: asks for less than the site's DANE level: no entry\n"
+		printf "# dest.policy:%s: dest:%s.example: asks for less than the site's DANE level: no entry\n" "${r%%:*}" "${r#*:}"
 	done
 	printf 'partner.example\tdane-only\n'
 	for r in 4:plain 6:strong; do
-		printf "# dest.policy:${r%%:*}: dest:${r#*:}.example: asks for less than the site's DANE level: no entry\n"
+		printf "# dest.policy:%s: dest:%s.example: asks for less than the site's DANE level: no entry\n" "${r%%:*}" "${r#*:}"
 	done
 } >want
 same "postfix site dane: table" want out
@@ -176,16 +184,14 @@ if command -v postconf >/dev/null 2>&1; then
 	printf 'smtp_tls_security_level = dane\n' >pfconf/main.cf
 	MAIL_CONFIG=$tmp/pfconf status "postfix site level from postconf" 0 \
 		"$ctl" export --postfix -f dest.policy
-	grep -qx '# Site smtp_tls_security_level: dane' out && grep -qx 'partner.example.dane-only' out &&
-		! grep -q '^enc.example' out && passed=$((passed + 1)) ||
-		{ failed=$((failed + 1)); echo "FAIL: postconf's dane not applied"; }
-	! grep -q parent_domain err && passed=$((passed + 1)) ||
-		{ failed=$((failed + 1)); echo "FAIL: a subdomain warning by default"; }
+	check "postconf: the site level in the header" grep -qx '# Site smtp_tls_security_level: dane' out
+	check "postconf: dane applied" eval "grep -q '^partner.example' out && ! grep -q '^enc.example' out"
+	check "postconf: no subdomain warning by default" eval "! grep -q parent_domain err"
 	printf 'parent_domain_matches_subdomains = mynetworks, smtp_tls_policy_maps\n' >>pfconf/main.cf
 	MAIL_CONFIG=$tmp/pfconf status "postfix: parent_domain_matches_subdomains" 0 \
 		"$ctl" export --postfix -f dest.policy
-	grep -q 'warning: parent_domain_matches_subdomains lists smtp_tls_policy_maps' err &&
-		passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: no subdomain warning"; }
+	check "postconf: the subdomain warning" \
+		grep -q 'warning: parent_domain_matches_subdomains lists smtp_tls_policy_maps' err
 fi
 
 # --- Sendmail: refused, then --lossy, exactly
@@ -199,7 +205,7 @@ status "sendmail refuses" 1 "$ctl" export --sendmail -f all.policy -o sm
 	echo "all.policy: 5 rules the target cannot express; nothing written (--lossy writes what it can)"
 } >want
 same "sendmail refusal: stderr" want err
-[ ! -e sm ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: sendmail refusal wrote sm"; }
+check "sendmail refusal: nothing written" test ! -e sm
 status "sendmail --lossy" 0 "$ctl" export --sendmail -f all.policy --lossy
 {
 	sm_head all.policy
@@ -230,13 +236,11 @@ status "two targets" 64 "$ctl" export --postfix --sendmail -f all.policy
 status "--site-level with --sendmail" 64 "$ctl" export --sendmail --site-level may -f all.policy
 status "an argument" 64 "$ctl" export --postfix --site-level may all.policy
 status "unknown site level" 1 "$ctl" export --postfix --site-level strong -f dest.policy
-grep -qF 'unknown smtp_tls_security_level "strong"' err && passed=$((passed + 1)) ||
-	{ failed=$((failed + 1)); echo "FAIL: unknown level message"; }
+check "the unknown level message" grep -qF 'unknown smtp_tls_security_level "strong"' err
 printf 'dest:x.example exempt\n' >bad.policy
 status "a policy with errors" 2 "$ctl" export --sendmail -f bad.policy
 status "--help" 0 "$ctl" export --help
-grep -q 'smtp_tls_policy_maps' out && passed=$((passed + 1)) ||
-	{ failed=$((failed + 1)); echo "FAIL: --help"; }
+check "--help names the map" grep -q 'smtp_tls_policy_maps' out
 
 echo "tlspolicyctl export: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
