@@ -178,6 +178,16 @@ grep -v '^#' out >got
 printf 'partner.example\tdane-only\n' >want
 same "postfix site dane-only: only dane-only stays" want got
 
+# --- a prefer rule asks for less than DANE, verify=yes or not (no warning);
+# a rule with two things Sendmail cannot express is one refused rule
+printf 'dest:p.example prefer verify=yes\ndest:two.example require min_version=TLSv1.2 verify=dane\n' \
+	>two.policy
+status "postfix site dane, prefer verify=yes" 0 "$ctl" export --postfix -f two.policy --site-level dane
+check "prefer verify=yes under dane: no entry" grep -qx "# two.policy:1: dest:p.example: asks for less than the site's DANE level: no entry" out
+check "prefer verify=yes under dane: no warning" test ! -s err
+status "sendmail, one rule with two problems" 1 "$ctl" export --sendmail -f two.policy
+check "one rule with two problems counts once" grep -qx 'two.policy: 1 rule the target cannot express; nothing written (--lossy writes what it can)' err
+
 # --- the site level from postconf (MAIL_CONFIG selects the instance)
 if command -v postconf >/dev/null 2>&1; then
 	mkdir pfconf
