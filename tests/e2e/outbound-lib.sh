@@ -23,7 +23,9 @@
 # inherits it.  Nothing on the machine changes.
 #
 # Functions (errexit off inside; return 0 on success)
-#   ob_setup WORKDIR          config (main.cf, master.cf), queue, hosts
+#   ob_setup WORKDIR          config (main.cf, master.cf), queue, hosts;
+#                             after pf_setup: it trusts PF_CA_CERT, the
+#                             receivers' CA (smtp_tls_CAfile)
 #   ob_route DOMAIN TRANSPORT PORT
 #                             before ob_start: DOMAIN resolves to 127.0.0.1
 #                             and is sent with TRANSPORT (an smtp(8) that
@@ -37,7 +39,8 @@
 #                             prints the log line (status=sent|deferred|...)
 #   ob_log_grep ARGS          grep -E the outbound log
 # Variables: OB_WORKDIR OB_CONF_DIR OB_QUEUE_DIR OB_LOG_FILE OB_HOSTS
-# OB_MASTER_PID; OB_EXTRA_MAIN_CF (main.cf lines added at ob_start).
+# OB_MASTER_PID.  Deferred mail is not retried while a test runs
+# (queue_run_delay and backoff times of 300 s or more).
 
 OB__LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=postfix-lib.sh
@@ -150,7 +153,6 @@ ob_policy() {
 ob_start() {
     local -; set +e
     local out rc=0 i=0
-    [ -z "${OB_EXTRA_MAIN_CF:-}" ] || printf '%s\n' "$OB_EXTRA_MAIN_CF" >>"$OB_CONF_DIR/main.cf"
     postmap -c "$OB_CONF_DIR" "hash:$OB_CONF_DIR/transport" || return 1
     ob__backdate
     # The private /etc/hosts: bound in a mount namespace that master and
