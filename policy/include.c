@@ -48,9 +48,6 @@
 
 #define GLOB_CHARS	"*?[\\"
 
-static int read_file(const struct tp_includer *, size_t, unsigned long,
-		     const char *, struct tp_errors *);
-
 /* stamp - note what file f looks like as it is read */
 
 static void

@@ -754,44 +754,9 @@ attach_outbound(struct tp_policy *p, struct rule_state *rs, size_t keyoff)
 	return (0);
 }
 
-/* file_is_below - is file f included, at any depth, by file g? */
-
-static int
-file_is_below(const struct tp_policy *p, size_t f, size_t g)
-{
-	for (size_t up = 0; f != 0 && up < TP_FILES_MAX; up++) {
-		f = p->parents[f];
-		if (f == g)
-			return (1);
-	}
-	return (0);
-}
-
-/* note_shadow - an included rule that the including file's rule overrides */
-
-static int
-note_shadow(struct tp_policy *p, const struct tp_entry *gone, const struct tp_entry *kept)
-{
-	if (p->nshadows == p->shadow_cap) {
-		size_t	cap = p->shadow_cap ? 2 * p->shadow_cap : 16;
-		struct tp_shadowed *grown = realloc(p->shadows, cap * sizeof(*grown));
-
-		if (grown == NULL)
-			return (-2);
-		p->shadows = grown;
-		p->shadow_cap = cap;
-	}
-	p->shadows[p->nshadows++] = (struct tp_shadowed) {
-		kept->rule.selector, gone->rule.file, gone->rule.line,
-		kept->rule.file, kept->rule.line,
-	};
-	return (0);
-}
-
 /*
- * add_entry - add a parsed rule. A selector defined again is an error
- * within one file and between files of which neither includes the other;
- * between an including and an included file, the including one wins.
+ * add_entry - add a parsed rule (tp_policy_insert decides between files):
+ * 0, -1 a selector defined twice (reported), -2 out of memory, -3 too many
  */
 
 static int
@@ -804,18 +769,10 @@ add_entry(struct where *w, struct tp_policy *p, const struct tp_entry *e)
 		ERR(w, "more than %d rules in the policy and the files it includes", TP_RULES_MAX);
 		return (-3);
 	}
-	if ((rc = tp_policy_add(p, e, &dup)) < 0)
+	if ((rc = tp_policy_insert(p, e, &dup)) < 0)
 		return (-2);
 	if (rc == 0)
 		return (0);
-	if (file_is_below(p, e->fidx, dup->fidx))
-		return (note_shadow(p, e, dup));
-	if (file_is_below(p, dup->fidx, e->fidx)) {
-		if (note_shadow(p, dup, e) < 0)
-			return (-2);
-		p->entries[dup - p->entries] = *e;
-		return (0);
-	}
 	if (dup->fidx == e->fidx)
 		ERR(w, "selector defined twice (first as %s at line %lu)",
 		    dup->rule.selector, (unsigned long)dup->rule.line);

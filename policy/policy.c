@@ -6,7 +6,8 @@
  * DESCRIPTION
  *	See tp_policy.h for the interface and tp_policy_impl.h for the
  *	layout. The index is built while the file is parsed, so that a
- *	selector defined twice is found at once, in file order.
+ *	selector defined twice is found at once, in file order, and so is
+ *	which of two included files' rules stands (tp_policy_insert).
  */
 
 #include <stdlib.h>
@@ -389,6 +390,67 @@ tp_policy_add(struct tp_policy *p, const struct tp_entry *e,
 	}
 	p->nentries++;
 	return (0);
+}
+
+/* file_is_below - is file f included, at any depth, by file g? */
+
+static int
+file_is_below(const struct tp_policy *p, size_t f, size_t g)
+{
+	for (size_t up = 0; f != 0 && up < TP_FILES_MAX; up++) {
+		f = p->parents[f];
+		if (f == g)
+			return (1);
+	}
+	return (0);
+}
+
+/* note_shadow - an included rule that the including file's rule overrides */
+
+static int
+note_shadow(struct tp_policy *p, const struct tp_entry *gone, const struct tp_entry *kept)
+{
+	if (p->nshadows == p->shadow_cap) {
+		size_t	cap = p->shadow_cap ? 2 * p->shadow_cap : 16;
+		struct tp_shadowed *grown = realloc(p->shadows, cap * sizeof(*grown));
+
+		if (grown == NULL)
+			return (-1);
+		p->shadows = grown;
+		p->shadow_cap = cap;
+	}
+	p->shadows[p->nshadows++] = (struct tp_shadowed) {
+		kept->rule.selector, gone->rule.file, gone->rule.line,
+		kept->rule.file, kept->rule.line,
+	};
+	return (0);
+}
+
+/*
+ * tp_policy_insert - add a rule read from file e->fidx. A selector that
+ * exists is a duplicate (1, *dup) within one file and between files of
+ * which neither includes the other; between an including and an included
+ * file, the including file's rule stands and the other is noted as
+ * shadowed (0). -1: out of memory.
+ */
+
+int
+tp_policy_insert(struct tp_policy *p, const struct tp_entry *e,
+		 const struct tp_entry **dup)
+{
+	int	rc;
+
+	if ((rc = tp_policy_add(p, e, dup)) != 1)
+		return (rc);
+	if (file_is_below(p, e->fidx, (*dup)->fidx))
+		return (note_shadow(p, e, *dup));
+	if (file_is_below(p, (*dup)->fidx, e->fidx)) {
+		if (note_shadow(p, *dup, e) < 0)
+			return (-1);
+		p->entries[*dup - p->entries] = *e;	/* same key, same slot */
+		return (0);
+	}
+	return (1);
 }
 
 /* tp_policy_prefix_below - longest prefix length in use < limit, or -1 */

@@ -102,6 +102,8 @@ extern char *tp_policy_strdup(struct tp_policy *, const char *, size_t);
 extern void *tp_policy_alloc(struct tp_policy *, size_t);
 extern int tp_policy_add(struct tp_policy *, const struct tp_entry *,
 			 const struct tp_entry **);
+extern int tp_policy_insert(struct tp_policy *, const struct tp_entry *,
+			    const struct tp_entry **);
 
 /* One lookup in a batch (tp_policy_probe). */
 struct tp_probe {
