@@ -12,8 +12,8 @@
  *	lists them, and the dispatch to a command's function, which gets
  *	argv from the command's name on and returns the exit status.
  *	Each command is a module of its own (check.c, explain.c,
- *	report_cmd.c, status.c, apply.c, export.c) with its own options and --help; a new
- *	one is one line in the table. See tlspolicyctl(8).
+ *	report_cmd.c, status.c, apply.c, export.c) with its own options
+ *	and --help; a new one is one line in the table. See tlspolicyctl(8).
  * EXIT STATUS
  *	The command's; 64 when there is no such command.
  */
