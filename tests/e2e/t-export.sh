@@ -67,6 +67,7 @@ dest:test.example   require verify=yes mode=testing
 dest:old.example    require min_version=TLSv1.3
 dest:skip.example   skip
 client:127.0.0.2    skip starttls=off
+client:::1          skip starttls=off
 EOF
 declare -A ROUTE=([tls.example]=tls [enc.example]=tls [plain.example]=plain
 	[wrong.example]=tls [pref.example]=plain [test.example]=plain
@@ -168,16 +169,37 @@ expect_deferred "postfix min_version=TLSv1.3, receiver at most TLS 1.2" "$(pf_li
 	"${OB_ID[old.example]}" "Cannot start TLS: handshake failure"
 expect_sent "postfix skip, TLS offered" "$(pf_line skip.example)" "${OB_ID[skip.example]}" plain
 
-# ehlo_has_starttls SOURCE-ADDRESS PORT: the EHLO reply offers STARTTLS
-ehlo_has_starttls() {
-	swaks --server 127.0.0.1 --port "$2" --local-interface "$1" --quit-after EHLO \
-		--timeout 10 2>&1 | grep -q '250[- ]STARTTLS'
+# ehlo_reply SERVER PORT SOURCE: the server's reply to EHLO, sent from
+# SOURCE (python: swaks needs IO::Socket::INET6 for ::1)
+ehlo_reply() {
+	python3 - "$@" <<'PY'
+import socket, sys
+server, port, source = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+family = socket.AF_INET6 if ":" in server else socket.AF_INET
+s = socket.socket(family, socket.SOCK_STREAM)
+s.settimeout(10)
+s.bind((source, 0))
+s.connect((server, port))
+f = s.makefile("rwb")
+def reply():
+    lines = []
+    while True:
+        line = f.readline().decode("ascii", "replace")
+        lines.append(line.rstrip("\r\n"))
+        if len(line) < 4 or line[3] != "-":
+            return lines
+reply()
+f.write(b"EHLO client.e2e.test\r\n"); f.flush()
+print("\n".join(reply()))
+f.write(b"QUIT\r\n"); f.flush()
+PY
 }
-# ehlo_lacks_starttls SOURCE-ADDRESS PORT: the EHLO reply came, without STARTTLS
+# ehlo_has_starttls SOURCE PORT [SERVER]: the EHLO reply offers STARTTLS
+ehlo_has_starttls() { ehlo_reply "${3:-127.0.0.1}" "$2" "$1" | grep -q '^250[- ]STARTTLS'; }
+# ehlo_lacks_starttls SOURCE PORT [SERVER]: an EHLO reply, without STARTTLS
 ehlo_lacks_starttls() {
-	swaks --server 127.0.0.1 --port "$2" --local-interface "$1" --quit-after EHLO \
-		--timeout 10 >"$W/ehlo.out" 2>&1
-	grep -q '<- *250 ' "$W/ehlo.out" && ! grep -q '250[- ]STARTTLS' "$W/ehlo.out"
+	ehlo_reply "${3:-127.0.0.1}" "$2" "$1" >"$W/ehlo.out" 2>&1
+	grep -q '^250 ' "$W/ehlo.out" && ! grep -q '^250[- ]STARTTLS' "$W/ehlo.out"
 }
 check "postfix cidr table: no STARTTLS for 127.0.0.2" ehlo_lacks_starttls 127.0.0.2 "$RX_TLS"
 check "postfix cidr table: STARTTLS for 127.0.0.1" ehlo_has_starttls 127.0.0.1 "$RX_TLS"
@@ -252,6 +274,10 @@ expect_sent "sendmail Try_TLS NO, TLS offered" "$(sm_line skip.example)" "${SM_I
 check "sendmail Srv_Features: no STARTTLS for 127.0.0.2" \
 	ehlo_lacks_starttls 127.0.0.2 "$SM_PORT_STARTTLS"
 check "sendmail Srv_Features: STARTTLS for 127.0.0.1" ehlo_has_starttls 127.0.0.1 "$SM_PORT_STARTTLS"
+# Sendmail's IPv6 address form (IPv6:0:0:0:0:0:0:0:1), on its [::1] listener
+if [ -n "${SM_PORT_IPV6:-}" ]; then
+	check "sendmail Srv_Features: no STARTTLS for ::1" ehlo_lacks_starttls ::1 "$SM_PORT_IPV6" ::1
+fi
 
 echo "# $(($(date +%s) - T0)) s"
 summary
