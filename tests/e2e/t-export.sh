@@ -18,7 +18,8 @@
 # without TLS even where TLS is offered; Sendmail (--lossy): the dropped
 # floor is reported and the mail goes over TLS 1.2.  The starttls=off
 # client rule hides STARTTLS from 127.0.0.2 (and only from it) on the
-# receiving Postfix (cidr: table) and on Sendmail (Srv_Features:).
+# receiving Postfix (cidr: table) and on Sendmail (Srv_Features:), and
+# from ::1 on Sendmail's IPv6 listener (its IPv6:0:0:0:0:0:0:0:1 key form).
 #
 # Run by "make check" (srcdir, top_builddir from the Makefile).  Needs
 # root, Postfix, and Sendmail unpacked by tests/e2e/install-sendmail.sh.
