@@ -2,7 +2,7 @@
  * NAME
  *	tlspolicyctl 8
  * SUMMARY
- *	the admin's tool: check, explain, report, status, apply
+ *	the admin's tool: check, explain, report, status, apply, export
  * SYNOPSIS
  *	tlspolicyctl COMMAND [OPTIONS]
  *	tlspolicyctl COMMAND --help
@@ -12,8 +12,8 @@
  *	lists them, and the dispatch to a command's function, which gets
  *	argv from the command's name on and returns the exit status.
  *	Each command is a module of its own (check.c, explain.c,
- *	report_cmd.c, status.c, apply.c) with its own options and --help; a new
- *	one is one line in the table. See tlspolicyctl(8).
+ *	report_cmd.c, status.c, apply.c, export.c) with its own options
+ *	and --help; a new one is one line in the table. See tlspolicyctl(8).
  * EXIT STATUS
  *	The command's; 64 when there is no such command.
  */
@@ -38,6 +38,7 @@ static const struct command commands[] = {
 	{"report", tp_report_main, "summarize audit logs: is a domain ready to enforce?"},
 	{"status", tp_status_main, "print the running daemon's counters"},
 	{"apply", tp_apply_main, "put a new policy in force in the running daemon"},
+	{"export", tp_export_main, "write the outbound rules as Postfix or Sendmail tables"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

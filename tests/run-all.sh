@@ -42,6 +42,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 CK_FORK=no srcdir=.. ./tests/check_tlspolicy
 srcdir=.. top_builddir=. sh ../tests/test-tlspolicyctl.sh
+srcdir=.. top_builddir=. bash ../tests/test-export.sh
 srcdir=.. top_builddir=. bash ../tests/e2e/t-postfix.sh
 srcdir=.. top_builddir=. bash ../tests/e2e/t-sendmail.sh
 unset ASAN_OPTIONS UBSAN_OPTIONS
