@@ -13,6 +13,7 @@ apt-get install -y -q --no-install-recommends \
 	build-essential autoconf automake autoconf-archive pkg-config \
 	libmilter-dev libssl-dev check libjson-c-dev zlib1g-dev \
 	libidn2-dev libunistring-dev \
+	libunbound-dev libcurl4-openssl-dev dns-root-data \
 	postfix swaks openssl libnet-ssleay-perl libio-socket-ssl-perl \
 	python3 valgrind procps ca-certificates util-linux \
 	clang libclang-rt-14-dev

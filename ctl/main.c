@@ -38,6 +38,7 @@ static const struct command commands[] = {
 	{"report", tp_report_main, "summarize audit logs: is a domain ready to enforce?"},
 	{"status", tp_status_main, "print the running daemon's counters"},
 	{"apply", tp_apply_main, "put a new policy in force in the running daemon"},
+	{"import", tp_import_main, "write dest: rules from MTA-STS or STARTTLS Everywhere"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -61,7 +61,7 @@
  *	if host matches any of the policy's patterns, else 0.
  *
  *	tp_sts_fetch() fetches https://mta-sts.DOMAIN/.well-known/mta-sts.txt
- *	(section 3.3) with libcurl: HTTPS only, the certificate verified
+ *	(TP_STS_URL_FMT, section 3.3) with libcurl: HTTPS only, the certificate verified
  *	against the system's CAs (plus opts->ca_file if given) and the
  *	name mta-sts.DOMAIN, no redirect followed, no proxy from the
  *	environment, HTTP 200 and Content-Type text/plain required, at
@@ -90,6 +90,7 @@
 #define TP_STS_MAX_AGE_MAX	31557600L	/* RFC 8461: about one year */
 #define TP_STS_ID_MAX		32		/* RFC 8461: 1*32(ALPHA/DIGIT) */
 #define TP_STS_FETCH_TIMEOUT_MS	10000
+#define TP_STS_URL_FMT		"https://mta-sts.%s/.well-known/mta-sts.txt"
 
 enum tp_sts_mode {
 	TP_STS_MODE_NONE,
