@@ -122,6 +122,23 @@ printf '{"version": "1.0", "policies": {}}' >"$work/v1.json"
 expect 1 "v1.json: not a STARTTLS Everywhere list of version 0.1" -- \
 	"$ctl" import --starttls-everywhere "$work/v1.json"
 
+# ---- round trip: check accepts what import writes ----------------------------
+"$ctl" import -o "$work/sts.policy" --mta-sts good.loc="$sts/good.txt" \
+	testing.loc="$sts/testing.txt" none.loc="$sts/valid-none.txt" >/dev/null 2>&1
+expect 0 "sts.policy: OK: 2 rules (sender 0, rcpt 0, client address 0, client name 0, dest 2)" -- \
+	"$ctl" check -f "$work/sts.policy"
+"$ctl" import -o "$work/stle.policy" --starttls-everywhere "$stle/policy.json" >/dev/null 2>&1
+expect 0 "stle.policy: OK: 926 rules (sender 0, rcpt 0, client address 0, client name 0, dest 926)" -- \
+	"$ctl" check -f "$work/stle.policy"
+"$ctl" import -o "$work/unexpired.policy" --starttls-everywhere "$stle/unexpired.json" >/dev/null 2>&1
+expect 0 "OK: 3 rules" -- "$ctl" check -f "$work/unexpired.policy"
+expect 0 "naming *.mx.hosted.example (any one label in place of *)" -- \
+	"$ctl" explain -f "$work/unexpired.policy" --dest aliased.example
+# Included from a policy written by hand, whose rule for the same domain wins.
+printf 'dest:comcast.net require verify=dane\ninclude stle.policy\n' >"$work/hand.policy"
+expect 0 "hand.policy: OK: 926 rules" "note: dest:comcast.net is shadowed by $work/hand.policy:1" -- \
+	"$ctl" check -f "$work/hand.policy"
+
 # ---- usage -----------------------------------------------------------------
 expect 64 "nothing to import" -- "$ctl" import
 expect 64 "no DOMAIN given" -- "$ctl" import --fetch

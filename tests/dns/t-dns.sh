@@ -170,6 +170,7 @@ expect 0 "dest:$S require verify=yes cert_subject=mx1.$S,\*.mx.$S" \
     "$ctl" import --dns "$DNST_SERVER" --trust-anchor "$DNST_ANCHOR" --timeout 3 \
     --ca "$DNST_CA" --connect-to "$(dnst_connect_to "mta-sts.$S")" --fetch "$S" "$U" "nope.$S"
 cp "$out" "$work/fetched.policy"
+expect 0 "$work/fetched.policy: OK: 1 rules? .*dest 1.*" -- "$ctl" check -f "$work/fetched.policy"
 expect 1 "tlspolicyctl import: $S: https://mta-sts.$S/.well-known/mta-sts.txt: SSL certificate problem: .*" \
     "tlspolicyctl import: refused; nothing written" "!dest:.*" -- \
     "$ctl" import --dns "$DNST_SERVER" --trust-anchor "$DNST_ANCHOR" --timeout 3 \
