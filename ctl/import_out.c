@@ -85,18 +85,32 @@ remember(struct tp_import *imp, const char *domain)
 	return (0);
 }
 
+/* comment - one comment line; a byte that could end it (or confuse a
+ * terminal) is written as '?': a path or a list's text could hold one, and
+ * a line end would turn the rest into a rule */
+
+static void
+comment(FILE *out, const char *text)
+{
+	fputs("# ", out);
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+	fputc('\n', out);
+}
+
 /* tp_import_rule - the comment and the dest: rule of one domain */
 
 int
 tp_import_rule(struct tp_import *imp, const char *domain,
 	       enum tp_sts_mode mode, char *const *mx, size_t nmx,
-	       const char *comment)
+	       const char *text)
 {
 	if (remember(imp, domain) < 0) {
 		fprintf(stderr, "tlspolicyctl import: out of memory\n");
 		return (-1);
 	}
-	fprintf(imp->out, "\n# %s\n", comment);
+	fputc('\n', imp->out);
+	comment(imp->out, text);
 	if (mode == TP_STS_MODE_NONE) {
 		fprintf(imp->out, "# %s: mode none: no rule\n", domain);
 		return (0);
@@ -113,11 +127,15 @@ tp_import_rule(struct tp_import *imp, const char *domain,
 int
 tp_import_note(struct tp_import *imp, const char *domain, const char *what)
 {
+	char	text[1024];
+
 	if (remember(imp, domain) < 0) {
 		fprintf(stderr, "tlspolicyctl import: out of memory\n");
 		return (-1);
 	}
-	fprintf(imp->out, "\n# %s: %s: no rule\n", domain, what);
+	snprintf(text, sizeof(text), "%s: %s: no rule", domain, what);
+	fputc('\n', imp->out);
+	comment(imp->out, text);
 	return (0);
 }
 

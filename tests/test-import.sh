@@ -82,6 +82,13 @@ expect 1 "a b: character not allowed in a domain name" -- \
 	"$ctl" import --mta-sts "a b=$sts/good.txt"
 expect 1 "good.loc: not DOMAIN=FILE" -- "$ctl" import --mta-sts good.loc
 expect 1 "/nonexistent: No such file or directory" -- "$ctl" import --mta-sts x.loc=/nonexistent
+# A file name with a line end stays in its comment line: no rule from it.
+nl="$work/a
+dest:evil.example skip"
+cp "$sts/good.txt" "$nl"
+expect 0 "# good.loc: MTA-STS policy from $work/a?dest:evil.example skip, mode enforce" -- \
+	"$ctl" import --mta-sts "good.loc=$nl"
+check_that "no rule from a file name" sh -c "! grep -q '^dest:evil' '$out'"
 # A body over 64 KiB is refused before it is parsed.
 head -c 70000 /dev/zero | tr '\0' '#' >"$work/big.txt"
 expect 1 "$work/big.txt: more than 65536 bytes: refused" -- \
