@@ -156,6 +156,7 @@ tp_dns_new(const struct tp_dns_opts *opts, char *why, size_t whylen)
 		: TP_DNS_ROOT_KEY;
 	const char *server = opts ? opts->server : NULL;
 	struct tp_dns *dns;
+	const char *what = NULL;
 	int	err;
 
 	if (server != NULL && !server_ok(server)) {
@@ -171,13 +172,15 @@ tp_dns_new(const struct tp_dns_opts *opts, char *why, size_t whylen)
 		return (NULL);
 	}
 	dns->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : TP_DNS_TIMEOUT_MS;
-	if ((err = ub_ctx_async(dns->ctx, 1)) != 0
-	    || (err = server ? ub_ctx_set_fwd(dns->ctx, server)
-		: ub_ctx_resolvconf(dns->ctx, NULL)) != 0
-	    || (err = ub_ctx_add_ta_file(dns->ctx, anchor)) != 0) {
-		snprintf(why, whylen, "DNS resolver set-up: %s%s%s", ub_strerror(err),
-			 err == UB_READFILE ? ": " : "",
-			 err == UB_READFILE ? (server ? anchor : "/etc/resolv.conf") : "");
+	if ((err = ub_ctx_async(dns->ctx, 1)) != 0)
+		what = "threads";
+	else if ((err = server ? ub_ctx_set_fwd(dns->ctx, server)
+		  : ub_ctx_resolvconf(dns->ctx, NULL)) != 0)
+		what = server ? server : "/etc/resolv.conf";
+	else if ((err = ub_ctx_add_ta_file(dns->ctx, anchor)) != 0)
+		what = anchor;
+	if (err != 0) {
+		snprintf(why, whylen, "DNS resolver set-up: %s: %s", what, ub_strerror(err));
 		tp_dns_free(dns);
 		return (NULL);
 	}
