@@ -25,8 +25,8 @@
  *	must be the records of a SECURE TLSA answer: the caller decides
  *	that an unvalidated answer is no DANE (RFC 7672 section 2.2).
  *
- *	names are the reference identifiers a DANE-TA(2) match must also
- *	satisfy (RFC 7672 section 3.2.2: the TLSA base domain, i.e. the
+ *	names (at least one) are the reference identifiers a DANE-TA(2)
+ *	match must also satisfy (RFC 7672 section 3.2.2: the TLSA base domain, i.e. the
  *	MX host after CNAMEs, first; then e.g. the MX name and the
  *	next-hop domain); DANE-EE(3) ignores names, as the RFC says.
  *	PKIX-TA(0) and PKIX-EE(1) records are not usable for SMTP (RFC
