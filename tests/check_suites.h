@@ -31,6 +31,7 @@ extern Suite *metrics_suite(void);
 extern Suite *maillog_suite(void);
 extern Suite *tlsrpt_suite(void);
 extern Suite *dest_suite(void);
+extern Suite *mta_sts_suite(void);
 
 extern const char *test_data(const char *name);
 extern const char *test_tmpfile(const char *content, size_t len);
