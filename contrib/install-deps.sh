@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install every Debian 12 package that building, testing and the demo need
-# (clang and libclang-rt-14-dev, libFuzzer's runtime: tests/fuzz/run.sh).
+# (clang and libclang-rt-14-dev, libFuzzer's runtime: tests/fuzz/run.sh;
+# debhelper, which brings dh-autoreconf, and lintian: tests/test-deb.sh).
 # Run as root. Safe to run again. Used by tests/run-all.sh, contrib/demo.sh
 # and .ci/run, so that a fresh machine needs nothing installed by hand.
 set -eu
@@ -15,7 +16,8 @@ apt-get install -y -q --no-install-recommends \
 	libidn2-dev libunistring-dev \
 	postfix swaks openssl libnet-ssleay-perl libio-socket-ssl-perl \
 	python3 valgrind procps ca-certificates util-linux \
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev \
+	debhelper lintian adduser
 # Sendmail for its end-to-end tests: its package would remove Postfix, so it
 # is unpacked under /opt/sendmail with only the libraries it needs.
 bash "$(dirname "$0")/../tests/e2e/install-sendmail.sh"

@@ -13,7 +13,8 @@
 # tests/run-all.sh runs it as a step of its own. It refuses to run where
 # tlspolicy-milter is installed or /etc/tlspolicy exists, and purges the
 # package and stops what it started on every exit. DEB_BUILD_OPTIONS
-# defaults to "nocheck noddebs" (the unit tests ran in the build tree).
+# defaults to "nocheck noddebs parallel=NPROC" (the unit tests ran in the
+# build tree already).
 set -u
 build=$(cd "${1:?usage: $0 BUILDDIR}" && pwd)
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +23,7 @@ passed=0
 failed=0
 check() { name=$1; shift; if "$@" >/dev/null 2>&1; then passed=$((passed + 1)); echo "ok   $name";
 	else failed=$((failed + 1)); echo "FAIL $name"; fi; }
+phase() { printf '== %s (%ss)\n' "$*" "$SECONDS"; }
 die() { echo "FAIL $*"; echo "deb: $passed passed, $((failed + 1)) failed"; exit 1; }
 installed() { [ "$(dpkg-query -W -f '${db:Status-Status}' "$pkg" 2>/dev/null)" = installed ]; }
 known() { [ -n "$(dpkg-query -W -f '${db:Status-Status}' "$pkg" 2>/dev/null | grep -v not-installed)" ]; }
@@ -46,7 +48,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---- build and lintian ----------------------------------------------------
-export DEB_BUILD_OPTIONS=${DEB_BUILD_OPTIONS:-nocheck noddebs}
+phase build
+export DEB_BUILD_OPTIONS=${DEB_BUILD_OPTIONS:-nocheck noddebs parallel=$(nproc)}
 rm -f "$build"/${pkg}_*.deb "$build"/tlspolicy_*.changes "$build"/tlspolicy_*.buildinfo
 make -C "$build" deb >"$W/build.log" 2>&1 || { tail -40 "$W/build.log"; die "make deb"; }
 version=$(dpkg-parsechangelog -l "$srcdir/debian/changelog" -S Version)
@@ -56,6 +59,7 @@ check "debian/changelog's version is configure's" \
 	grep -qx "PACKAGE_VERSION = $version" "$build/Makefile"
 [ -f "$deb" ] || die "no package to test"
 # Every warning lintian gives must be one the README lists, with why it stays.
+phase lintian
 lintian --no-tag-display-limit "$build"/tlspolicy_"$version"_*.changes >"$W/lintian.out" 2>&1
 check "lintian: no error" sh -c "! grep -q '^E: ' '$W/lintian.out'"
 unlisted=
@@ -70,6 +74,7 @@ for f in /etc/tlspolicy/policy.conf /etc/tlspolicy/tlspolicy-milter.conf /etc/lo
 done
 
 # ---- install --------------------------------------------------------------
+phase install
 if ! dpkg -i "$deb" >"$W/install.log" 2>&1; then
 	DEBIAN_FRONTEND=noninteractive apt-get -f install -y -q >>"$W/install.log" 2>&1
 fi
@@ -95,6 +100,7 @@ for d in /var/lib/tlspolicy /var/log/tlspolicy; do
 done
 
 # ---- run it as the unit does ---------------------------------------------
+phase run
 unit=/lib/systemd/system/$pkg.service
 unitval() { sed -n "s/^$1=//p" "$unit"; }
 user=$(unitval User)
@@ -142,6 +148,7 @@ pf_stop
 [ -n "$postfix_joined" ] && gpasswd -d postfix tlspolicy >/dev/null && postfix_joined=
 
 # ---- remove and purge ----------------------------------------------------
+phase remove and purge
 echo "# edited by test-deb.sh" >>/etc/tlspolicy/policy.conf
 dpkg -r "$pkg" >"$W/remove.log" 2>&1
 check "dpkg -r" sh -c '! dpkg-query -W -f "\${db:Status-Status}" "$1" | grep -qx installed' - "$pkg"
@@ -158,5 +165,6 @@ for p in /etc/tlspolicy /etc/logrotate.d/tlspolicy /var/lib/tlspolicy /var/log/t
 done
 check "dpkg -P keeps the system user and group (README.Debian)" \
 	sh -c 'getent passwd tlspolicy && getent group tlspolicy'
+phase done
 echo "deb: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
