@@ -135,6 +135,10 @@ check "it is delivered with the milter's header" delivered
 audit=/var/log/tlspolicy/audit.jsonl
 check "the audit log records it" e2e__poll 10 grep -q "\"queue_id\":\"$PF_LAST_QUEUEID\"" "$audit"
 check "the audit log is owned by $user" test "$(stat -c %U "$audit")" = "$user"
+# ExecReload as systemd runs it, $MAINPID filled in: SIGUSR1 reloads.
+# shellcheck disable=SC2046
+check "ExecReload runs" $(unitval ExecReload | sed "s/\$MAINPID/$milter_pid/")
+check "and the daemon reloads its policy" e2e__poll 10 grep -q "generation 2 in force" "$W/milter.err"
 stopped() { ! e2e__alive "$milter_pid"; }
 kill -TERM "$milter_pid"
 e2e__poll 5 stopped
@@ -166,5 +170,6 @@ done
 check "dpkg -P keeps the system user and group (README.Debian)" \
 	sh -c 'getent passwd tlspolicy && getent group tlspolicy'
 phase done
+[ "$failed" -eq 0 ] || { echo "--- the daemon's log:"; cat "$W/milter.err"; }
 echo "deb: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
