@@ -8,7 +8,10 @@
 # (nocheck skips the unit tests, parallel=N). Needs the Build-Depends of
 # debian/control ("apt-get build-dep ./" in the source directory).
 set -eu
-[ $# -ge 1 ] && [ $# -le 2 ] || { echo "usage: $0 TARBALL [OUTDIR]" >&2; exit 2; }
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+	echo "usage: $0 TARBALL [OUTDIR]" >&2
+	exit 2
+fi
 tarball=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 out=$(cd "${2:-.}" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/tlspolicy-deb.XXXXXX")
@@ -16,7 +19,10 @@ trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 tar -xzf "$tarball" -C "$work"
 set -- "$work"/*/debian
-[ $# -eq 1 ] && [ -d "$1" ] || { echo "$0: $tarball: no debian/ directory in it" >&2; exit 1; }
+if [ $# -ne 1 ] || [ ! -d "$1" ]; then
+	echo "$0: $tarball: no debian/ directory in it" >&2
+	exit 1
+fi
 cd "$1/.."
 if ! dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1; then
 	cat "$work/build.log" >&2

@@ -26,8 +26,9 @@ check() { name=$1; shift; if "$@" >/dev/null 2>&1; then passed=$((passed + 1)); 
 phase() { printf '== %s (%ss)\n' "$*" "$SECONDS"; }
 die() { echo "FAIL $*"; echo "deb: $passed passed, $((failed + 1)) failed"; exit 1; }
 installed() { [ "$(dpkg-query -W -f '${db:Status-Status}' "$pkg" 2>/dev/null)" = installed ]; }
-known() { [ -n "$(dpkg-query -W -f '${db:Status-Status}' "$pkg" 2>/dev/null | grep -v not-installed)" ]; }
+known() { dpkg-query -W -f '${db:Status-Status}\n' "$pkg" 2>/dev/null | grep -qvx not-installed; }
 gone() { ! known; }
+removed() { ! installed; }
 
 [ "$(id -u)" -eq 0 ] || die "needs root (dpkg -i)"
 known && die "$pkg is already on this machine: this test would purge it"
@@ -75,13 +76,14 @@ done
 
 # ---- install --------------------------------------------------------------
 phase install
+nosystemd=
+[ -d /run/systemd/system ] || nosystemd=1
 if ! dpkg -i "$deb" >"$W/install.log" 2>&1; then
 	DEBIAN_FRONTEND=noninteractive apt-get -f install -y -q >>"$W/install.log" 2>&1
 fi
-check "dpkg -i (+ apt-get -f install): installed" installed
+# "installed" means configured: the postinst did not fail.
+check "dpkg -i (+ apt-get -f install): installed${nosystemd:+, with no systemd running}" installed
 installed || { cat "$W/install.log"; die "not installed"; }
-check "no systemd here, and the maintainer scripts did not fail on it" \
-	sh -c '! grep -qi "error\|fail" "$1"' - "$W/install.log"
 for f in /usr/sbin/tlspolicy-milter /usr/sbin/tlspolicyctl; do
 	check "program $f" test -x "$f"
 done
@@ -155,7 +157,7 @@ pf_stop
 phase remove and purge
 echo "# edited by test-deb.sh" >>/etc/tlspolicy/policy.conf
 dpkg -r "$pkg" >"$W/remove.log" 2>&1
-check "dpkg -r" sh -c '! dpkg-query -W -f "\${db:Status-Status}" "$1" | grep -qx installed' - "$pkg"
+check "dpkg -r" removed
 check "dpkg -r removes the programs" test ! -e /usr/sbin/tlspolicy-milter
 check "dpkg -r keeps the edited conffile" grep -q "edited by test-deb.sh" /etc/tlspolicy/policy.conf
 check "dpkg -r keeps the other conffile" test -s /etc/tlspolicy/tlspolicy-milter.conf
@@ -169,7 +171,7 @@ for p in /etc/tlspolicy /etc/logrotate.d/tlspolicy /var/lib/tlspolicy /var/log/t
 done
 check "dpkg -P keeps the system user and group (README.Debian)" \
 	sh -c 'getent passwd tlspolicy && getent group tlspolicy'
-phase done
+phase finished
 [ "$failed" -eq 0 ] || { echo "--- the daemon's log:"; cat "$W/milter.err"; }
 echo "deb: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
