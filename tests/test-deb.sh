@@ -108,21 +108,20 @@ unitval() { sed -n "s/^$1=//p" "$unit"; }
 user=$(unitval User)
 group=$(unitval Group)
 rundir=/run/$(unitval RuntimeDirectory)
-as_unit_user() { setpriv --reuid="$user" --regid="$group" --init-groups -- "$@"; }
+# User= and Group= as systemd applies them; setpriv execs the command.
+as_unit_user=(setpriv --reuid="$user" --regid="$group" --init-groups --)
 install -d -o "$user" -g "$group" -m "$(unitval RuntimeDirectoryMode)" "$rundir"
 # shellcheck disable=SC2046  # the unit's command line, split as systemd does
 check "ExecStartPre (tlspolicy-milter -n) as $user on the installed config" \
-	as_unit_user $(unitval ExecStartPre)
+	"${as_unit_user[@]}" $(unitval ExecStartPre)
 # The README's step for the MTA: join the daemon's group.
 if ! id -nG postfix | grep -qw tlspolicy; then
 	adduser --quiet postfix tlspolicy && postfix_joined=1
 fi
 sock=unix:$rundir/tlspolicy.sock	# the default (tlspolicy-milter.conf(5))
 pf_setup "$W" "$sock" >"$W/pf.log" 2>&1 || die "pf_setup"
-# setpriv execs the daemon: $! is its pid.
-# shellcheck disable=SC2046
-setpriv --reuid="$user" --regid="$group" --init-groups -- $(unitval ExecStart) \
-	>"$W/milter.out" 2>"$W/milter.err" &
+# shellcheck disable=SC2046  # $! is the daemon's pid (setpriv execs it)
+"${as_unit_user[@]}" $(unitval ExecStart) >"$W/milter.out" 2>"$W/milter.err" &
 milter_pid=$!
 check "the daemon listens on ${sock#unix:}" pf_wait_listen "$sock" 10
 check "it runs as $user" test "$(stat -c %U "/proc/$milter_pid")" = "$user"
