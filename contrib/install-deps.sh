@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install every Debian 12 package that building, testing and the demo need
 # (clang and libclang-rt-14-dev, libFuzzer's runtime: tests/fuzz/run.sh;
-# debhelper, which brings dh-autoreconf, and lintian: tests/test-deb.sh).
+# debhelper, which brings dh-autoreconf, lintian and logrotate:
+# tests/test-deb.sh).
 # Run as root. Safe to run again. Used by tests/run-all.sh, contrib/demo.sh
 # and .ci/run, so that a fresh machine needs nothing installed by hand.
 set -eu
@@ -17,7 +18,7 @@ apt-get install -y -q --no-install-recommends \
 	postfix swaks openssl libnet-ssleay-perl libio-socket-ssl-perl \
 	python3 valgrind procps ca-certificates util-linux \
 	clang libclang-rt-14-dev \
-	debhelper lintian adduser
+	debhelper lintian adduser logrotate
 # Sendmail for its end-to-end tests: its package would remove Postfix, so it
 # is unpacked under /opt/sendmail with only the libraries it needs.
 bash "$(dirname "$0")/../tests/e2e/install-sendmail.sh"

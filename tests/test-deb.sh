@@ -136,6 +136,10 @@ check "it is delivered with the milter's header" delivered
 audit=/var/log/tlspolicy/audit.jsonl
 check "the audit log records it" e2e__poll 10 grep -q "\"queue_id\":\"$PF_LAST_QUEUEID\"" "$audit"
 check "the audit log is owned by $user" test "$(stat -c %U "$audit")" = "$user"
+# -d: parse and decide only; no rotation, no postrotate signal (which
+# would reach every tlspolicy-milter on this machine).
+check "logrotate takes the packaged file and /var/log/tlspolicy (debug run)" \
+	logrotate -d -f -s "$W/logrotate.state" /etc/logrotate.d/tlspolicy
 # ExecReload as systemd runs it, $MAINPID filled in: SIGUSR1 reloads.
 # shellcheck disable=SC2046
 check "ExecReload runs" $(unitval ExecReload | sed "s/\$MAINPID/$milter_pid/")
