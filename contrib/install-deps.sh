@@ -1,6 +1,8 @@
 #!/bin/sh
 # Install every Debian 12 package that building, testing and the demo need
-# (clang and libclang-rt-14-dev, libFuzzer's runtime: tests/fuzz/run.sh).
+# (clang and libclang-rt-14-dev, libFuzzer's runtime: tests/fuzz/run.sh;
+# debhelper, which brings dh-autoreconf, lintian and logrotate:
+# tests/test-deb.sh).
 # nsd and ldnsutils: the signed test zone of tests/dns/ (NSD runs only as
 # the tests start it; its system service, if started, serves no zone).
 # Run as root. Safe to run again. Used by tests/run-all.sh, contrib/demo.sh
@@ -18,7 +20,8 @@ apt-get install -y -q --no-install-recommends \
 	libunbound-dev libcurl4-openssl-dev dns-root-data nsd ldnsutils \
 	postfix swaks openssl libnet-ssleay-perl libio-socket-ssl-perl \
 	python3 valgrind procps ca-certificates util-linux \
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev \
+	debhelper lintian adduser logrotate
 # promtool checks the metrics and the alert rules (tests/test-daemon.sh,
 # tests/test-prometheus.sh). It comes only with the prometheus server, which
 # is not to run here: no service starts during the install (policy-rc.d, if

@@ -8,7 +8,9 @@
 #      Postfix and Sendmail end-to-end tests again with that build
 #   4. run the unit tests under ThreadSanitizer, then under valgrind; the
 #      short load and fault test through Postfix (make load-fault-short)
-#   5. "make install" into a DESTDIR, checked (tests/test-install.sh)
+#   5. "make install" into a DESTDIR, checked (tests/test-install.sh); the
+#      Debian package built, checked by lintian, installed, run with Postfix,
+#      removed and purged (tests/test-deb.sh)
 #   6. "make distcheck"
 #   7. fuzz every libFuzzer target for 60 s (tests/fuzz/run.sh; clang)
 # Build trees go to _build-*/ in the source tree. Exit status 0 when all passed.
@@ -70,6 +72,9 @@ CK_FORK=no srcdir=. valgrind -q --leak-check=full --show-leak-kinds=definite,ind
 
 step "make install into a DESTDIR"
 sh tests/test-install.sh _build-check
+
+step "Debian package: make deb, lintian, dpkg -i, the daemon with Postfix, dpkg -r, dpkg -P"
+bash tests/test-deb.sh _build-check
 
 step "make distcheck"
 cd _build-check
