@@ -126,9 +126,17 @@ struct batch {
 	bool	nomem;
 };
 
+/* One day of a daily series, in a ring of TP_REPORT_DAYS. */
+struct day_slot {
+	int64_t	day;			/* days since 1970-01-01 */
+	uint32_t messages;		/* 0: an empty slot */
+	uint32_t tls;
+};
+
 /* One name's counts, and what aggregation needs besides. */
 struct entry {
-	struct tp_report_stats s;	/* the public part */
+	struct tp_report_stats s;	/* the public part: first */
+	struct day_slot days[TP_REPORT_DAYS];	/* slot: day mod TP_REPORT_DAYS */
 	struct tp_report_example *ex[TP_REPORT_EXAMPLES];
 	char   *name;			/* s.name */
 	uint64_t hash;
@@ -161,6 +169,7 @@ struct tp_report {
 	bool	has_period;
 	long long first_ms;
 	long long last_ms;
+	struct day_slot days[TP_REPORT_DAYS];	/* every record's series */
 	char  **files;			/* read with tp_report_read */
 	size_t	nfiles;
 	bool	nomem;

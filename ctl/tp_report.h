@@ -28,6 +28,9 @@
  *				 const char *version);
  *	unsigned long tp_report_bits_count(const struct tp_report *rep,
  *				 const struct tp_report_stats *s, int bits);
+ *	size_t	tp_report_days(const struct tp_report *rep,
+ *			       const struct tp_report_stats *s,
+ *			       struct tp_report_day days[TP_REPORT_DAYS]);
  *	int	tp_report_parse_time(const char *text, time_t now,
  *				     long long *ms, const char **why);
  * DESCRIPTION
@@ -67,6 +70,15 @@
  *	and tp_report_bits_count() read results, for callers and tests;
  *	bits -1 counts TLS messages whose strength was unknown.
  *
+ *	tp_report_days() writes the daily series of a name (s NULL: of
+ *	every record) into days, oldest first, and returns how many days
+ *	it wrote: every UTC day from the oldest record counted to the
+ *	newest, but at most the newest TP_REPORT_DAYS of them, days
+ *	without mail included. Each name keeps only that many days
+ *	(memory stays bounded however long the period): a record older
+ *	than a name's newest TP_REPORT_DAYS days is counted everywhere
+ *	but in its series.
+ *
  *	tp_report_parse_time() reads --since: RFC 3339 (2026-11-01T00:00:00Z,
  *	fractions and offsets allowed), a date (2026-11-01, midnight UTC)
  *	or an age before now ("30m", "24h", "7d"; also s and w). It
@@ -90,6 +102,7 @@
 #define TP_REPORT_LINE_MAX	(1024 * 1024)	/* records are <= 64 KiB */
 #define TP_REPORT_STRING_MAX	2048	/* network strings are <= 1024 */
 #define TP_REPORT_THREADS_MAX	8
+#define TP_REPORT_DAYS		30	/* daily series kept per name: the newest */
 
 enum tp_report_group {
 	TP_REPORT_SENDER,		/* sender domain */
@@ -152,6 +165,13 @@ struct tp_report_stats {
 	size_t	nexamples;		/* newest first */
 };
 
+/* One UTC day of a name's mail. */
+struct tp_report_day {
+	long long day;			/* days since 1970-01-01 */
+	unsigned long messages;
+	unsigned long tls;		/* messages over TLS */
+};
+
 struct tp_report_totals {
 	unsigned long records;		/* counted */
 	unsigned long left_out;		/* by the since or domain filter */
@@ -178,6 +198,9 @@ extern unsigned long tp_report_version_count(const struct tp_report *,
 				const struct tp_report_stats *, const char *);
 extern unsigned long tp_report_bits_count(const struct tp_report *,
 				const struct tp_report_stats *, int);
+extern size_t tp_report_days(const struct tp_report *,
+			     const struct tp_report_stats *,
+			     struct tp_report_day *);
 extern int tp_report_parse_time(const char *, time_t, long long *, const char **);
 
 #endif

@@ -1053,6 +1053,101 @@ static const struct {
 	{{"report", "-h", "--bogus", NULL}, 0},
 };
 
+/* A day's record: the base record at time, over TLS or not. */
+static const struct {
+	const char *time;
+	bool	tls;
+} day_records[] = {
+	{"2026-11-20T10:00:00.000Z", true},
+	{"2026-11-20T23:59:59.999Z", false},
+	{"2026-11-22T00:00:00.000Z", true},
+	{"2026-10-01T00:00:00.000Z", true},	/* before the window */
+	{"2026-12-20T12:00:00.000Z", true},	/* takes 2026-11-20's slot */
+	{"2026-11-20T11:00:00.000Z", false},	/* now too old for its slot */
+};
+
+#define DAY_2026_11_20	20777LL		/* days since 1970-01-01 */
+
+/* What tp_report_days() must give after the first n day_records. */
+static const struct {
+	size_t	after;
+	size_t	ndays;
+	long long first;
+	struct {
+		size_t	i;
+		long long day;
+		unsigned long messages, tls;
+	} want[3];
+} day_series[] = {
+	{3, 3, DAY_2026_11_20, {{0, DAY_2026_11_20, 2, 1}, {1, DAY_2026_11_20 + 1, 0, 0},
+				{2, DAY_2026_11_20 + 2, 1, 1}}},
+	{4, TP_REPORT_DAYS, DAY_2026_11_20 - 27, {{27, DAY_2026_11_20, 2, 1},
+			{28, DAY_2026_11_20 + 1, 0, 0}, {29, DAY_2026_11_20 + 2, 1, 1}}},
+	{6, TP_REPORT_DAYS, DAY_2026_11_20 + 1, {{0, DAY_2026_11_20 + 1, 0, 0},
+			{1, DAY_2026_11_20 + 2, 1, 1}, {29, DAY_2026_11_20 + 30, 1, 1}}},
+};
+
+/* day_line - a day_records line (caller frees) */
+
+static char *
+day_line(size_t i)
+{
+	static const char tls[] = "\"how\":\"starttls\",\"version\":\"TLSv1.3\",\"cipher\":"
+	"\"C\",\"bits\":256,\"verify\":\"ok\"";
+	static const char none[] = "\"how\":\"none\",\"version\":null,\"cipher\":null,"
+	"\"bits\":null,\"verify\":\"none\"";
+	char   *line = replaced("2026-11-20T10:00:00.000Z", day_records[i].time);
+	char   *at = strstr(line, tls);
+
+	ck_assert_ptr_nonnull(at);
+	if (!day_records[i].tls) {
+		memmove(at + strlen(none), at + strlen(tls), strlen(at + strlen(tls)) + 1);
+		memcpy(at, none, strlen(none));
+	}
+	return (line);
+}
+
+START_TEST(test_days)
+{
+	struct tp_report *rep = new_report(NULL, NULL, 0);
+	const struct tp_report_stats *names[3];
+	struct tp_report_day days[TP_REPORT_DAYS];
+	size_t	fed_n = 0;
+
+	ck_assert_uint_eq(tp_report_days(rep, NULL, days), 0);
+	for (size_t k = 0; k < sizeof(day_series) / sizeof(day_series[0]); k++) {
+		for (; fed_n < day_series[k].after; fed_n++) {
+			char   *line = day_line(fed_n);
+
+			ck_assert_int_eq(feed(rep, line, strlen(line)), 1);
+			free(line);
+		}
+		names[0] = tp_report_find(rep, TP_REPORT_SENDER, "x.example");
+		names[1] = tp_report_find(rep, TP_REPORT_RCPT, "y.example");
+		names[2] = NULL;		/* every record */
+		for (size_t g = 0; g < 3; g++) {
+			size_t	n = tp_report_days(rep, names[g], days);
+
+			ck_assert_msg(n == day_series[k].ndays, "after %zu records, name %zu: "
+				      "got %zu days, want %zu", fed_n, g, n, day_series[k].ndays);
+			ck_assert_int_eq(days[0].day, day_series[k].first);
+			for (size_t w = 0; w < 3; w++) {
+				size_t	i = day_series[k].want[w].i;
+
+				ck_assert_msg(days[i].day == day_series[k].want[w].day
+					      && days[i].messages == day_series[k].want[w].messages
+					      && days[i].tls == day_series[k].want[w].tls,
+					      "after %zu records, name %zu, day %zu: got %lld %lu/%lu, "
+					      "want %lld %lu/%lu", fed_n, g, i, days[i].day,
+					      days[i].tls, days[i].messages, day_series[k].want[w].day,
+					      day_series[k].want[w].tls, day_series[k].want[w].messages);
+			}
+		}
+	}
+	tp_report_free(rep);
+}
+END_TEST
+
 START_TEST(test_main)
 {
 	char   *argv[8];
@@ -1113,6 +1208,7 @@ report_cmd_suite(void)
 	tcase_add_test(tc, test_json_output);
 	tcase_add_test(tc, test_writer_roundtrip);
 	tcase_add_loop_test(tc, test_main, 0, NELEM(mains));
+	tcase_add_test(tc, test_days);
 	suite_add_tcase(s, tc);
 	return (s);
 }
