@@ -479,6 +479,45 @@ tp_report_free(struct tp_report *rep)
 
 /* ---- results ------------------------------------------------------------ */
 
+/* by_messages - most messages first, then by name */
+
+static int
+by_messages(const void *a, const void *b)
+{
+	const struct entry *x = *(const struct entry *const *)a;
+	const struct entry *y = *(const struct entry *const *)b;
+
+	if (x->s.messages != y->s.messages)
+		return (x->s.messages > y->s.messages ? -1 : 1);
+	return (strcmp(x->key, y->key));
+}
+
+/* tp_report_sorted - a group's entries, most messages first (caller frees) */
+
+const struct entry **
+tp_report_sorted(const struct tp_report *rep, int g, size_t *n)
+{
+	const struct table *t = &rep->tables[g];
+	const struct entry **v = malloc((t->count + 1) * sizeof(*v));
+
+	*n = 0;
+	if (v == NULL)
+		return (NULL);
+	for (size_t i = 0; i < t->size; i++)
+		if (t->slots[i] != NULL)
+			v[(*n)++] = t->slots[i];
+	qsort(v, *n, sizeof(*v), by_messages);
+	return (v);
+}
+
+/* tp_report_unnamed - how the page and the text show an empty key */
+
+const char *
+tp_report_unnamed(int g)
+{
+	return (g == TP_REPORT_CLIENT ? "(unknown)" : "(none)");
+}
+
 /* tp_report_totals - what was read, counted, left out and skipped */
 
 void

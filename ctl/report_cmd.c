@@ -24,11 +24,14 @@
 #define _GNU_SOURCE 1			/* sched_getaffinity, CPU_COUNT */
 #endif
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,8 +47,9 @@
 static void
 usage(FILE *fp)
 {
-	fputs(
-"Usage: tlspolicyctl report [--since TIME] [--domain DOMAIN] [--json] AUDITLOG...\n"
+	fprintf(fp,
+"Usage: tlspolicyctl report [--since TIME] [--domain DOMAIN] [--json | --html FILE]\n"
+"                           AUDITLOG...\n"
 "\n"
 "Summarize the milter's audit log: per sender domain, per recipient domain\n"
 "and per client, how much mail came over TLS, with which TLS versions,\n"
@@ -67,6 +71,8 @@ usage(FILE *fp)
 "                      recipient domains, is DOMAIN or a subdomain of it; a\n"
 "                      record counts whole, with its other domains\n"
 "      --json          one JSON object instead of tables, for programs\n"
+"      --html FILE     write the report as one web page to FILE instead of\n"
+"                      tables (\"-\": standard output); see Page below\n"
 "  -h, --help          this text\n"
 "\n"
 "Output:\n"
@@ -98,6 +104,20 @@ usage(FILE *fp)
 "  standard error at the end. While a long log is read, standard error\n"
 "  shows progress if it is a terminal.\n"
 "\n"
+"Page:\n"
+"  With --html, the same counts as one self-contained HTML file that opens\n"
+"  in any browser without a network (styles, charts and a small script to\n"
+"  sort and filter are inside it; its Content-Security-Policy forbids any\n"
+"  load): a summary with a chart of the daily volume and TLS share and the\n"
+"  TLS versions; per sender domain, recipient domain and client a row with\n"
+"  the columns above, a chart of its last %d days (bars: messages a day;\n"
+"  line: TLS share) and, under READY, the reason; then the messages require\n"
+"  would have rejected. A table shows at most %d names, those not ready to\n"
+"  enforce first, then the busiest, and says how many it leaves out; the\n"
+"  page stays under 5 MB however long the logs. Every string from the log\n"
+"  is escaped: a hostile address or host name shows as text. FILE is\n"
+"  replaced whole, with a new file, when the page is complete.\n"
+"\n"
 "Exit status:\n"
 "  0 the report was written; 2 an audit log cannot be opened or read (or\n"
 "  the report cannot be written); 64 usage error.\n"
@@ -105,7 +125,9 @@ usage(FILE *fp)
 "Examples:\n"
 "  tlspolicyctl report /var/log/tlspolicy/audit.jsonl*\n"
 "  tlspolicyctl report --since 7d --domain bank.example audit.jsonl\n"
-"  tlspolicyctl report --json --since 2026-11-01 audit.jsonl.1.gz audit.jsonl\n", fp);
+"  tlspolicyctl report --json --since 2026-11-01 audit.jsonl.1.gz audit.jsonl\n"
+"  tlspolicyctl report --html /var/www/tls/report.html --since 30d audit.jsonl*\n",
+	    TP_REPORT_DAYS, TP_REPORT_HTML_ROWS);
 }
 
 /* cpus - processors this process may run on */
@@ -144,10 +166,66 @@ check_files(char **paths, int n)
 	return (0);
 }
 
+/* write_html - the page, to standard output or whole into path: 0 or -1 */
+
+static int
+write_html(const struct tp_report *rep, const char *path)
+{
+	size_t	size = strlen(path) + 8;
+	char   *tmp = malloc(size);
+	FILE   *fp = NULL;
+	mode_t	mask;
+	int	fd = -1, rc = -1;
+
+	if (strcmp(path, "-") == 0) {
+		free(tmp);
+		if (tp_report_print_html(rep, stdout) == 0)
+			return (0);
+		fprintf(stderr, "tlspolicyctl report: out of memory\n");
+		return (-1);
+	}
+	if (tmp == NULL) {
+		fprintf(stderr, "tlspolicyctl report: out of memory\n");
+		return (-1);
+	}
+	/* A new file renamed over FILE: a web server never serves half a page. */
+	snprintf(tmp, size, "%s.XXXXXX", path);
+	if ((fd = mkstemp(tmp)) < 0) {
+		fprintf(stderr, "tlspolicyctl report: %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, 0666 & ~mask) < 0 || (fp = fdopen(fd, "w")) == NULL) {
+		fprintf(stderr, "tlspolicyctl report: %s: %s\n", tmp, strerror(errno));
+		close(fd);
+		goto out;
+	}
+	if (tp_report_print_html(rep, fp) < 0) {
+		fprintf(stderr, "tlspolicyctl report: out of memory\n");
+		goto out;
+	}
+	if (fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) < 0 || rename(tmp, path) < 0) {
+		fprintf(stderr, "tlspolicyctl report: %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fp != NULL && fclose(fp) != 0 && rc == 0) {
+		fprintf(stderr, "tlspolicyctl report: %s: %s\n", path, strerror(errno));
+		rc = -1;
+	}
+	if (rc < 0 && fd >= 0)
+		unlink(tmp);
+	free(tmp);
+	return (rc);
+}
+
 /* report_run - read every log, print the report: the exit status */
 
 static int
-report_run(const struct tp_report_opts *opts, bool json, char **paths, int n)
+report_run(const struct tp_report_opts *opts, bool json, const char *html,
+	   char **paths, int n)
 {
 	struct tp_report *rep = tp_report_new(opts);
 	struct tp_report_totals t;
@@ -166,10 +244,14 @@ report_run(const struct tp_report_opts *opts, bool json, char **paths, int n)
 			return (EXIT_READ);
 		}
 	}
-	if (json)
+	if (html != NULL) {
+		if (write_html(rep, html) < 0)
+			rc = EXIT_READ;
+	} else if (json) {
 		tp_report_print_json(rep, stdout);
-	else
+	} else {
 		tp_report_print_text(rep, stdout);
+	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "tlspolicyctl report: standard output: %s\n", strerror(errno));
 		rc = EXIT_READ;
@@ -186,12 +268,14 @@ report_run(const struct tp_report_opts *opts, bool json, char **paths, int n)
 
 enum {
 	OPT_SINCE = 256, OPT_DOMAIN, OPT_JSON,
+	OPT_HTML,
 };
 
 static const struct option report_options[] = {
 	{"since", required_argument, NULL, OPT_SINCE},
 	{"domain", required_argument, NULL, OPT_DOMAIN},
 	{"json", no_argument, NULL, OPT_JSON},
+	{"html", required_argument, NULL, OPT_HTML},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -205,6 +289,7 @@ tp_report_main(int argc, char **argv)
 	char	domain[TP_DOMAIN_MAX + 1];
 	const char *why;
 	bool	json = false;
+	const char *html = NULL;	/* --html FILE */
 	unsigned n = cpus();
 	int	c;
 
@@ -229,6 +314,9 @@ tp_report_main(int argc, char **argv)
 		case OPT_JSON:
 			json = true;
 			break;
+		case OPT_HTML:
+			html = optarg;
+			break;
 		default:
 			return (tp_ctl_option_error("report", TP_CTL_EXIT_USAGE, c, argv));
 		}
@@ -236,9 +324,12 @@ tp_report_main(int argc, char **argv)
 	if (optind >= argc)
 		return (tp_ctl_usage_error("report", TP_CTL_EXIT_USAGE,
 					   "no audit log given", NULL));
+	if (json && html != NULL)
+		return (tp_ctl_usage_error("report", TP_CTL_EXIT_USAGE,
+					   "--json and --html exclude each other", NULL));
 	if (check_files(argv + optind, argc - optind) < 0)
 		return (EXIT_READ);
 	opts.threads = n > 1 ? (n < TP_REPORT_THREADS_MAX ? n : TP_REPORT_THREADS_MAX) : 0;
 	opts.progress = isatty(STDERR_FILENO);
-	return (report_run(&opts, json, argv + optind, argc - optind));
+	return (report_run(&opts, json, html, argv + optind, argc - optind));
 }

@@ -22,6 +22,16 @@
  *				    const struct rfact *rcpts);
  *	void	tp_report_skipped(struct tp_report *rep, const char *file,
  *				  unsigned long lineno, const char *why);
+ *	const struct entry **tp_report_sorted(const struct tp_report *rep,
+ *				  int group, size_t *n);
+ *	const char *tp_report_unnamed(int group);
+ *
+ *	void	tp_report_versions_cell(const struct tp_report *rep,
+ *				  const struct entry *e,
+ *				  enum tp_escape_kind kind, char *cell);
+ *	void	tp_report_bits_cell(const struct tp_report *rep,
+ *				  const struct entry *e, char *cell);
+ *	void	tp_report_verify_cell(const struct entry *e, char *cell);
  * DESCRIPTION
  *	Only the report*.c files include this. A record travels through
  *	them in this order:
@@ -49,7 +59,16 @@
  *	tp_report_aggregate() counts one record: 1, 0 when a filter left
  *	it out (or the session had no message), -2 out of memory.
  *	tp_report_skipped() counts a malformed line and keeps the first
- *	one's "FILE:LINE: why".
+ *	one's "FILE:LINE: why". tp_report_sorted() lists a group's entries,
+ *	most messages first, then by key (caller frees; NULL: out of
+ *	memory). tp_report_unnamed() is the group's name for an empty key:
+ *	"(none)", or "(unknown)" for clients.
+ *
+ *	tp_report_versions_cell(), tp_report_bits_cell() and
+ *	tp_report_verify_cell() write a name's TLS versions, cipher
+ *	strengths and verification results into cell (CELL_MAX bytes) as
+ *	"name:count ...", biggest first, "-" if none; version names, from
+ *	the log, escaped for kind.
  *
  * MEMORY
  *	A batch's strings live in its arena until the batch is parsed
@@ -65,6 +84,7 @@
 
 #define VERSION_NAME_MAX 32		/* longer TLS version names: other */
 #define NAME_SHOW_MAX	300		/* bytes of a name shown in the text */
+#define CELL_MAX	1024		/* bytes of one table cell */
 
 #define BATCH_PARTIAL	1		/* the last line has no newline */
 #define BATCH_OVERLONG	2		/* one line too long to hold */
@@ -196,5 +216,13 @@ extern int tp_report_aggregate(struct tp_report *, const struct fact *,
 			       const struct rfact *);
 extern void tp_report_skipped(struct tp_report *, const char *,
 			      unsigned long, const char *);
+extern const struct entry **tp_report_sorted(const struct tp_report *, int, size_t *);
+extern const char *tp_report_unnamed(int);
+
+/* report_print.c */
+extern void tp_report_versions_cell(const struct tp_report *, const struct entry *,
+				    enum tp_escape_kind, char *);
+extern void tp_report_bits_cell(const struct tp_report *, const struct entry *, char *);
+extern void tp_report_verify_cell(const struct entry *, char *);
 
 #endif

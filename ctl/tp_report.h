@@ -16,6 +16,7 @@
  *			       char *why, size_t whylen);
  *	void	tp_report_print_text(const struct tp_report *rep, FILE *fp);
  *	void	tp_report_print_json(const struct tp_report *rep, FILE *fp);
+ *	int	tp_report_print_html(const struct tp_report *rep, FILE *fp);
  *	void	tp_report_free(struct tp_report *rep);
  *
  *	void	tp_report_totals(const struct tp_report *rep,
@@ -64,7 +65,9 @@
  *	tp_report_print_text() writes aligned tables sorted by message
  *	count, descending, then the examples; every string from the log
  *	is shown with control characters escaped. tp_report_print_json()
- *	writes the same as one JSON object.
+ *	writes the same as one JSON object. tp_report_print_html() writes
+ *	it as one self-contained HTML page with charts (report_html.c); it
+ *	returns -1 when memory ran out, 0 otherwise.
  *
  *	tp_report_totals(), tp_report_find(), tp_report_version_count()
  *	and tp_report_bits_count() read results, for callers and tests;
@@ -103,6 +106,7 @@
 #define TP_REPORT_STRING_MAX	2048	/* network strings are <= 1024 */
 #define TP_REPORT_THREADS_MAX	8
 #define TP_REPORT_DAYS		30	/* daily series kept per name: the newest */
+#define TP_REPORT_HTML_ROWS	500	/* names per table of the page, at most */
 
 enum tp_report_group {
 	TP_REPORT_SENDER,		/* sender domain */
@@ -190,6 +194,7 @@ extern struct tp_report *tp_report_new(const struct tp_report_opts *);
 extern int tp_report_read(struct tp_report *, const char *, char *, size_t);
 extern void tp_report_print_text(const struct tp_report *, FILE *);
 extern void tp_report_print_json(const struct tp_report *, FILE *);
+extern int tp_report_print_html(const struct tp_report *, FILE *);
 extern void tp_report_free(struct tp_report *);
 extern void tp_report_totals(const struct tp_report *, struct tp_report_totals *);
 extern const struct tp_report_stats *tp_report_find(const struct tp_report *,
