@@ -15,7 +15,8 @@ apt-get install -y -q --no-install-recommends \
 	libidn2-dev libunistring-dev \
 	postfix swaks openssl libnet-ssleay-perl libio-socket-ssl-perl \
 	python3 valgrind procps ca-certificates util-linux \
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev \
+	chromium
 # Sendmail for its end-to-end tests: its package would remove Postfix, so it
 # is unpacked under /opt/sendmail with only the libraries it needs.
 bash "$(dirname "$0")/../tests/e2e/install-sendmail.sh"

@@ -56,6 +56,7 @@
 #define PAGE_BUDGET	(4400 * 1000)	/* no more examples past this */
 #define REASON_SHOW_MAX	200		/* bytes of a reason in a table cell */
 #define DAY_MS		86400000LL
+#define FILES_SHOW	20		/* file names in the header, at most */
 #define CHART_W		720		/* width of the summary's daily chart */
 
 /* The page being written. */
@@ -717,10 +718,12 @@ put_header(struct page *p, const struct tp_report *rep)
 	    page_style);
 	if (rep->nfiles > 0) {
 		put(p, "<p class=\"meta\">files: ");
-		for (size_t i = 0; i < rep->nfiles; i++) {
+		for (size_t i = 0; i < rep->nfiles && i < FILES_SHOW; i++) {
 			put(p, "%s", i ? ", " : "");
 			put_text(p, rep->files[i], NAME_SHOW_MAX);
 		}
+		if (rep->nfiles > FILES_SHOW)
+			put(p, " and %zu more", rep->nfiles - FILES_SHOW);
 		put(p, "</p>\n");
 	}
 	if (rep->has_period)
