@@ -103,7 +103,7 @@ static const char page_style[] =
 "h1{font-size:1.4em;margin:.2em 0}h2{font-size:1.15em;margin:1.2em 0 .4em}\n"
 "h3{font-size:1em;margin:0 0 .4em}\n"
 ".meta{color:var(--mut);margin:.1em 0;overflow-wrap:anywhere}\n"
-".cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(145px,1fr));gap:8px}\n"
+".cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(118px,1fr));gap:8px}\n"
 ".card{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:8px 10px}\n"
 ".card b{display:block;font-size:1.45em;font-variant-numeric:tabular-nums}\n"
 ".charts{display:grid;grid-template-columns:2fr 1fr;gap:8px;margin-top:8px}\n"

@@ -47,8 +47,8 @@ import time
 
 SRCDIR = os.environ.get("srcdir", ".")
 BUILD = os.environ.get("top_builddir", ".")
-CTL = os.path.join(BUILD, "ctl", "tlspolicyctl")
-GEN = os.path.join(BUILD, "bench", "gen_audit")
+CTL = os.path.abspath(os.path.join(BUILD, "ctl", "tlspolicyctl"))
+GEN = os.path.abspath(os.path.join(BUILD, "bench", "gen_audit"))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 RECORDS = int(os.environ.get("GEN_RECORDS", "6000"))
 TIMEOUT = 30.0
@@ -202,9 +202,10 @@ class Browser:
 
 # ---- what the page should show, from report --json ----------------------
 
-def run_ctl(*args):
+def run_ctl(work, *args):
+    """tlspolicyctl report in work, so that the page names its logs short."""
     r = subprocess.run([CTL, "report"] + list(args), stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE)
+                       stderr=subprocess.PIPE, cwd=work)
     if r.returncode != 0:
         sys.exit("FAIL: tlspolicyctl report %s: exit %d: %s"
                  % (" ".join(args), r.returncode, r.stderr.decode()))
@@ -394,13 +395,13 @@ def check_interaction(b, report):
 
 
 def check_generated(b, work):
-    log = os.path.join(work, "audit.jsonl")
-    with open(log, "wb") as f:
+    with open(os.path.join(work, "audit.jsonl"), "wb") as f:
         subprocess.run([GEN, str(RECORDS)], stdout=f, check=True)
-    sample = os.path.join(SRCDIR, "tests", "data", "audit-sample.jsonl")
+    shutil.copy(os.path.join(SRCDIR, "tests", "data", "audit-sample.jsonl"), work)
     page = os.path.join(work, "generated.html")
-    run_ctl("--html", page, log, sample)
-    report = json.loads(run_ctl("--json", log, sample))
+    logs = ("audit.jsonl", "audit-sample.jsonl")
+    run_ctl(work, "--html", page, *logs)
+    report = json.loads(run_ctl(work, "--json", *logs))
     check(os.path.getsize(page) < 5_000_000, "page is %d bytes" % os.path.getsize(page))
     check(len(report["clients"]) > ROWS_MAX, "the generated log has too few clients "
           "(%d) to test the row limit" % len(report["clients"]))
@@ -486,8 +487,8 @@ def check_hostile(b, work):
     with open(log, "w") as f:
         f.write(hostile_records())
     page = os.path.join(work, "hostile.html")
-    run_ctl("--html", page, log)
-    report = json.loads(run_ctl("--json", log))
+    run_ctl(work, "--html", page, log)
+    report = json.loads(run_ctl(work, "--json", log))
     check(report["records"] == len(HOSTILE) and report["skipped"] == 0,
           "hostile log: %d records counted, %d skipped" % (report["records"],
                                                            report["skipped"]))
