@@ -461,7 +461,7 @@ put_summary(struct page *p, const struct tp_report *rep)
 
 /* choose - the entries that get a row: not ready first, then the busiest */
 
-static size_t
+static void
 choose(const struct entry **v, size_t n, bool *shown)
 {
 	size_t	k = 0;
@@ -474,7 +474,6 @@ choose(const struct entry **v, size_t n, bool *shown)
 			shown[i] = true;
 			k++;
 		}
-	return (k);
 }
 
 /* put_ready - the ready cell: yes, no or -, and why */
@@ -576,19 +575,16 @@ put_head(struct page *p, int g, size_t ndays)
 /* put_table - a group's table, its tools and what it leaves out */
 
 static int
-put_table(struct page *p, const struct tp_report *rep, int g, bool *shown_out)
+put_table(struct page *p, const struct tp_report *rep, int g, bool *shown)
 {
 	struct tp_report_day days[TP_REPORT_DAYS];
-	size_t	n, k, left = 0, start = p->bytes;
+	size_t	n, left = 0, start = p->bytes;
 	unsigned long left_messages = 0;
 	const struct entry **v = tp_report_sorted(rep, g, &n);
-	bool   *shown = v ? calloc(n + 1, sizeof(*shown)) : NULL;
 
-	if (shown == NULL) {
-		free(v);
+	if (v == NULL)
 		return (-1);
-	}
-	k = choose(v, n, shown);
+	choose(v, n, shown);
 	put(p, "<section id=\"%s\"><h2>%s: %zu</h2>\n<div class=\"tools\" data-filter=\"t-%s\">"
 	    "<input type=\"search\" placeholder=\"filter by name\" aria-label=\"filter %ss by name\">"
 	    "<label><input type=\"checkbox\"> not ready to enforce only</label><output></output>"
@@ -610,13 +606,10 @@ put_table(struct page *p, const struct tp_report *rep, int g, bool *shown_out)
 	put(p, "</tbody></table></div>\n");
 	if (left > 0)
 		put(p, "<p class=\"meta\" data-left=\"%zu\">%zu more %ss with %lu messages are not "
-		    "shown (of %zu, the page shows the %zu not ready to enforce first, then the "
-		    "busiest): tlspolicyctl report --json lists them all.</p>\n",
-		    left, left, group_one[g], left_messages, n, k);
+		    "shown: the table keeps %zu of %zu, those not ready to enforce first, then the "
+		    "busiest. tlspolicyctl report --json lists them all.</p>\n",
+		    left, left, group_one[g], left_messages, n - left, n);
 	put(p, "</section>\n");
-	for (size_t i = 0; i < n; i++)
-		shown_out[i] = shown[i];
-	free(shown);
 	free(v);
 	return (0);
 }
