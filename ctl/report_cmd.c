@@ -48,8 +48,8 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-"Usage: tlspolicyctl report [--since TIME] [--domain DOMAIN] [--json | --html FILE]\n"
-"                           AUDITLOG...\n"
+"Usage: tlspolicyctl report [--since TIME] [--domain DOMAIN]\n"
+"                           [--json | --html FILE] AUDITLOG...\n"
 "\n"
 "Summarize the milter's audit log: per sender domain, per recipient domain\n"
 "and per client, how much mail came over TLS, with which TLS versions,\n"
