@@ -80,6 +80,7 @@ class Browser:
             os.dup2(to_r, 3)
             os.dup2(from_w, 4)
 
+        self.log = open(os.path.join(workdir, "chromium.log"), "wb")
         self.proc = subprocess.Popen(
             [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
              "--remote-debugging-pipe", "--no-first-run",
@@ -89,14 +90,16 @@ class Browser:
              "about:blank"],
             preexec_fn=fds, pass_fds=(3, 4), stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=open(os.path.join(workdir, "chromium.log"), "wb"),
-            start_new_session=True)
+            stderr=self.log, start_new_session=True)
         os.close(self.to_r)
         os.close(self.from_w)
         self.buf = b""
         self.next_id = 0
         self.events = []
         self.session = None
+
+    def attach(self):
+        """A page to drive, with the events the checks read."""
         target = self.call("Target.createTarget", {"url": "about:blank"})
         self.session = self.call("Target.attachToTarget",
                                  {"targetId": target["targetId"],
@@ -187,17 +190,26 @@ class Browser:
             f.write(base64.b64decode(data))
 
     def close(self):
+        """Ask Chromium to quit; kill its process group (ours) if it lingers."""
         try:
             self.call("Browser.close", browser=True)
         except (OSError, RuntimeError, TimeoutError, EOFError):
             pass
+        # Wait for it without reaping it: while it is a zombie, its pid and
+        # process group id cannot be reused, so the kill below hits only
+        # what it started.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and os.waitid(
+                os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+            time.sleep(0.05)
         try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+            os.killpg(self.proc.pid, signal.SIGKILL)     # its helpers too
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
         for fd in (self.to_w, self.from_r):
             os.close(fd)
+        self.log.close()
 
 
 # ---- what the page should show, from report --json ----------------------
@@ -527,6 +539,7 @@ def main():
     b = None
     try:
         b = Browser(work)
+        b.attach()
         step("browser started")
         check_generated(b, work)
         check_hostile(b, work)
