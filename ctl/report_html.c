@@ -135,7 +135,7 @@ static const char page_style[] =
 ".ex td{white-space:normal;overflow-wrap:anywhere}\n"
 "footer{color:var(--mut)}\n"
 "@media (max-width:600px){body{font-size:13px}th,td{padding:3px 5px}"
-"header,main,footer{padding:8px}}\n";
+"header,main,footer{padding:8px}.daily text{font-size:20px}}\n";
 
 /* Sorting on a header's button; filtering by text and readiness. */
 static const char page_script[] =
@@ -294,9 +294,9 @@ chart_detail(struct page *p, const struct geom *gm, const struct tp_report_day *
 	put(p, "<text x=\"0\" y=\"%d\">%lu messages a day at most</text>", gm->top - 6, max);
 	put(p, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">TLS share 0-100%%</text>",
 	    w, gm->top - 6);
-	put(p, "<text x=\"0\" y=\"%d\">%s</text>", base + 14, day_text(d[0].day, a, sizeof(a)));
+	put(p, "<text x=\"0\" y=\"%d\">%s</text>", base + 22, day_text(d[0].day, a, sizeof(a)));
 	if (n > 1)
-		put(p, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>", w, base + 14,
+		put(p, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>", w, base + 22,
 		    day_text(d[n - 1].day, a, sizeof(a)));
 }
 
@@ -444,14 +444,14 @@ put_summary(struct page *p, const struct tp_report *rep)
 	struct sums t;
 	size_t	n = tp_report_days(rep, NULL, days);
 	/* As wide as CHART_W whatever the days: the browser scales it. */
-	struct geom big = {n ? CHART_W / (int)n : CHART_W, 150, 18, 20, true};
+	struct geom big = {n ? CHART_W / (int)n : CHART_W, 150, 26, 28, true};
 
 	add_sums(rep, &t);
 	put(p, "<section id=\"summary\"><h2>Summary</h2>\n");
 	put_cards(p, &t);
 	put(p, "<div class=\"charts\"><div class=\"card\"><h3>Daily: messages and TLS share"
 	    " (last %zu day%s)</h3>", n, n == 1 ? "" : "s");
-	put_chart(p, &big, days, n, "chart");
+	put_chart(p, &big, days, n, "chart daily");
 	put(p, "</div><div class=\"card\"><h3>TLS versions (of %lu TLS messages)</h3>", t.tls);
 	put_versions(p, rep, &t);
 	put(p, "</div></div></section>\n");
