@@ -172,49 +172,48 @@ static int
 write_html(const struct tp_report *rep, const char *path)
 {
 	size_t	size = strlen(path) + 8;
-	char   *tmp = malloc(size);
+	char   *tmp = NULL;
 	FILE   *fp = NULL;
 	mode_t	mask;
 	int	fd = -1, rc = -1;
+	const char *why = "out of memory";
 
 	if (strcmp(path, "-") == 0) {
-		free(tmp);
 		if (tp_report_print_html(rep, stdout) == 0)
 			return (0);
-		fprintf(stderr, "tlspolicyctl report: out of memory\n");
-		return (-1);
-	}
-	if (tmp == NULL) {
-		fprintf(stderr, "tlspolicyctl report: out of memory\n");
-		return (-1);
-	}
-	/* A new file renamed over FILE: a web server never serves half a page. */
-	snprintf(tmp, size, "%s.XXXXXX", path);
-	if ((fd = mkstemp(tmp)) < 0) {
-		fprintf(stderr, "tlspolicyctl report: %s: %s\n", path, strerror(errno));
 		goto out;
 	}
+	/* A new file renamed over FILE: a web server never serves half a page. */
+	if ((tmp = malloc(size)) == NULL)
+		goto out;
+	snprintf(tmp, size, "%s.XXXXXX", path);
+	if ((fd = mkstemp(tmp)) < 0)
+		goto out_errno;
 	mask = umask(0);
 	umask(mask);
 	if (fchmod(fd, 0666 & ~mask) < 0 || (fp = fdopen(fd, "w")) == NULL) {
-		fprintf(stderr, "tlspolicyctl report: %s: %s\n", tmp, strerror(errno));
 		close(fd);
-		goto out;
+		goto out_errno;
 	}
-	if (tp_report_print_html(rep, fp) < 0) {
-		fprintf(stderr, "tlspolicyctl report: out of memory\n");
+	if (tp_report_print_html(rep, fp) < 0)
 		goto out;
-	}
-	if (fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) < 0 || rename(tmp, path) < 0) {
-		fprintf(stderr, "tlspolicyctl report: %s: %s\n", path, strerror(errno));
-		goto out;
+	if (fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) < 0)
+		goto out_errno;
+	rc = fclose(fp);
+	fp = NULL;
+	if (rc != 0 || rename(tmp, path) < 0) {
+		rc = -1;
+		goto out_errno;
 	}
 	rc = 0;
+	goto out;
+out_errno:
+	why = strerror(errno);
 out:
-	if (fp != NULL && fclose(fp) != 0 && rc == 0) {
-		fprintf(stderr, "tlspolicyctl report: %s: %s\n", path, strerror(errno));
-		rc = -1;
-	}
+	if (rc < 0)
+		fprintf(stderr, "tlspolicyctl report: %s%s%s\n", tmp ? path : "", tmp ? ": " : "", why);
+	if (fp != NULL)
+		fclose(fp);
 	if (rc < 0 && fd >= 0)
 		unlink(tmp);
 	free(tmp);
