@@ -21,7 +21,8 @@ apt-get install -y -q --no-install-recommends \
 	postfix swaks openssl libnet-ssleay-perl libio-socket-ssl-perl \
 	python3 valgrind procps ca-certificates util-linux \
 	clang libclang-rt-14-dev \
-	debhelper lintian adduser logrotate
+	debhelper lintian adduser logrotate \
+	chromium
 # promtool checks the metrics and the alert rules (tests/test-daemon.sh,
 # tests/test-prometheus.sh). It comes only with the prometheus server, which
 # is not to run here: no service starts during the install (policy-rc.d, if

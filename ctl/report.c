@@ -23,6 +23,12 @@
  *	2 + recipients lookups. A serial number per record makes a
  *	message count once per name, however many of its recipients
  *	share a domain.
+ *
+ *	A daily series is a ring of TP_REPORT_DAYS slots per name, a day
+ *	in slot day mod TP_REPORT_DAYS, tagged with its day: a newer day
+ *	takes its slot over, an older one is not counted in it. Whatever
+ *	order the files come in, the slots of the newest TP_REPORT_DAYS
+ *	days before the report's last record then hold those days' counts.
  * DIAGNOSTICS
  *	Malformed lines are counted, with the first one's FILE:LINE: why.
  *	Memory exhaustion makes tp_report_read() fail with "out of
@@ -176,6 +182,45 @@ bits_index(struct tp_report *rep, int bits)
 	return (rep->nbits++);
 }
 
+/* day_of - the UTC day of a time, in days since 1970-01-01 */
+
+static int64_t
+day_of(long long ms)
+{
+	const long long day = 86400000LL;
+
+	return (ms >= 0 ? ms / day : -((-(ms + 1)) / day) - 1);
+}
+
+/* day_slot - the ring slot of a day */
+
+static size_t
+day_slot(int64_t day)
+{
+	return ((size_t)(((day % TP_REPORT_DAYS) + TP_REPORT_DAYS) % TP_REPORT_DAYS));
+}
+
+/* count_day - a message in a daily series, unless older than its slot */
+
+static void
+count_day(struct day_slot *days, int64_t day, bool tls)
+{
+	struct day_slot *d = &days[day_slot(day)];
+
+	if (d->messages == 0 || d->day < day) {
+		d->day = day;
+		d->messages = 0;
+		d->tls = 0;
+	} else if (d->day > day) {
+		return;
+	}
+	/* Saturate: a wrong count on a hostile log, not a wrong share. */
+	if (d->messages < UINT32_MAX) {
+		d->messages++;
+		d->tls += tls;
+	}
+}
+
 /* count_message - a message for one name, once per record */
 
 static void
@@ -186,6 +231,7 @@ count_message(struct tp_report *rep, struct entry *e, const struct fact *f,
 		return;
 	e->seen = rep->records;
 	e->s.messages++;
+	count_day(e->days, day_of(f->ms), f->how != TP_REPORT_HOW_NONE);
 	e->s.how[f->how]++;
 	if (f->how == TP_REPORT_HOW_NONE)
 		return;
@@ -352,6 +398,7 @@ tp_report_aggregate(struct tp_report *rep, const struct fact *f,
 	if (!rep->has_period || f->ms > rep->last_ms)
 		rep->last_ms = f->ms;
 	rep->has_period = true;
+	count_day(rep->days, day_of(f->ms), f->how != TP_REPORT_HOW_NONE);
 	if (f->how != TP_REPORT_HOW_NONE) {
 		version = version_index(rep, f->version);
 		bits = bits_index(rep, f->bits);
@@ -442,6 +489,45 @@ tp_report_attach(struct tp_report *rep, const struct tp_maillog *ml,
 
 /* ---- results ------------------------------------------------------------ */
 
+/* by_messages - most messages first, then by name */
+
+static int
+by_messages(const void *a, const void *b)
+{
+	const struct entry *x = *(const struct entry *const *)a;
+	const struct entry *y = *(const struct entry *const *)b;
+
+	if (x->s.messages != y->s.messages)
+		return (x->s.messages > y->s.messages ? -1 : 1);
+	return (strcmp(x->key, y->key));
+}
+
+/* tp_report_sorted - a group's entries, most messages first (caller frees) */
+
+const struct entry **
+tp_report_sorted(const struct tp_report *rep, int g, size_t *n)
+{
+	const struct table *t = &rep->tables[g];
+	const struct entry **v = malloc((t->count + 1) * sizeof(*v));
+
+	*n = 0;
+	if (v == NULL)
+		return (NULL);
+	for (size_t i = 0; i < t->size; i++)
+		if (t->slots[i] != NULL)
+			v[(*n)++] = t->slots[i];
+	qsort(v, *n, sizeof(*v), by_messages);
+	return (v);
+}
+
+/* tp_report_unnamed - how the page and the text show an empty key */
+
+const char *
+tp_report_unnamed(int g)
+{
+	return (g == TP_REPORT_CLIENT ? "(unknown)" : "(none)");
+}
+
 /* tp_report_totals - what was read, counted, left out and skipped */
 
 void
@@ -492,4 +578,32 @@ tp_report_bits_count(const struct tp_report *rep,
 		if (rep->bits[i] == bits)
 			return (s->bits[i]);
 	return (0);
+}
+
+/* tp_report_days - the daily series of a name (NULL: every record) */
+
+size_t
+tp_report_days(const struct tp_report *rep, const struct tp_report_stats *s,
+	       struct tp_report_day *out)
+{
+	/* s is the first member of its entry. */
+	const struct day_slot *days = s ? ((const struct entry *)s)->days : rep->days;
+	int64_t	last, first;
+	size_t	n = 0;
+
+	if (!rep->has_period)
+		return (0);
+	last = day_of(rep->last_ms);
+	first = day_of(rep->first_ms);
+	if (first < last - TP_REPORT_DAYS + 1)
+		first = last - TP_REPORT_DAYS + 1;
+	for (int64_t day = first; day <= last; day++, n++) {
+		const struct day_slot *d = &days[day_slot(day)];
+		bool	ours = d->messages > 0 && d->day == day;
+
+		out[n].day = day;
+		out[n].messages = ours ? d->messages : 0;
+		out[n].tls = ours ? d->tls : 0;
+	}
+	return (n);
 }

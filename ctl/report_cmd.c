@@ -25,6 +25,8 @@
 #define _GNU_SOURCE 1			/* sched_getaffinity, CPU_COUNT */
 #endif
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -49,8 +51,8 @@
 static void
 usage(FILE *fp)
 {
-	fputs(
-"Usage: tlspolicyctl report [--since TIME] [--domain DOMAIN] [--json]\n"
+	fprintf(fp,
+"Usage: tlspolicyctl report [--since TIME] [--domain DOMAIN] [--json | --html FILE]\n"
 "                           [--maillog FILE]... [--tlsrpt FILE|DIR]... [AUDITLOG...]\n"
 "\n"
 "Summarize the milter's audit log: per sender domain, per recipient domain\n"
@@ -78,6 +80,8 @@ usage(FILE *fp)
 "                      recipient domains, is DOMAIN or a subdomain of it; a\n"
 "                      record counts whole, with its other domains\n"
 "      --json          one JSON object instead of tables, for programs\n"
+"      --html FILE     write the report as one web page to FILE instead of\n"
+"                      tables (\"-\": standard output); see Page below\n"
 "      --maillog FILE  Postfix's log (syslog or maillog_file; plain or gzip):\n"
 "                      repeat for more files, oldest first, e.g.\n"
 "                      --maillog mail.log.1.gz --maillog mail.log\n"
@@ -144,6 +148,20 @@ usage(FILE *fp)
 "  unpacked), is refused: \"FILE: why\" on standard error, and the rest\n"
 "  are read.\n"
 "\n"
+"Page:\n"
+"  With --html, the same counts as one self-contained HTML file that opens\n"
+"  in any browser without a network (styles, charts and a small script to\n"
+"  sort and filter are inside it; its Content-Security-Policy forbids any\n"
+"  load): a summary with a chart of the daily volume and TLS share and the\n"
+"  TLS versions; per sender domain, recipient domain and client a row with\n"
+"  the columns above, a chart of its last %d days (bars: messages a day;\n"
+"  line: TLS share) and, under READY, the reason; then the messages require\n"
+"  would have rejected. A table shows at most %d names, those not ready to\n"
+"  enforce first, then the busiest, and says how many it leaves out; the\n"
+"  page stays under 5 MB however long the logs. Every string from the log\n"
+"  is escaped: a hostile address or host name shows as text. FILE is\n"
+"  replaced whole, with a new file, when the page is complete.\n"
+"\n"
 "Exit status:\n"
 "  0 the report was written; 1 it was written, but a TLSRPT file was\n"
 "  refused; 2 an audit log or Postfix log cannot be opened or read (or the\n"
@@ -153,8 +171,10 @@ usage(FILE *fp)
 "  tlspolicyctl report /var/log/tlspolicy/audit.jsonl*\n"
 "  tlspolicyctl report --since 7d --domain bank.example audit.jsonl\n"
 "  tlspolicyctl report --json --since 2026-11-01 audit.jsonl.1.gz audit.jsonl\n"
+"  tlspolicyctl report --html /var/www/tls/report.html --since 30d audit.jsonl*\n"
 "  tlspolicyctl report --maillog /var/log/mail.log audit.jsonl\n"
-"  tlspolicyctl report --tlsrpt /var/mail/tlsrpt-reports/\n", fp);
+"  tlspolicyctl report --tlsrpt /var/mail/tlsrpt-reports/\n",
+	    TP_REPORT_DAYS, TP_REPORT_HTML_ROWS);
 }
 
 /* cpus - processors this process may run on */
@@ -250,10 +270,65 @@ read_tlsrpts(struct tp_tlsrpt *tr, const struct inputs *in)
 	return (refused);
 }
 
+/* write_html - the page, to standard output or whole into path: 0 or -1 */
+
+static int
+write_html(const struct tp_report *rep, const char *path)
+{
+	size_t	size = strlen(path) + 8;
+	char   *tmp = NULL;
+	FILE   *fp = NULL;
+	mode_t	mask;
+	int	fd = -1, rc = -1;
+	const char *why = "out of memory";
+
+	if (strcmp(path, "-") == 0) {
+		if (tp_report_print_html(rep, stdout) == 0)
+			return (0);
+		goto out;
+	}
+	/* A new file renamed over FILE: a web server never serves half a page. */
+	if ((tmp = malloc(size)) == NULL)
+		goto out;
+	snprintf(tmp, size, "%s.XXXXXX", path);
+	if ((fd = mkstemp(tmp)) < 0)
+		goto out_errno;
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, 0666 & ~mask) < 0 || (fp = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		goto out_errno;
+	}
+	if (tp_report_print_html(rep, fp) < 0)
+		goto out;
+	if (fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) < 0)
+		goto out_errno;
+	rc = fclose(fp);
+	fp = NULL;
+	if (rc != 0 || rename(tmp, path) < 0) {
+		rc = -1;
+		goto out_errno;
+	}
+	rc = 0;
+	goto out;
+out_errno:
+	why = strerror(errno);
+out:
+	if (rc < 0)
+		fprintf(stderr, "tlspolicyctl report: %s%s%s\n", tmp ? path : "", tmp ? ": " : "", why);
+	if (fp != NULL)
+		fclose(fp);
+	if (rc < 0 && fd >= 0)
+		unlink(tmp);
+	free(tmp);
+	return (rc);
+}
+
 /* report_run - read every log, print the report: the exit status */
 
 static int
-report_run(const struct tp_report_opts *opts, bool json, const struct inputs *in)
+report_run(const struct tp_report_opts *opts, bool json, const char *html,
+	   const struct inputs *in)
 {
 	struct tp_report *rep = tp_report_new(opts);
 	struct tp_maillog *ml = NULL;
@@ -289,10 +364,14 @@ report_run(const struct tp_report_opts *opts, bool json, const struct inputs *in
 		rc = EXIT_REFUSED;
 	}
 	tp_report_attach(rep, ml, tr);
-	if (json)
+	if (html != NULL) {
+		if (write_html(rep, html) < 0)
+			rc = EXIT_READ;
+	} else if (json) {
 		tp_report_print_json(rep, stdout);
-	else
+	} else {
 		tp_report_print_text(rep, stdout);
+	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "tlspolicyctl report: standard output: %s\n", strerror(errno));
 		rc = EXIT_READ;
@@ -311,7 +390,7 @@ out:
 }
 
 enum {
-	OPT_SINCE = 256, OPT_DOMAIN, OPT_JSON, OPT_MAILLOG, OPT_TLSRPT,
+	OPT_SINCE = 256, OPT_DOMAIN, OPT_JSON, OPT_MAILLOG, OPT_TLSRPT, OPT_HTML,
 };
 
 static const struct option report_options[] = {
@@ -320,6 +399,7 @@ static const struct option report_options[] = {
 	{"json", no_argument, NULL, OPT_JSON},
 	{"maillog", required_argument, NULL, OPT_MAILLOG},
 	{"tlsrpt", required_argument, NULL, OPT_TLSRPT},
+	{"html", required_argument, NULL, OPT_HTML},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -334,6 +414,7 @@ tp_report_main(int argc, char **argv)
 	char	domain[TP_DOMAIN_MAX + 1];
 	const char *why;
 	bool	json = false;
+	const char *html = NULL;	/* --html FILE */
 	unsigned n = cpus();
 	int	c, rc;
 
@@ -371,6 +452,9 @@ tp_report_main(int argc, char **argv)
 			if (add_input(&in.tlsrpt, &in.ntlsrpt, optarg) < 0)
 				goto nomem;
 			break;
+		case OPT_HTML:
+			html = optarg;
+			break;
 		default:
 			rc = tp_ctl_option_error("report", TP_CTL_EXIT_USAGE, c, argv);
 			goto out;
@@ -382,11 +466,14 @@ tp_report_main(int argc, char **argv)
 	if (in.naudit == 0 && in.nmaillog == 0 && in.ntlsrpt == 0)
 		rc = tp_ctl_usage_error("report", TP_CTL_EXIT_USAGE,
 					"no audit log, --maillog or --tlsrpt given", NULL);
+	else if (json && html != NULL)
+		rc = tp_ctl_usage_error("report", TP_CTL_EXIT_USAGE,
+					"--json and --html exclude each other", NULL);
 	else if (check_files((const char *const *)in.audit, in.naudit) == 0
 		 && check_files(in.maillog, in.nmaillog) == 0) {
 		opts.threads = n > 1 ? (n < TP_REPORT_THREADS_MAX ? n : TP_REPORT_THREADS_MAX) : 0;
 		opts.progress = isatty(STDERR_FILENO);
-		rc = report_run(&opts, json, &in);
+		rc = report_run(&opts, json, html, &in);
 	}
 	goto out;
 nomem:

@@ -22,6 +22,16 @@
  *				    const struct rfact *rcpts);
  *	void	tp_report_skipped(struct tp_report *rep, const char *file,
  *				  unsigned long lineno, const char *why);
+ *	const struct entry **tp_report_sorted(const struct tp_report *rep,
+ *				  int group, size_t *n);
+ *	const char *tp_report_unnamed(int group);
+ *
+ *	void	tp_report_versions_cell(const struct tp_report *rep,
+ *				  const struct entry *e,
+ *				  enum tp_escape_kind kind, char *cell);
+ *	void	tp_report_bits_cell(const struct tp_report *rep,
+ *				  const struct entry *e, char *cell);
+ *	void	tp_report_verify_cell(const struct entry *e, char *cell);
  * DESCRIPTION
  *	Only the report*.c files include this (and import_stle.c, for
  *	tp_report_rfc3339). A record travels through
@@ -50,7 +60,16 @@
  *	tp_report_aggregate() counts one record: 1, 0 when a filter left
  *	it out (or the session had no message), -2 out of memory.
  *	tp_report_skipped() counts a malformed line and keeps the first
- *	one's "FILE:LINE: why".
+ *	one's "FILE:LINE: why". tp_report_sorted() lists a group's entries,
+ *	most messages first, then by key (caller frees; NULL: out of
+ *	memory). tp_report_unnamed() is the group's name for an empty key:
+ *	"(none)", or "(unknown)" for clients.
+ *
+ *	tp_report_versions_cell(), tp_report_bits_cell() and
+ *	tp_report_verify_cell() write a name's TLS versions, cipher
+ *	strengths and verification results into cell (CELL_MAX bytes) as
+ *	"name:count ...", biggest first, "-" if none; version names, from
+ *	the log, escaped for kind.
  *
  * MEMORY
  *	A batch's strings live in its arena until the batch is parsed
@@ -66,6 +85,7 @@
 
 #define VERSION_NAME_MAX 32		/* longer TLS version names: other */
 #define NAME_SHOW_MAX	300		/* bytes of a name shown in the text */
+#define CELL_MAX	1024		/* bytes of one table cell */
 
 #define BATCH_PARTIAL	1		/* the last line has no newline */
 #define BATCH_OVERLONG	2		/* one line too long to hold */
@@ -127,9 +147,17 @@ struct batch {
 	bool	nomem;
 };
 
+/* One day of a daily series, in a ring of TP_REPORT_DAYS. */
+struct day_slot {
+	int64_t	day;			/* days since 1970-01-01 */
+	uint32_t messages;		/* 0: an empty slot */
+	uint32_t tls;
+};
+
 /* One name's counts, and what aggregation needs besides. */
 struct entry {
-	struct tp_report_stats s;	/* the public part */
+	struct tp_report_stats s;	/* the public part: first */
+	struct day_slot days[TP_REPORT_DAYS];	/* slot: day mod TP_REPORT_DAYS */
 	struct tp_report_example *ex[TP_REPORT_EXAMPLES];
 	char   *name;			/* s.name */
 	uint64_t hash;
@@ -162,6 +190,7 @@ struct tp_report {
 	bool	has_period;
 	long long first_ms;
 	long long last_ms;
+	struct day_slot days[TP_REPORT_DAYS];	/* every record's series */
 	char  **files;			/* read with tp_report_read */
 	size_t	nfiles;
 	bool	nomem;
@@ -190,5 +219,13 @@ extern int tp_report_aggregate(struct tp_report *, const struct fact *,
 			       const struct rfact *);
 extern void tp_report_skipped(struct tp_report *, const char *,
 			      unsigned long, const char *);
+extern const struct entry **tp_report_sorted(const struct tp_report *, int, size_t *);
+extern const char *tp_report_unnamed(int);
+
+/* report_print.c */
+extern void tp_report_versions_cell(const struct tp_report *, const struct entry *,
+				    enum tp_escape_kind, char *);
+extern void tp_report_bits_cell(const struct tp_report *, const struct entry *, char *);
+extern void tp_report_verify_cell(const struct entry *, char *);
 
 #endif

@@ -37,7 +37,6 @@
 #include "ctl/tp_maillog.h"
 #include "ctl/tp_tlsrpt.h"
 
-#define CELL_MAX	1024		/* bytes of one text table cell */
 
 static const char *const group_titles[TP_REPORT_NGROUPS] = {
 	"sender domain", "recipient domain", "client",
@@ -84,22 +83,9 @@ static const char *const name_titles[TP_REPORT_NGROUPS] = {
 
 /* One counted value, for a "name:count ..." cell. */
 struct tally {
-	char	name[VERSION_NAME_MAX * 4 + 16];
+	char	name[VERSION_NAME_MAX * 6 + 16];	/* &quot; is 6 bytes */
 	unsigned long n;
 };
-
-/* by_messages - most messages first, then by name */
-
-static int
-by_messages(const void *a, const void *b)
-{
-	const struct entry *x = *(const struct entry *const *)a;
-	const struct entry *y = *(const struct entry *const *)b;
-
-	if (x->s.messages != y->s.messages)
-		return (x->s.messages > y->s.messages ? -1 : 1);
-	return (strcmp(x->key, y->key));
-}
 
 /* by_count - biggest count first, then by name */
 
@@ -113,31 +99,13 @@ by_count(const void *a, const void *b)
 	return (strcmp(x->name, y->name));
 }
 
-/* sorted - a group's entries, most messages first (caller frees) */
-
-static const struct entry **
-sorted(const struct tp_report *rep, int g, size_t *n)
-{
-	const struct table *t = &rep->tables[g];
-	const struct entry **v = malloc((t->count + 1) * sizeof(*v));
-
-	*n = 0;
-	if (v == NULL)
-		return (NULL);
-	for (size_t i = 0; i < t->size; i++)
-		if (t->slots[i] != NULL)
-			v[(*n)++] = t->slots[i];
-	qsort(v, *n, sizeof(*v), by_messages);
-	return (v);
-}
-
 /* name_of - a key as people read it */
 
 static const char *
 name_of(const struct entry *e, int g, char *buf, size_t size)
 {
 	if (e->key[0] == 0)
-		return (g == TP_REPORT_CLIENT ? "(unknown)" : "(none)");
+		return (tp_report_unnamed(g));
 	return (tp_escape_term(e->key, buf, size));
 }
 
@@ -155,28 +123,31 @@ tally_cell(struct tally *t, size_t n, char *cell, size_t size)
 				      t[i].name, t[i].n);
 }
 
-/* versions_cell - TLS versions with counts */
+/* tp_report_versions_cell - TLS versions with counts, escaped for kind */
 
-static void
-versions_cell(const struct tp_report *rep, const struct entry *e, char *cell)
+void
+tp_report_versions_cell(const struct tp_report *rep, const struct entry *e,
+			enum tp_escape_kind kind, char *cell)
 {
+	bool	cut;
+
 	struct tally t[TP_REPORT_VERSIONS + 1];
 	size_t	n = 0;
 
 	for (size_t i = 0; i <= rep->nversions; i++) {
 		size_t	k = i < rep->nversions ? i : TP_REPORT_VERSIONS;
 
-		tp_escape_term(k < TP_REPORT_VERSIONS ? rep->versions[k] : "other",
-			t[n].name, sizeof(t[n].name));
+		tp_escape(kind, k < TP_REPORT_VERSIONS ? rep->versions[k] : "other",
+			  t[n].name, sizeof(t[n].name), &cut);
 		t[n++].n = e->s.versions[k];
 	}
 	tally_cell(t, n, cell, CELL_MAX);
 }
 
-/* bits_cell - cipher strengths with counts */
+/* tp_report_bits_cell - cipher strengths with counts */
 
-static void
-bits_cell(const struct tp_report *rep, const struct entry *e, char *cell)
+void
+tp_report_bits_cell(const struct tp_report *rep, const struct entry *e, char *cell)
 {
 	struct tally t[TP_REPORT_BITS + 1];
 	size_t	n = 0;
@@ -195,10 +166,10 @@ bits_cell(const struct tp_report *rep, const struct entry *e, char *cell)
 	tally_cell(t, n, cell, CELL_MAX);
 }
 
-/* verify_cell - certificate verification results with counts */
+/* tp_report_verify_cell - certificate verification results with counts */
 
-static void
-verify_cell(const struct entry *e, char *cell)
+void
+tp_report_verify_cell(const struct entry *e, char *cell)
 {
 	struct tally t[TP_REPORT_NVERIFY];
 
@@ -227,10 +198,10 @@ row_cells(const struct tp_report *rep, const struct entry *e, int g,
 		 s->messages ? 100.0 * (double)s->tls / (double)s->messages : 0.0);
 	snprintf(cells[COL_STARTTLS], CELL_MAX, "%lu", s->how[TP_REPORT_HOW_STARTTLS]);
 	snprintf(cells[COL_IMPLICIT], CELL_MAX, "%lu", s->how[TP_REPORT_HOW_IMPLICIT]);
-	versions_cell(rep, e, cells[COL_VERSIONS]);
+	tp_report_versions_cell(rep, e, TP_ESCAPE_TERM, cells[COL_VERSIONS]);
 	snprintf(cells[COL_MIN_BITS], CELL_MAX, s->min_bits < 0 ? "-" : "%d", s->min_bits);
-	bits_cell(rep, e, cells[COL_BITS]);
-	verify_cell(e, cells[COL_VERIFY]);
+	tp_report_bits_cell(rep, e, cells[COL_BITS]);
+	tp_report_verify_cell(e, cells[COL_VERIFY]);
 	snprintf(cells[COL_REJECT], CELL_MAX, s->soft ? "%lu" : "-", s->would_reject);
 	strcpy(cells[COL_READY], s->soft == 0 ? "-" : s->would_reject ? "no" : "yes");
 }
@@ -261,7 +232,7 @@ print_table(const struct tp_report *rep, FILE *fp, int g)
 {
 	char	cells[NCOLS][CELL_MAX];
 	size_t	widths[NCOLS], n;
-	const struct entry **v = sorted(rep, g, &n);
+	const struct entry **v = tp_report_sorted(rep, g, &n);
 
 	fprintf(fp, "\n%c%ss: %zu\n", group_titles[g][0] - 'a' + 'A', group_titles[g] + 1, n);
 	for (int c = 0; c < NCOLS; c++) {
@@ -312,7 +283,7 @@ print_examples(const struct tp_report *rep, FILE *fp, int g)
 {
 	char	name[NAME_SHOW_MAX];
 	size_t	n, shown = 0;
-	const struct entry **v = sorted(rep, g, &n);
+	const struct entry **v = tp_report_sorted(rep, g, &n);
 
 	for (size_t i = 0; v != NULL && i < n; i++) {
 		const struct tp_report_stats *s = &v[i]->s;
@@ -552,7 +523,7 @@ tp_report_print_json(const struct tp_report *rep, FILE *fp)
 	json_head(rep, fp);
 	for (int g = 0; g < TP_REPORT_NGROUPS; g++) {
 		size_t	n;
-		const struct entry **v = sorted(rep, g, &n);
+		const struct entry **v = tp_report_sorted(rep, g, &n);
 
 		fprintf(fp, ",\n\"%s\":[", group_json[g]);
 		for (size_t i = 0; v != NULL && i < n; i++) {

@@ -16,6 +16,7 @@
  *			       char *why, size_t whylen);
  *	void	tp_report_print_text(const struct tp_report *rep, FILE *fp);
  *	void	tp_report_print_json(const struct tp_report *rep, FILE *fp);
+ *	int	tp_report_print_html(const struct tp_report *rep, FILE *fp);
  *	void	tp_report_free(struct tp_report *rep);
  *
  *	void	tp_report_totals(const struct tp_report *rep,
@@ -28,6 +29,9 @@
  *				 const char *version);
  *	unsigned long tp_report_bits_count(const struct tp_report *rep,
  *				 const struct tp_report_stats *s, int bits);
+ *	size_t	tp_report_days(const struct tp_report *rep,
+ *			       const struct tp_report_stats *s,
+ *			       struct tp_report_day days[TP_REPORT_DAYS]);
  *	int	tp_report_parse_time(const char *text, time_t now,
  *				     long long *ms, const char **why);
  *
@@ -66,11 +70,22 @@
  *	tp_report_print_text() writes aligned tables sorted by message
  *	count, descending, then the examples; every string from the log
  *	is shown with control characters escaped. tp_report_print_json()
- *	writes the same as one JSON object.
+ *	writes the same as one JSON object. tp_report_print_html() writes
+ *	it as one self-contained HTML page with charts (report_html.c); it
+ *	returns -1 when memory ran out, 0 otherwise.
  *
  *	tp_report_totals(), tp_report_find(), tp_report_version_count()
  *	and tp_report_bits_count() read results, for callers and tests;
  *	bits -1 counts TLS messages whose strength was unknown.
+ *
+ *	tp_report_days() writes the daily series of a name (s NULL: of
+ *	every record) into days, oldest first, and returns how many days
+ *	it wrote: every UTC day from the oldest record counted to the
+ *	newest, but at most the newest TP_REPORT_DAYS of them, days
+ *	without mail included. Each name keeps only that many days
+ *	(memory stays bounded however long the period): a record older
+ *	than a name's newest TP_REPORT_DAYS days is counted everywhere
+ *	but in its series.
  *
  *	tp_report_parse_time() reads --since: RFC 3339 (2026-11-01T00:00:00Z,
  *	fractions and offsets allowed), a date (2026-11-01, midnight UTC)
@@ -100,6 +115,8 @@
 #define TP_REPORT_LINE_MAX	(1024 * 1024)	/* records are <= 64 KiB */
 #define TP_REPORT_STRING_MAX	2048	/* network strings are <= 1024 */
 #define TP_REPORT_THREADS_MAX	8
+#define TP_REPORT_DAYS		30	/* daily series kept per name: the newest */
+#define TP_REPORT_HTML_ROWS	500	/* names per table of the page, at most */
 
 enum tp_report_group {
 	TP_REPORT_SENDER,		/* sender domain */
@@ -162,6 +179,13 @@ struct tp_report_stats {
 	size_t	nexamples;		/* newest first */
 };
 
+/* One UTC day of a name's mail. */
+struct tp_report_day {
+	long long day;			/* days since 1970-01-01 */
+	unsigned long messages;
+	unsigned long tls;		/* messages over TLS */
+};
+
 struct tp_report_totals {
 	unsigned long records;		/* counted */
 	unsigned long left_out;		/* by the since or domain filter */
@@ -182,6 +206,7 @@ extern struct tp_report *tp_report_new(const struct tp_report_opts *);
 extern int tp_report_read(struct tp_report *, const char *, char *, size_t);
 extern void tp_report_print_text(const struct tp_report *, FILE *);
 extern void tp_report_print_json(const struct tp_report *, FILE *);
+extern int tp_report_print_html(const struct tp_report *, FILE *);
 extern void tp_report_free(struct tp_report *);
 extern void tp_report_totals(const struct tp_report *, struct tp_report_totals *);
 extern const struct tp_report_stats *tp_report_find(const struct tp_report *,
@@ -190,6 +215,9 @@ extern unsigned long tp_report_version_count(const struct tp_report *,
 				const struct tp_report_stats *, const char *);
 extern unsigned long tp_report_bits_count(const struct tp_report *,
 				const struct tp_report_stats *, int);
+extern size_t tp_report_days(const struct tp_report *,
+			     const struct tp_report_stats *,
+			     struct tp_report_day *);
 extern int tp_report_parse_time(const char *, time_t, long long *, const char **);
 extern void tp_report_attach(struct tp_report *, const struct tp_maillog *,
 			     const struct tp_tlsrpt *);

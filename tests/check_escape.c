@@ -75,6 +75,20 @@ static const struct {
 	{"term not UTF-8", TP_ESCAPE_TERM, "\xff", 64, "\\xff", false},
 	{"term lead byte then space", TP_ESCAPE_TERM, "\xc2 x", 64, "\\xc2 x", false},
 	{"term cut", TP_ESCAPE_TERM, "caf\xc3\xa9stu", 8, "caf...", true},
+	{"term markup kept", TP_ESCAPE_TERM, "<a href='x'>&amp;", 64, "<a href='x'>&amp;", false},
+	/* HTML: as the terminal, and & < > " ' as character references. */
+	{"HTML plain", TP_ESCAPE_HTML, "mx.example 100%", 64, "mx.example 100%", false},
+	{"HTML markup", TP_ESCAPE_HTML, "<script>alert(1)</script>", 64,
+	 "&lt;script&gt;alert(1)&lt;/script&gt;", false},
+	{"HTML attribute", TP_ESCAPE_HTML, "\" onx='1' &amp;", 64,
+	 "&quot; onx=&#39;1&#39; &amp;amp;", false},
+	{"HTML controls", TP_ESCAPE_HTML, "a\r\n\x00" "b", 64, "a\\x0d\\x0a", false},
+	{"HTML backslash DEL", TP_ESCAPE_HTML, "\\\x7f", 64, "\\\\\\x7f", false},
+	{"HTML separators", TP_ESCAPE_HTML, "\xe2\x80\xa8\xe2\x80\xa9", 64, "\\u2028\\u2029", false},
+	{"HTML C1", TP_ESCAPE_HTML, "\xc2\x85", 64, "\\u0085", false},
+	{"HTML UTF-8", TP_ESCAPE_HTML, "caf\xc3\xa9", 64, "caf\xc3\xa9", false},
+	{"HTML not UTF-8", TP_ESCAPE_HTML, "\xff<", 64, "\\xff&lt;", false},
+	{"HTML cut before a reference", TP_ESCAPE_HTML, "ab<<<<", 12, "ab&lt;...", true},
 };
 
 START_TEST(test_escape)
@@ -195,6 +209,8 @@ START_TEST(test_span)
 	ck_assert_uint_eq(tp_escape_span("a%b", 100), 1);
 	ck_assert_uint_eq(tp_escape_span("a\"b", 100), 1);
 	ck_assert_uint_eq(tp_escape_span("a\\b", 100), 1);
+	ck_assert_uint_eq(tp_escape_span("a<b", 100), 1);
+	ck_assert_uint_eq(tp_escape_span("a&b", 100), 1);
 	ck_assert_uint_eq(tp_escape_span("a\x7f", 100), 1);
 	ck_assert_uint_eq(tp_escape_span("a\xc3\xa9", 100), 1);
 	ck_assert_uint_eq(tp_escape_span("", 100), 0);

@@ -1053,6 +1053,228 @@ static const struct {
 	{{"report", "-h", "--bogus", NULL}, 0},
 };
 
+/* A day's record: the base record at time, over TLS or not. */
+static const struct {
+	const char *time;
+	bool	tls;
+} day_records[] = {
+	{"2026-11-20T10:00:00.000Z", true},
+	{"2026-11-20T23:59:59.999Z", false},
+	{"2026-11-22T00:00:00.000Z", true},
+	{"2026-10-01T00:00:00.000Z", true},	/* before the window */
+	{"2026-12-20T12:00:00.000Z", true},	/* takes 2026-11-20's slot */
+	{"2026-11-20T11:00:00.000Z", false},	/* now too old for its slot */
+};
+
+#define DAY_2026_11_20	20777LL		/* days since 1970-01-01 */
+
+/* What tp_report_days() must give after the first n day_records. */
+static const struct {
+	size_t	after;
+	size_t	ndays;
+	long long first;
+	struct {
+		size_t	i;
+		long long day;
+		unsigned long messages, tls;
+	} want[3];
+} day_series[] = {
+	{3, 3, DAY_2026_11_20, {{0, DAY_2026_11_20, 2, 1}, {1, DAY_2026_11_20 + 1, 0, 0},
+				{2, DAY_2026_11_20 + 2, 1, 1}}},
+	{4, TP_REPORT_DAYS, DAY_2026_11_20 - 27, {{27, DAY_2026_11_20, 2, 1},
+			{28, DAY_2026_11_20 + 1, 0, 0}, {29, DAY_2026_11_20 + 2, 1, 1}}},
+	{6, TP_REPORT_DAYS, DAY_2026_11_20 + 1, {{0, DAY_2026_11_20 + 1, 0, 0},
+			{1, DAY_2026_11_20 + 2, 1, 1}, {29, DAY_2026_11_20 + 30, 1, 1}}},
+};
+
+/* day_line - a day_records line (caller frees) */
+
+static char *
+day_line(size_t i)
+{
+	static const char tls[] = "\"how\":\"starttls\",\"version\":\"TLSv1.3\",\"cipher\":"
+	"\"C\",\"bits\":256,\"verify\":\"ok\"";
+	static const char none[] = "\"how\":\"none\",\"version\":null,\"cipher\":null,"
+	"\"bits\":null,\"verify\":\"none\"";
+	char   *line = replaced("2026-11-20T10:00:00.000Z", day_records[i].time);
+	char   *at = strstr(line, tls);
+
+	ck_assert_ptr_nonnull(at);
+	if (!day_records[i].tls) {
+		memmove(at + strlen(none), at + strlen(tls), strlen(at + strlen(tls)) + 1);
+		memcpy(at, none, strlen(none));
+	}
+	return (line);
+}
+
+START_TEST(test_days)
+{
+	struct tp_report *rep = new_report(NULL, NULL, 0);
+	const struct tp_report_stats *names[3];
+	struct tp_report_day days[TP_REPORT_DAYS];
+	size_t	fed_n = 0;
+
+	ck_assert_uint_eq(tp_report_days(rep, NULL, days), 0);
+	for (size_t k = 0; k < sizeof(day_series) / sizeof(day_series[0]); k++) {
+		for (; fed_n < day_series[k].after; fed_n++) {
+			char   *line = day_line(fed_n);
+
+			ck_assert_int_eq(feed(rep, line, strlen(line)), 1);
+			free(line);
+		}
+		names[0] = tp_report_find(rep, TP_REPORT_SENDER, "x.example");
+		names[1] = tp_report_find(rep, TP_REPORT_RCPT, "y.example");
+		names[2] = NULL;		/* every record */
+		for (size_t g = 0; g < 3; g++) {
+			size_t	n = tp_report_days(rep, names[g], days);
+
+			ck_assert_msg(n == day_series[k].ndays, "after %zu records, name %zu: "
+				      "got %zu days, want %zu", fed_n, g, n, day_series[k].ndays);
+			ck_assert_int_eq(days[0].day, day_series[k].first);
+			for (size_t w = 0; w < 3; w++) {
+				size_t	i = day_series[k].want[w].i;
+
+				ck_assert_msg(days[i].day == day_series[k].want[w].day
+					      && days[i].messages == day_series[k].want[w].messages
+					      && days[i].tls == day_series[k].want[w].tls,
+					      "after %zu records, name %zu, day %zu: got %lld %lu/%lu, "
+					      "want %lld %lu/%lu", fed_n, g, i, days[i].day,
+					      days[i].tls, days[i].messages, day_series[k].want[w].day,
+					      day_series[k].want[w].tls, day_series[k].want[w].messages);
+			}
+		}
+	}
+	tp_report_free(rep);
+}
+END_TEST
+
+/* report_html - the page as a string (caller frees) */
+
+static char *
+report_html(const struct tp_report *rep, size_t *size)
+{
+	char   *text = NULL;
+	FILE   *fp = open_memstream(&text, size);
+
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_int_eq(tp_report_print_html(rep, fp), 0);
+	fclose(fp);
+	return (text);
+}
+
+/* count - occurrences of needle in text */
+
+static size_t
+count(const char *text, const char *needle)
+{
+	size_t	n = 0;
+
+	for (const char *at = text; (at = strstr(at, needle)) != NULL; at++)
+		n++;
+	return (n);
+}
+
+START_TEST(test_html_sample)
+{
+	struct tp_report *rep = sample(0);
+	size_t	size;
+	char   *page = report_html(rep, &size);
+	char	nonce[33] = "", want[80];
+	const char *csp = strstr(page, "script-src 'nonce-");
+
+	ck_assert_msg(strncmp(page, "<!DOCTYPE html>", 15) == 0, "no doctype");
+	ck_assert_ptr_nonnull(strstr(page, "content=\"default-src 'none'; "));
+	ck_assert_ptr_nonnull(csp);
+	memcpy(nonce, csp + strlen("script-src 'nonce-"), 32);
+	snprintf(want, sizeof(want), "<script nonce=\"%s\">", nonce);
+	ck_assert_msg(count(page, "<script") == 1 && strstr(page, want) != NULL,
+		      "the page's one script has not the CSP's nonce %s", nonce);
+	snprintf(want, sizeof(want), "<style nonce=\"%s\">", nonce);
+	ck_assert_ptr_nonnull(strstr(page, want));
+	/* The sample's counts, as the tables above: shop.example, 6 messages. */
+	ck_assert_ptr_nonnull(strstr(page, "<td class=\"k\">shop.example</td><td class=\"n\">6</td>"));
+	ck_assert_ptr_nonnull(strstr(page, "<b data-k=\"messages\">13</b>"));
+	ck_assert_uint_eq(count(page, "<tr data-ready="), 5 + 3 + 7);
+	ck_assert_uint_eq(count(page, "<details id="), 2 + 2 + 3);
+	ck_assert_ptr_nonnull(strstr(page, "</html>\n"));
+	free(page);
+	tp_report_free(rep);
+}
+END_TEST
+
+START_TEST(test_html_hostile)
+{
+	struct tp_report *rep = new_report(NULL, NULL, 0);
+	char   *line = replaced("\"addr\":\"192.0.2.1\"",
+				"\"addr\":\"<script>x</script>\\\"'&\\u2028\\u0001\"");
+	size_t	size;
+	char   *page;
+
+	ck_assert_int_eq(feed(rep, line, strlen(line)), 1);
+	page = report_html(rep, &size);
+	ck_assert_msg(strstr(page, "&lt;script&gt;x&lt;/script&gt;&quot;&#39;&amp;\\u2028\\x01")
+		      != NULL, "the hostile client address is not escaped as it should be");
+	ck_assert_uint_eq(count(page, "<script"), 1);
+	ck_assert_ptr_null(strstr(page, "\xe2\x80\xa8"));
+	free(page);
+	free(line);
+	tp_report_free(rep);
+}
+END_TEST
+
+/*
+ * A log made to fill the page: 700 clients with long names of quotes,
+ * each with 8 TLS versions of quotes over 30 days. The tables must stop
+ * at their byte budget, the page stay under 5 MB.
+ */
+START_TEST(test_html_size)
+{
+	struct tp_report *rep = new_report(NULL, NULL, 0);
+	size_t	clients = 700, len = 0, size;
+	char   *log = malloc(clients * 8 * 3000), *page, *path;
+	char	name[1001], version[33];
+
+	ck_assert_ptr_nonnull(log);
+	memset(name, '"', sizeof(name) - 1);
+	name[sizeof(name) - 1] = 0;
+	for (size_t c = 0; c < clients; c++) {
+		for (int v = 0; v < 8; v++) {
+			snprintf(version, sizeof(version), "%d%.31s", v, name);
+			len += (size_t)sprintf(log + len, "{\"v\":1,\"time\":\"2026-11-%02dT10:00:00Z\","
+				"\"session\":\"S\",\"queue_id\":null,\"client\":{\"addr\":\"%zu",
+				1 + (int)(c + (size_t)v * 4) % 30, c);
+			for (size_t i = 0; i < 300; i++)
+				len += (size_t)sprintf(log + len, "\\\"");
+			len += (size_t)sprintf(log + len, "\",\"name\":\"");
+			for (size_t i = 0; i < 300; i++)
+				len += (size_t)sprintf(log + len, "\\\"");
+			len += (size_t)sprintf(log + len, "\"},\"tls\":{\"how\":\"starttls\",\"version\":\"%d",
+				v);
+			for (size_t i = 0; i < 31; i++)
+				len += (size_t)sprintf(log + len, "\\\"");
+			len += (size_t)sprintf(log + len, "\",\"bits\":256,\"verify\":\"ok\"},"
+				"\"sender\":\"<a@x.example>\",\"sender_domain\":\"x.example\","
+				"\"rcpts\":[{\"addr\":\"<b@y.example>\",\"domain\":\"y.example\","
+				"\"level\":\"prefer\",\"result\":\"unmet-prefer\",\"testing\":false,"
+				"\"reason\":\"r\"}]}\n");
+		}
+	}
+	path = write_tmp(log, len);
+	read_file(rep, path);
+	unlink(path);
+	page = report_html(rep, &size);
+	ck_assert_msg(size < 5000000, "the page is %zu bytes", size);
+	ck_assert_msg(count(page, "<tr data-ready=") < TP_REPORT_HTML_ROWS + 2,
+		      "%zu rows: the client table did not stop at its budget",
+		      count(page, "<tr data-ready="));
+	ck_assert_ptr_nonnull(strstr(page, "more clients with"));
+	free(page);
+	free(path);
+	free(log);
+	tp_report_free(rep);
+}
+END_TEST
+
 START_TEST(test_main)
 {
 	char   *argv[8];
@@ -1113,6 +1335,10 @@ report_cmd_suite(void)
 	tcase_add_test(tc, test_json_output);
 	tcase_add_test(tc, test_writer_roundtrip);
 	tcase_add_loop_test(tc, test_main, 0, NELEM(mains));
+	tcase_add_test(tc, test_days);
+	tcase_add_test(tc, test_html_sample);
+	tcase_add_test(tc, test_html_hostile);
+	tcase_add_test(tc, test_html_size);
 	suite_add_tcase(s, tc);
 	return (s);
 }

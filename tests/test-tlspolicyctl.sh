@@ -191,5 +191,21 @@ else
 	passed=$((passed + 1))
 fi
 
+# report --html: the page to standard output or whole into a file; never
+# with --json; an unwritable place is a write error (2) and leaves nothing.
+sample="$srcdir/tests/data/audit-sample.jsonl"
+expect 0 "<!DOCTYPE html>" "<b data-k=\"messages\">13</b>" "</html>" -- "$ctl" report --html - "$sample"
+expect 0 "1 line skipped" -- "$ctl" report --html "$out.d/page.html" "$sample"
+expect 0 "<b data-k=\"messages\">13</b>" -- cat "$out.d/page.html"
+expect 64 "--json and --html exclude each other" -- "$ctl" report --json --html x "$sample"
+expect 64 "option needs a value: --html" -- "$ctl" report --html
+expect 2 "$out.d/none/page.html: No such file or directory" -- \
+	"$ctl" report --html "$out.d/none/page.html" "$sample"
+if [ "$(ls "$out.d" | grep -c page)" -ne 1 ]; then
+	echo "FAIL: report --html left a temporary file"; failed=$((failed + 1))
+else
+	passed=$((passed + 1))
+fi
+
 echo "tlspolicyctl: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

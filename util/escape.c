@@ -2,7 +2,8 @@
  * NAME
  *	escape 3
  * SUMMARY
- *	make untrusted text safe for one output: log, JSON, reply, terminal
+ *	make untrusted text safe for one output: log, JSON, reply, terminal,
+ *	HTML
  * DESCRIPTION
  *	See tp_escape.h. One table and one function classify text; each
  *	kind of output is a row of actions, one per class, and one engine
@@ -16,7 +17,7 @@
 
 /* What a byte, or the character it starts, is. */
 enum class {
-	CL_PLAIN,			/* printable ASCII but % " \ */
+	CL_PLAIN,			/* printable ASCII but % " \ & < > ' */
 	CL_PERCENT,			/* % */
 	CL_QUOTE,			/* " */
 	CL_BACKSLASH,			/* \ */
@@ -26,18 +27,21 @@ enum class {
 	CL_C1,				/* U+0080-U+009F */
 	CL_SEPARATOR,			/* U+2028, U+2029 */
 	CL_INVALID,			/* a byte that does not start UTF-8 */
+	CL_MARKUP,			/* & < > ': HTML gives them a meaning */
 	CL_COUNT,
 };
 
 #define P	CL_PLAIN
 #define C	CL_CONTROL
 #define H	CL_HIGH
+#define M	CL_MARKUP
 #define ROW(x)	x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
 
 static const unsigned char byte_class[256] = {
 	ROW(C), ROW(C),
-	P, P, CL_QUOTE, P, P, CL_PERCENT, P, P, P, P, P, P, P, P, P, P,
-	ROW(P), ROW(P),
+	P, P, CL_QUOTE, P, P, CL_PERCENT, M, M, P, P, P, P, P, P, P, P,
+	P, P, P, P, P, P, P, P, P, P, P, P, M, P, M, P,
+	ROW(P),
 	P, P, P, P, P, P, P, P, P, P, P, P, CL_BACKSLASH, P, P, P,
 	ROW(P),
 	P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, C,
@@ -47,6 +51,7 @@ static const unsigned char byte_class[256] = {
 #undef P
 #undef C
 #undef H
+#undef M
 #undef ROW
 
 /* How a kind writes a class. */
@@ -57,6 +62,7 @@ enum action {
 	HEX,				/* \xHH for each byte */
 	UNICODE,			/* \u and four hex digits of the code point */
 	QUESTION,			/* ? for each byte */
+	ENTITY,				/* an HTML character reference */
 };
 
 static const struct kind {
@@ -64,16 +70,37 @@ static const struct kind {
 	size_t	inmax;			/* bytes of input read */
 }	kinds[] = {
 	[TP_ESCAPE_LOG] = {{KEEP, KEEP, BACKSLASH, BACKSLASH, HEX, DECODE,
-	HEX, HEX, HEX, HEX}, SIZE_MAX},
+	HEX, HEX, HEX, HEX, KEEP}, SIZE_MAX},
 	[TP_ESCAPE_JSON] = {{KEEP, KEEP, BACKSLASH, BACKSLASH, UNICODE, DECODE,
-	KEEP, UNICODE, UNICODE, UNICODE}, TP_JSON_INPUT_MAX},
+	KEEP, UNICODE, UNICODE, UNICODE, KEEP}, TP_JSON_INPUT_MAX},
 	[TP_ESCAPE_REPLY] = {{KEEP, QUESTION, KEEP, KEEP, QUESTION, DECODE,
-	QUESTION, QUESTION, QUESTION, QUESTION}, SIZE_MAX},
+	QUESTION, QUESTION, QUESTION, QUESTION, KEEP}, SIZE_MAX},
 	[TP_ESCAPE_TERM] = {{KEEP, KEEP, KEEP, BACKSLASH, HEX, DECODE,
-	KEEP, UNICODE, UNICODE, HEX}, SIZE_MAX},
+	KEEP, UNICODE, UNICODE, HEX, KEEP}, SIZE_MAX},
+	[TP_ESCAPE_HTML] = {{KEEP, KEEP, ENTITY, BACKSLASH, HEX, DECODE,
+	KEEP, UNICODE, UNICODE, HEX, ENTITY}, SIZE_MAX},
 };
 
 #define ENC_MAX	16			/* the longest escape: 4 bytes of \xHH */
+
+/* entity - the HTML character reference of one of & < > " ' */
+
+static const char *
+entity(unsigned char c)
+{
+	switch (c) {
+	case '&':
+		return ("&amp;");
+	case '<':
+		return ("&lt;");
+	case '>':
+		return ("&gt;");
+	case '"':
+		return ("&quot;");
+	default:			/* ' */
+		return ("&#39;");
+	}
+}
 
 /* utf8_char - length of the strictly valid UTF-8 character at s, or 0 */
 
@@ -158,6 +185,9 @@ encode(const struct kind *k, const unsigned char *s, size_t avail,
 	case QUESTION:
 		memset(enc, '?', *used);
 		return (*used);
+	case ENTITY:
+		memcpy(enc, entity(s[0]), strlen(entity(s[0])));
+		return (strlen(entity(s[0])));
 	default:			/* KEEP */
 		memcpy(enc, s, *used);
 		return (*used);

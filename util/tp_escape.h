@@ -5,7 +5,8 @@
  * NAME
  *	tp_escape 3h
  * SUMMARY
- *	make untrusted text safe for one output: log, JSON, reply, terminal
+ *	make untrusted text safe for one output: log, JSON, reply, terminal,
+ *	HTML
  * SYNOPSIS
  *	#include "util/tp_escape.h"
  *
@@ -20,8 +21,8 @@
  *	A client controls its HELO name, its addresses and its certificate
  *	names; a log file read back controls what tlspolicyctl prints.
  *	One classification (escape.c) says what each byte or UTF-8
- *	sequence of such text is: printable ASCII, one of the three ASCII
- *	characters some output gives a meaning to (%, " and \), a control
+ *	sequence of such text is: printable ASCII, one of the ASCII
+ *	characters some output gives a meaning to (%, " and \; & < > '), a control
  *	(0x00-0x1f, DEL 0x7f), or the start of a strictly valid UTF-8
  *	character (no overlongs, surrogates or > U+10FFFF), which is then
  *	a C1 control (U+0080-U+009F), a line or paragraph separator
@@ -56,6 +57,12 @@
  *	characters are kept. Guarantee: no byte that a terminal obeys,
  *	and valid UTF-8.
  *
+ *	TP_ESCAPE_HTML: text for an HTML page (tlspolicyctl report --html),
+ *	both element text and a quoted attribute value: as TP_ESCAPE_TERM,
+ *	and & < > " ' become &amp; &lt; &gt; &quot; &#39;. Guarantee: no
+ *	markup, no character reference, no quote that could end an
+ *	attribute; what a terminal would show, a browser shows.
+ *
  *	tp_escape() writes in, escaped for kind, to out, at most size - 1
  *	bytes and a terminator, and returns the length written. What does
  *	not fit whole is cut between characters (never inside an escape
@@ -63,7 +70,8 @@
  *	*cut then says so. NULL in is "". size must be at least 1.
  *
  *	tp_escape_span() returns how many leading bytes of in (at most max)
- *	every kind copies as they are (printable ASCII but %, " and \):
+ *	every kind copies as they are (printable ASCII but %, ", \, &, <,
+ *	> and '):
  *	a builder that writes a string to several outputs classifies it
  *	once, and copies it to each when it needs no escape at all.
  *
@@ -83,6 +91,7 @@
 
 enum tp_escape_kind {
 	TP_ESCAPE_LOG, TP_ESCAPE_JSON, TP_ESCAPE_REPLY, TP_ESCAPE_TERM,
+	TP_ESCAPE_HTML,
 };
 
 #define TP_FIELD_MAX	256		/* bytes of one escaped log value */

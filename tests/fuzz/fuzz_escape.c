@@ -31,10 +31,14 @@
  *	terminal: no control, DEL or C1 byte, no raw U+2028/9, valid
  *	UTF-8, and it unescapes to the input; tp_escape_term() the same.
  *
+ *	HTML: no raw < > " ', every & starts &amp; &lt; &gt; &quot; or
+ *	&#39;, and with those undone it is the terminal's output.
+ *
  *	Into the given size, every kind writes the whole output if it
  *	fits, else (*cut) a prefix of it cut between escapes and ended in
  *	"..." (nothing under 4 bytes), a prefix that keeps the kind's
- *	promise (it unescapes, parses, is UTF-8). tp_escape_span() must
+ *	promise (it unescapes, parses, is UTF-8, ends in no half
+ *	reference). tp_escape_span() must
  *	count exactly the leading bytes that no kind escapes.
  *
  *	Then the strings make a record with up to RCPTS_MAX recipients
@@ -165,6 +169,51 @@ unescape(enum tp_escape_kind kind, const char *in, size_t len, char *out)
 	return ((ssize_t)o);
 }
 
+/* unentity - undo TP_ESCAPE_HTML's references: the length, -1 on raw markup or a stray & */
+
+static ssize_t
+unentity(const char *in, size_t len, char *out)
+{
+	static const char *const refs[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&#39;"};
+	static const char chars[] = "&<>\"'";
+	size_t	o = 0, k, n;
+
+	for (size_t i = 0; i < len; i++) {
+		if (in[i] == '<' || in[i] == '>' || in[i] == '"' || in[i] == '\'')
+			return (-1);
+		if (in[i] != '&') {
+			out[o++] = in[i];
+			continue;
+		}
+		for (k = 0; k < 5; k++)
+			if (len - i >= (n = strlen(refs[k])) && memcmp(in + i, refs[k], n) == 0)
+				break;
+		if (k == 5)
+			return (-1);
+		out[o++] = chars[k];
+		i += n - 1;
+	}
+	return ((ssize_t)o);
+}
+
+/* check_html - whole: HTML is the terminal's output with references */
+
+static void
+check_html(const char *in, size_t len, const char *out, size_t olen, char *back)
+{
+	size_t	tsize = 6 * len + 1;
+	char   *term = malloc(tsize);
+	ssize_t	n = unentity(out, olen, back);
+	bool	cut;
+
+	FUZZ_ASSERT(term != NULL, "out of memory");
+	tp_escape(TP_ESCAPE_TERM, in, term, tsize, &cut);
+	FUZZ_ASSERT(n >= 0, "HTML: raw markup or a stray &: %s", out);
+	FUZZ_ASSERT((size_t)n == strlen(term) && memcmp(back, term, (size_t)n) == 0,
+		    "HTML: \"%s\" is not the terminal's \"%s\" with references", out, term);
+	free(term);
+}
+
 /* json_string - out as the inside of a JSON string, read back; NULL if it is not one */
 
 static json_object *
@@ -226,6 +275,9 @@ check_whole(enum tp_escape_kind kind, const char *in, size_t len,
 		FUZZ_ASSERT(unescape(kind, out, olen, back) == (ssize_t)len && memcmp(back, in, len) == 0,
 			    "terminal: \"%s\" does not unescape to the input", out);
 		break;
+	case TP_ESCAPE_HTML:
+		check_html(in, len, out, olen, back);
+		break;
 	}
 	free(back);
 }
@@ -255,6 +307,18 @@ check_prefix(enum tp_escape_kind kind, const char *out, size_t olen)
 		break;
 	case TP_ESCAPE_REPLY:		/* one byte for one: any prefix is whole */
 		break;
+	case TP_ESCAPE_HTML: {
+		ssize_t	n = unentity(out, olen, back);
+		char   *term = malloc(olen + 1);
+
+		FUZZ_ASSERT(term != NULL, "out of memory");
+		FUZZ_ASSERT(n >= 0 && unescape(TP_ESCAPE_TERM, back, (size_t)n, term) >= 0
+			    && tp_utf8_valid(back, (size_t)n),
+			    "HTML cut inside a reference, an escape or a character: %.*s",
+			    (int)olen, out);
+		free(term);
+		break;
+	}
 	}
 	free(back);
 }
@@ -299,12 +363,12 @@ check_kind(enum tp_escape_kind kind, const char *s, size_t size)
 	free(cut);
 }
 
-/* plain - a byte that no kind escapes: printable ASCII but % " \ */
+/* plain - a byte that no kind escapes: printable ASCII but % " \ & < > ' */
 
 static int
 plain(char c)
 {
-	return (c >= 0x20 && c <= 0x7e && strchr("%\"\\", c) == NULL);
+	return (c >= 0x20 && c <= 0x7e && strchr("%\"\\&<>'", c) == NULL);
 }
 
 /* check_escapers - every kind of output of s, and tp_escape_span() */
@@ -316,7 +380,7 @@ check_escapers(const char *s, size_t size)
 	size_t	max = size < len ? size : len;
 	char	none[8];
 
-	for (enum tp_escape_kind k = TP_ESCAPE_LOG; k <= TP_ESCAPE_TERM; k++)
+	for (enum tp_escape_kind k = TP_ESCAPE_LOG; k <= TP_ESCAPE_HTML; k++)
 		check_kind(k, s, size);
 	for (size_t i = 0; i < span; i++)
 		FUZZ_ASSERT(plain(s[i]), "span %zu takes byte %zu, 0x%02x", span, i,

@@ -23,11 +23,15 @@
  *	the log is shown escaped for a terminal (TP_ESCAPE_TERM), must be
  *	valid UTF-8 with no control character but newline and no C1
  *	control, so that no record can drive the admin's terminal; the
- *	JSON output must parse.
+ *	JSON output must parse. The page (--html, TP_ESCAPE_HTML) must be
+ *	valid UTF-8 with no control character but tab and newline, one
+ *	script, and every '<' before it must open or close a tag of the
+ *	page's own: no record can add markup.
  */
 
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +69,53 @@ check_text(const char *out, size_t len)
 	for (size_t i = 0; i + 1 < len; i++)
 		FUZZ_ASSERT(!((unsigned char)out[i] == 0xc2 && (unsigned char)out[i + 1] >= 0x80
 			      && (unsigned char)out[i + 1] <= 0x9f), "C1 control in the text report");
+}
+
+/* print_html - the page, as a print function */
+
+static void
+print_html(const struct tp_report *rep, FILE *fp)
+{
+	FUZZ_ASSERT(tp_report_print_html(rep, fp) == 0, "tp_report_print_html failed");
+}
+
+/* own_tag - the tag at p (just after its '<') is one the page writes */
+
+static bool
+own_tag(const char *p)
+{
+	static const char *const tags[] = {
+		"html", "head", "meta", "title", "style", "body", "header", "h1", "h2",
+		"h3", "p", "span", "main", "section", "div", "b", "svg", "path", "rect",
+		"line", "text", "input", "label", "output", "table", "thead", "tbody",
+		"tr", "th", "td", "button", "a", "details", "summary", "strong", "footer",
+		"script",
+	};
+	size_t	n;
+
+	if (strncmp(p, "!DOCTYPE html>", 14) == 0)
+		return (true);
+	p += *p == '/';
+	n = strcspn(p, " />");
+	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
+		if (strlen(tags[i]) == n && memcmp(p, tags[i], n) == 0)
+			return (true);
+	return (false);
+}
+
+/* check_html - a page of our own markup only, safe text */
+
+static void
+check_html(const char *out, size_t len)
+{
+	const char *script = strstr(out, "<script");
+
+	FUZZ_ASSERT(fuzz_no_control(out, len, "\n\t"), "control byte in the page");
+	FUZZ_ASSERT(tp_utf8_valid(out, len), "the page is not UTF-8");
+	FUZZ_ASSERT(script != NULL && strstr(script + 1, "<script") == NULL,
+		    "the page has not one script");
+	for (const char *p = out; (p = memchr(p, '<', (size_t)(script - p))) != NULL; p++)
+		FUZZ_ASSERT(own_tag(p + 1), "markup from the log in the page: %.60s", p);
 }
 
 /* log_file - the input as a file: its name, one memory file for all inputs */
@@ -121,6 +172,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT((t.first_skipped != NULL) == (t.skipped > 0), "first_skipped");
 	out = printed(tp_report_print_text, rep, &len);
 	check_text(out, len);
+	free(out);
+	out = printed(print_html, rep, &len);
+	check_html(out, len);
 	free(out);
 	out = printed(tp_report_print_json, rep, &len);
 	FUZZ_ASSERT((obj = json_tokener_parse(out)) != NULL, "JSON report does not parse");
