@@ -38,6 +38,7 @@ static const struct command commands[] = {
 	{"report", tp_report_main, "summarize audit logs: is a domain ready to enforce?"},
 	{"status", tp_status_main, "print the running daemon's counters"},
 	{"apply", tp_apply_main, "put a new policy in force in the running daemon"},
+	{"probe", tp_probe_main, "say in plain words why TLS with a mail server fails"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

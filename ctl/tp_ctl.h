@@ -13,6 +13,7 @@
  *	int	tp_explain_main(int argc, char **argv);		explain.c
  *	int	tp_status_main(int argc, char **argv);		status.c
  *	int	tp_apply_main(int argc, char **argv);		apply.c
+ *	int	tp_probe_main(int argc, char **argv);		probe.c
  *
  *	struct tp_policy *tp_check_load(const char *path);	check.c
  *	void	tp_check_summary(const char *path,
@@ -70,6 +71,7 @@ extern int tp_check_main(int, char **);
 extern int tp_explain_main(int, char **);
 extern int tp_status_main(int, char **);
 extern int tp_apply_main(int, char **);
+extern int tp_probe_main(int, char **);
 
 extern struct tp_policy *tp_check_load(const char *);
 extern void tp_check_summary(const char *, const struct tp_policy *);
