@@ -191,12 +191,14 @@ print_tls(FILE *fp, const struct tp_probe_result *r)
 
 	if (!t->tried)
 		return;
-	if (!t->ok) {
+	if (!t->ok)
 		fprintf(fp, "  5 TLS           handshake failed: %s\n", t->error);
+	if (!t->peer_tls)
 		return;
-	}
-	fprintf(fp, "  5 TLS           %s, %s, %d bits, key exchange %s\n", t->version,
-		t->cipher, t->bits, t->group[0] ? t->group : "(none)");
+	if (t->version[0])
+		fprintf(fp, "%s%s, %s, %d bits, key exchange %s\n", t->ok ? "  5 TLS           "
+			: "    but at      ", t->version, t->cipher, t->bits,
+			t->group[0] ? t->group : "(none)");
 	print_versions(fp, t);
 	fprintf(fp, "    client cert   %s\n", t->ccert_requested ? "requested" : "not requested");
 	for (int i = 0; i < t->ncas; i++)
@@ -349,8 +351,9 @@ jtls(const struct tp_probe_result *r)
 	struct json_object *o = json_object_new_object(), *v, *a;
 
 	jbool(o, "ok", t->ok);
+	jbool(o, "server_speaks_tls", t->peer_tls);
 	jstr(o, "error", t->error);
-	if (!t->ok)
+	if (!t->peer_tls)
 		return (o);
 	jstr(o, "version", t->version);
 	jstr(o, "cipher", t->cipher);

@@ -537,6 +537,7 @@ first_tls(const struct tp_probe_opts *opts, struct tp_probe_tls_ctx *tls,
 		r->timeout_step = r->mode == TP_MODE_PLAIN ? TP_STEP_HANDSHAKE
 		    : TP_STEP_HELLO;
 	r->tls.ok = rc == 1;
+	r->tls.peer_tls = io->peer_tls;
 	return (rc);
 }
 
@@ -614,7 +615,7 @@ first_bytes(const struct tp_probe_opts *opts, struct tp_probe_tls_ctx *tls,
 	}
 	/* Silence: perhaps a port for implicit TLS, waiting for our hello. */
 	rc = first_tls(opts, tls, io, r);
-	r->mode = rc == 1 ? TP_MODE_IMPLICIT : rc == IO_TIMEOUT ? TP_MODE_SILENT
+	r->mode = r->tls.peer_tls ? TP_MODE_IMPLICIT : rc == IO_TIMEOUT ? TP_MODE_SILENT
 	    : TP_MODE_NOT_SMTP;
 	if (rc == 1)
 		tls_session(opts, tls, io, r);
@@ -656,6 +657,8 @@ version_try(const struct tp_probe_opts *opts, struct tp_probe_tls_ctx *tls,
 		snprintf(r->tls.vtry_error[i], sizeof(r->tls.vtry_error[i]),
 			 "timed out");
 	r->tls.vtry[i] = rc == 1 ? TP_VTRY_ACCEPTED : TP_VTRY_REFUSED;
+	if (rc == 1 && !r->tls.ok && !r->cert.present)	/* the first failed */
+		tp_probe_tls_describe(tls, &io, opts->name ? opts->name : r->host, r);
 out:
 	io_close(&io, r->mode == TP_MODE_PLAIN || rc == 1);
 }
@@ -692,7 +695,7 @@ tp_probe_smtp_run(const struct tp_probe_opts *opts, struct tp_probe_tls_ctx *tls
 	first_bytes(opts, tls, &io, r);
 	io_close(&io, io.fd >= 0 && r->timeout_step == TP_STEP_NONE
 		 && r->mode != TP_MODE_NOT_SMTP);
-	if (r->tls.ok && opts->versions && r->timeout_step == TP_STEP_NONE)
+	if (r->tls.peer_tls && opts->versions && r->timeout_step == TP_STEP_NONE)
 		versions(opts, tls, sa, salen, r);
 out:
 	r->elapsed_ms = tp_probe_now_ms() - start;

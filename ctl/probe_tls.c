@@ -38,7 +38,9 @@
  *	is non-blocking) until deadline (tp_probe_now_ms()), at version
  *	only (0: what the library offers by default), with sni as server
  *	name unless it is an address. It returns 1 with io->ssl set, 0
- *	with the reason in why, or TP_PROBE_TIMEOUT.
+ *	with the reason in why, or TP_PROBE_TIMEOUT. io->peer_tls says
+ *	whether the server sent a TLS alert or handshake message: a
+ *	failed handshake with a server that speaks TLS, just not ours.
  *
  *	tp_probe_tls_describe() fills r->tls (version, cipher, bits,
  *	group, client certificate request and CA names) and r->cert
@@ -100,6 +102,22 @@ client_cert_cb(SSL *ssl, X509 **x509, EVP_PKEY **pkey)
 	if (io != NULL)
 		io->ccert_requested = 1;
 	return (0);
+}
+
+/* msg_cb - a TLS alert or handshake message came from the server */
+
+static void
+msg_cb(int write_p, int version, int content_type, const void *buf,
+       size_t len, SSL *ssl, void *arg)
+{
+	struct tp_probe_io *io = arg;
+
+	(void) version;
+	(void) buf;
+	(void) len;
+	(void) ssl;
+	if (!write_p && (content_type == SSL3_RT_ALERT || content_type == SSL3_RT_HANDSHAKE))
+		io->peer_tls = 1;
 }
 
 /* tp_probe_tls_new - the run's client context */
@@ -224,12 +242,15 @@ tp_probe_tls_handshake(struct tp_probe_tls_ctx *tls, struct tp_probe_io *io,
 	int	rc, w;
 
 	io->ccert_requested = 0;
+	io->peer_tls = 0;
 	if ((io->ssl = new_ssl(tls, version, seclevel0)) == NULL
 	    || SSL_set_fd(io->ssl, io->fd) != 1) {
 		snprintf(why, len, "cannot set up TLS locally");
 		return (0);
 	}
 	SSL_set_app_data(io->ssl, io);
+	SSL_set_msg_callback(io->ssl, msg_cb);
+	SSL_set_msg_callback_arg(io->ssl, io);
 	if (sni != NULL && *sni != 0 && !is_address(sni))
 		(void) SSL_set_tlsext_host_name(io->ssl, sni);
 	for (;;) {

@@ -185,6 +185,20 @@ add(struct tp_probe_result *r, enum tp_probe_verdict v, const char *fmt,...)
 	va_end(ap);
 }
 
+/* best_version - the index of the best version accepted, or -1 */
+
+static int
+best_version(const struct tp_probe_result *r)
+{
+	int	best = -1;
+
+	for (int i = 0; i < TP_PROBE_NVERSIONS; i++)
+		if (r->tls.vtry[i] == TP_VTRY_ACCEPTED
+		    || strcmp(r->tls.version, tp_probe_tls_version_name(i)) == 0)
+			best = i;
+	return (best);
+}
+
 /* plain_verdicts - what the plaintext part of a session shows */
 
 static void
@@ -202,7 +216,7 @@ plain_verdicts(struct tp_probe_result *r)
 		add(r, TP_V_STARTTLS_REQUIRED, "MAIL FROM:<> got: %s", r->mail.text);
 	if (r->enforce == TP_ENFORCE_ACCEPTED)
 		add(r, TP_V_PLAINTEXT_ACCEPTED, "MAIL FROM:<> got: %s", r->mail.text);
-	if (r->tls.ok || r->timeout_step != TP_STEP_NONE)
+	if (r->tls.ok || r->timeout_step != TP_STEP_NONE || best_version(r) >= 0)
 		return;
 	if (r->banner.code != 220)
 		add(r, TP_V_NO_TLS, "the server refused the session: %s", r->banner.text);
@@ -211,20 +225,6 @@ plain_verdicts(struct tp_probe_result *r)
 	else
 		add(r, TP_V_NO_TLS, "%s", r->tls.error[0] ? r->tls.error
 		    : "the session ended before STARTTLS");
-}
-
-/* best_version - the index of the best version accepted, or -1 */
-
-static int
-best_version(const struct tp_probe_result *r)
-{
-	int	best = -1;
-
-	for (int i = 0; i < TP_PROBE_NVERSIONS; i++)
-		if (r->tls.vtry[i] == TP_VTRY_ACCEPTED
-		    || strcmp(r->tls.version, tp_probe_tls_version_name(i)) == 0)
-			best = i;
-	return (best);
 }
 
 /* names_text - "CN x; a, b, c": the certificate's names on a line */
@@ -309,10 +309,12 @@ tp_probe_verdicts(struct tp_probe_result *r)
 		break;
 	case TP_MODE_IMPLICIT:
 		add(r, TP_V_IMPLICIT_TLS_PORT, "banner in TLS: %s", r->banner.text);
+		if (!r->tls.ok && best_version(r) < 0 && r->timeout_step == TP_STEP_NONE)
+			add(r, TP_V_NO_TLS, "%s", r->tls.error);
 		break;
 	default:
 		return;
 	}
-	if (r->tls.ok)
+	if (r->tls.peer_tls)
 		tls_verdicts(r);
 }

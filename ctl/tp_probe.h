@@ -163,7 +163,8 @@ struct tp_probe_cert {
 /* The TLS session (step 5). */
 struct tp_probe_tls {
 	int	tried;
-	int	ok;
+	int	ok;			/* the first handshake worked */
+	int	peer_tls;		/* the server answered in TLS */
 	char	error[256];		/* handshake failure */
 	char	version[16];
 	char	cipher[64];
@@ -229,6 +230,7 @@ struct tp_probe_io {
 	char	in[8192];		/* read, not yet consumed */
 	size_t	inlen;
 	int	ccert_requested;	/* the server asked for a certificate */
+	int	peer_tls;		/* a TLS alert or handshake came back */
 };
 
 struct tp_probe_tls_ctx;

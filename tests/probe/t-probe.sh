@@ -6,6 +6,7 @@
 #              without (untrusted)
 #   encrypt    STARTTLS required          notls     no TLS at all
 #   tls12      TLS 1.2 only               tls13     TLS 1.3 only
+#   tls10      TLS 1.0 only (at OpenSSL security level 0)
 #   expired    an expired certificate     selfsigned  a self-signed one
 #   wrongname  a certificate for another name
 #   ccert      asks for a client certificate (CA names sent)
@@ -15,12 +16,16 @@
 # Each probe's verdict codes are read from --json (python3) and compared
 # with the exact set expected, with its exit status; key text lines too.
 # Needs root and Postfix (tests/e2e/postfix-lib.sh); exit 77 (skip) without.
-# KEEP=1 keeps the work directory.
+# KEEP=1 keeps the work directory; PROBE_WRAPPER="valgrind -q
+# --error-exitcode=99 --leak-check=full" runs the --json probes under it.
 set -u
 srcdir=${srcdir:-.}
 top_builddir=${top_builddir:-.}
 CTL=$top_builddir/ctl/tlspolicyctl
 HELPER=$srcdir/tests/probe/probe-helper.py
+# the system's python3 first: a version manager's shim costs seconds a call
+PY=$(command -v /usr/bin/python3 || command -v python3)
+export PF_PYTHON=$PY
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 command -v postfix >/dev/null 2>&1 || { echo "SKIP: no postfix"; exit 77; }
@@ -30,7 +35,7 @@ command -v postfix >/dev/null 2>&1 || { echo "SKIP: no postfix"; exit 77; }
 T0=$(date +%s.%N)
 W=$(mktemp -d /var/tmp/tlspolicy-probe.XXXXXX) || exit 1
 chmod 755 "$W"
-INSTANCES="may encrypt notls tls12 tls13 expired selfsigned wrongname ccert"
+INSTANCES="may encrypt notls tls12 tls13 tls10 expired selfsigned wrongname ccert"
 HELPER_PIDS=""
 FAILS=0 CHECKS=0
 
@@ -101,9 +106,10 @@ EOF
 }
 
 # ---------------------------------------------------------------------------
-# Instances: pf_setup here, one after the other (ports come from this
-# shell's list, never twice), then all pf_start at once, each in a
-# subshell that reads the instance's saved PF_* variables.
+# Instances: each is set up and started in a subshell of its own, all at
+# once, with ports from one list picked here (so no two get the same one;
+# e2e_free_port would pick them per subshell); the subshell saves its PF_*
+# variables for the probes and the stop.
 
 # main.cf lines of each configuration (all without client certificate
 # requests, which postfix-lib.sh turns on, but ccert)
@@ -118,6 +124,9 @@ conf_of() {
                echo "smtpd_tls_mandatory_protocols = >=TLSv1.2, <=TLSv1.2" ;;
         tls13) echo "smtpd_tls_protocols = >=TLSv1.3"
                echo "smtpd_tls_mandatory_protocols = >=TLSv1.3" ;;
+        tls10) echo "smtpd_tls_protocols = >=TLSv1, <=TLSv1"
+               echo "smtpd_tls_mandatory_protocols = >=TLSv1, <=TLSv1"
+               echo "tls_medium_cipherlist = DEFAULT:@SECLEVEL=0" ;;
         expired) echo "smtpd_tls_chain_files = $pki/expired.key, $pki/expired-chain.pem" ;;
         selfsigned) echo "smtpd_tls_chain_files = $pki/self.key, $pki/self.pem" ;;
         wrongname) echo "smtpd_tls_chain_files = $pki/other.key, $pki/other-chain.pem" ;;
@@ -125,23 +134,43 @@ conf_of() {
     esac
 }
 
-inst_setup() {
-    local n=$1
-    mkdir -p "$W/$n/tls" && cp "$W/pki"/{ca,server,client,rogue}.* "$W/pki/server-chain.pem" \
-        "$W/$n/tls/" || return 1
-    pf_setup "$W/$n" "" >"$W/$n.setup.log" 2>&1 || { cat "$W/$n.setup.log"; return 1; }
-    declare -p PF_WORKDIR PF_CONF_DIR PF_QUEUE_DIR PF_DATA_DIR PF_TLS_DIR PF_LOG_FILE \
-        PF_SINK_DIR PF_RUN_DIR PF_TRANSCRIPT_DIR PF_MILTER PF_PORT_STARTTLS \
-        PF_PORT_STARTTLS2 PF_PORT_IMPLICIT PF_PORT_SINK PF_HOSTNAME PF_CLIENT_EHLO \
-        PF_DEFAULT_FROM PF_DEFAULT_TO PF_CA_CERT PF_SERVER_CERT PF_SERVER_KEY \
-        PF_CLIENT_CERT PF_CLIENT_KEY PF_ROGUE_CERT PF_ROGUE_KEY | sed 's/^declare -x/declare -gx/' >"$W/$n/env"
-    printf 'PF_EXTRA_MAIN_CF=%q\n' "$(conf_of "$n")" >>"$W/$n/env"
-    PORT[$n]=$PF_PORT_STARTTLS
-    IMPLICIT[$n]=$PF_PORT_IMPLICIT
+# free_ports N: N distinct free ports on 127.0.0.1, in one python run
+free_ports() {
+    "$PY" - "$1" <<'PYEOF'
+import random, socket, sys
+n, got = int(sys.argv[1]), []
+while len(got) < n:
+    p = random.randint(20000, 32767)
+    if p in got:
+        continue
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+        got.append(p)
+    except OSError:
+        pass
+    finally:
+        s.close()
+print(" ".join(map(str, got)))
+PYEOF
 }
 
-# inst_start_here / inst_stop_here: in a subshell that sourced the env
-inst_start_here() { pf_start >"$PF_RUN_DIR/start.log" 2>&1 || { cat "$PF_RUN_DIR/start.log"; exit 1; }; }
+# inst_run NAME PORTS: in a subshell: set up, save the variables, start
+inst_run() {
+    local n=$1
+    INST_PORTS=$2
+    # pf_setup's four ports come from INST_PORTS
+    e2e_free_port() { local p=${INST_PORTS%% *}; INST_PORTS=${INST_PORTS#* }; echo "$p"; }
+    mkdir -p "$W/$n/tls" && cp "$W/pki"/{ca,server,client,rogue}.* "$W/pki/server-chain.pem" \
+        "$W/$n/tls/" || return 1
+    pf_setup "$W/$n" "" >"$W/$n.log" 2>&1 || { cat "$W/$n.log"; return 1; }
+    declare -p PF_WORKDIR PF_CONF_DIR PF_QUEUE_DIR PF_RUN_DIR PF_LOG_FILE \
+        PF_PORT_STARTTLS PF_PORT_IMPLICIT | sed 's/^declare -x/declare -gx/' >"$W/$n/env"
+    PF_EXTRA_MAIN_CF=$(conf_of "$n")
+    pf_start >>"$W/$n.log" 2>&1 || { cat "$W/$n.log"; return 1; }
+}
+
+# inst_stop_here: in a subshell that sourced the instance's env
 inst_stop_here() {
     PF_SINK_PID=$(cat "$PF_RUN_DIR/smtp-sink.pid" 2>/dev/null)
     pf_stop
@@ -149,18 +178,26 @@ inst_stop_here() {
 
 declare -A PORT IMPLICIT
 start_all() {
-    local n pids="" pid rc=0
-    for n in $INSTANCES; do inst_setup "$n" || return 1; done
+    local n pids="" pid rc=0 ports i=0
+    read -r -a ports <<<"$(free_ports 44)"
+    [ "${#ports[@]}" = 44 ] || return 1
+    MASK_PORT=${ports[40]} TARPIT_PORT=${ports[41]} GARBAGE_PORT=${ports[42]} NOTHING_PORT=${ports[43]}
     for n in $INSTANCES; do
-        (. "$W/$n/env"; inst_start_here) &
+        (inst_run "$n" "${ports[*]:i:4}") &
         pids="$pids $!"
+        i=$((i + 4))
     done
     for pid in $pids; do wait "$pid" || rc=1; done
+    for n in $INSTANCES; do
+        [ -f "$W/$n/env" ] || return 1
+        PORT[$n]=$(. "$W/$n/env"; echo "$PF_PORT_STARTTLS")
+        IMPLICIT[$n]=$(. "$W/$n/env"; echo "$PF_PORT_IMPLICIT")
+    done
     return $rc
 }
 
 start_helper() {  # start_helper MODE PORT [UPSTREAM]
-    python3 "$HELPER" "$@" >>"$W/helper.log" 2>&1 &
+    "$PY" "$HELPER" "$@" >>"$W/helper.log" 2>&1 &
     HELPER_PIDS="$HELPER_PIDS $!"
     e2e_wait_listen "$2" 10
 }
@@ -170,7 +207,7 @@ start_helper() {  # start_helper MODE PORT [UPSTREAM]
 
 # codes FILE: the verdict codes of every address in a --json document
 codes() {
-    python3 -c '
+    "$PY" -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["schema_version"] == 1, "schema_version"
@@ -179,7 +216,7 @@ print(" ".join(sorted({v["code"] for t in d["targets"] for a in t["addresses"] f
 
 # jfield FILE EXPR: a Python expression on the first address (a)
 jfield() {
-    python3 -c '
+    "$PY" -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 a = d["targets"][0]["addresses"][0]
@@ -191,7 +228,7 @@ expect() {
     local name=$1 want_rc=$2 want=$3 rc=0 got
     shift 3
     CHECKS=$((CHECKS + 1))
-    "$CTL" probe --json --timeout 5 "$@" >"$W/$name.json" 2>"$W/$name.err" || rc=$?
+    ${PROBE_WRAPPER:-} "$CTL" probe --json --timeout 5 "$@" >"$W/$name.json" 2>"$W/$name.err" || rc=$?
     got=$(codes "$W/$name.json" 2>>"$W/$name.err")
     if [ "$rc" != "$want_rc" ] || [ "$got" != "$want" ]; then
         fail "$name: exit $rc, verdicts [$got]; want exit $want_rc, [$want]"
@@ -220,10 +257,9 @@ text_has() {
 # ---------------------------------------------------------------------------
 
 make_pki || { fail "PKI"; exit 1; }
-for v in MASK TARPIT GARBAGE NOTHING; do e2e__pick_ports "$W" "${v}_PORT" || exit 1; done
 start_all || { fail "a Postfix instance did not start"; exit 1; }
 T1=$(date +%s.%N)
-say "9 Postfix instances up in $(secs "$T0" "$T1") s"
+say "10 Postfix instances up in $(secs "$T0" "$T1") s"
 start_helper mask "$MASK_PORT" "${PORT[may]}" || exit 1
 start_helper tarpit "$TARPIT_PORT" || exit 1
 start_helper garbage "$GARBAGE_PORT" || exit 1
@@ -278,6 +314,13 @@ check tls13 "TLS 1.2 refused" 'a["tls"]["versions"]["TLSv1.2"]["result"]' refuse
 check tls13 "TLS 1.0 tried at SECLEVEL=0, refused" \
     '(a["tls"]["versions"]["TLSv1"]["seclevel0"], a["tls"]["versions"]["TLSv1"]["result"])' \
     "(True, 'refused')" "$W/tls13.json"
+
+# TLS 1.0 only: a default handshake fails, the one at TLS 1.0 works
+expect tls10 1 "plaintext-accepted starttls-port tls-version-old" --ca "$CA" "${N[@]}" "$L:${PORT[tls10]}"
+check tls10 "TLS 1.0 accepted at SECLEVEL=0" \
+    '(a["tls"]["ok"], a["tls"]["versions"]["TLSv1"]["result"], a["tls"]["versions"]["TLSv1"]["seclevel0"])' \
+    "(False, 'accepted', True)" "$W/tls10.json"
+check tls10 "certificate seen through TLS 1.0" 'a["tls"]["certificate"]["verified"]' True "$W/tls10.json"
 
 expect expired 1 "cert-expired plaintext-accepted starttls-port" --ca "$CA" "${N[@]}" "$L:${PORT[expired]}"
 check expired "days left < 0" 'a["tls"]["certificate"]["days_left"] < 0' True "$W/expired.json"
