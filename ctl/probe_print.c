@@ -67,25 +67,23 @@ static const char *const vtry_text[] = {
 	[TP_VTRY_IMPOSSIBLE] = "impossible-here",
 };
 
-/* wrap - text from column indent, wrapped at WRAP_COLUMNS */
+/* wrap - lead, then the words of text, lines after the first from indent */
 
 static void
-wrap(FILE *fp, int indent, const char *text)
+wrap(FILE *fp, const char *lead, int indent, const char *text)
 {
-	int	col = indent, n;
+	int	col = fprintf(fp, "%s", lead), first = 1, n;
 
-	fprintf(fp, "%*s", indent, "");
 	while (*text) {
 		n = (int) strcspn(text, " ");
-		if (col > indent && col + 1 + n > WRAP_COLUMNS) {
-			fprintf(fp, "\n%*s", indent, "");
-			col = indent;
-		} else if (col > indent) {
+		if (!first && col + 1 + n > WRAP_COLUMNS) {
+			col = fprintf(fp, "\n%*s", indent, "") - 1;
+		} else if (!first) {
 			fputc(' ', fp);
 			col++;
 		}
-		fprintf(fp, "%.*s", n, text);
-		col += n;
+		col += fprintf(fp, "%.*s", n, text);
+		first = 0;
 		text += n;
 		text += strspn(text, " ");
 	}
@@ -137,17 +135,15 @@ print_versions(FILE *fp, const struct tp_probe_tls *t)
 
 	for (int i = 0; i < TP_PROBE_NVERSIONS; i++) {
 		fprintf(fp, "    %-14s%s", i ? "" : "versions", pretty[i]);
-		if (t->vtry[i] == TP_VTRY_IMPOSSIBLE)
+		if (t->vtry[i] == TP_VTRY_IMPOSSIBLE) {
 			fprintf(fp, " not tried: the local OpenSSL cannot offer it%s\n",
 				t->vtry_seclevel0[i] ? ", even at SECLEVEL=0" : "");
-		else
-			fprintf(fp, " %s%s%s%s\n", vtry_text[t->vtry[i]],
-				t->vtry_error[i][0] ? " (" : "", t->vtry_error[i],
-				t->vtry_error[i][0] ? ")" : "");
-		if (t->vtry_seclevel0[i] && t->vtry[i] != TP_VTRY_IMPOSSIBLE
-		    && t->vtry[i] != TP_VTRY_NOT_TRIED)
-			fprintf(fp, "%18s(tried at SECLEVEL=0: the local OpenSSL refuses it "
-				"at its default level)\n", "");
+			continue;
+		}
+		fprintf(fp, " %s%s%s", vtry_text[t->vtry[i]],
+			t->vtry_error[i][0] ? ": " : "", t->vtry_error[i]);
+		fprintf(fp, "%s\n", t->vtry_seclevel0[i] && t->vtry[i] != TP_VTRY_NOT_TRIED ?
+			" (tried at SECLEVEL=0: this OpenSSL allows it at no other level)" : "");
 	}
 }
 
@@ -197,8 +193,8 @@ print_tls(FILE *fp, const struct tp_probe_result *r)
 		return;
 	if (t->version[0])
 		fprintf(fp, "%s%s, %s, %d bits, key exchange %s\n", t->ok ? "  5 TLS           "
-			: "    but at      ", t->version, t->cipher, t->bits,
-			t->group[0] ? t->group : "(none)");
+			: "                  limited to one version, it works: ", t->version,
+			t->cipher, t->bits, t->group[0] ? t->group : "(none)");
 	print_versions(fp, t);
 	fprintf(fp, "    client cert   %s\n", t->ccert_requested ? "requested" : "not requested");
 	for (int i = 0; i < t->ncas; i++)
@@ -232,7 +228,9 @@ print_first(FILE *fp, const struct tp_probe_result *r)
 			fprintf(fp, "    banner in TLS \"%s\"\n", r->banner.text);
 		break;
 	case TP_MODE_NOT_SMTP:
-		fprintf(fp, "  2 first bytes   not an SMTP banner, and no TLS either\n");
+		fprintf(fp, "  2 first bytes   %s%s%snot an SMTP banner, and no TLS either\n",
+			r->banner.text[0] ? "\"" : "", r->banner.text,
+			r->banner.text[0] ? "\": " : "");
 		break;
 	case TP_MODE_SILENT:
 		fprintf(fp, "  2 first bytes   none, and no answer to a TLS hello\n");
@@ -247,6 +245,8 @@ print_first(FILE *fp, const struct tp_probe_result *r)
 void
 tp_probe_print_text(FILE *fp, const struct tp_probe_result *r)
 {
+	char	lead[64];
+
 	fprintf(fp, "%s port %d at %s (%s), %.2f s\n", r->host, r->port, r->addr,
 		r->family == AF_INET6 ? "IPv6" : "IPv4", r->elapsed_ms / 1000.0);
 	print_first(fp, r);
@@ -256,9 +256,10 @@ tp_probe_print_text(FILE *fp, const struct tp_probe_result *r)
 	for (int i = 0; i < r->nfindings; i++) {
 		const struct tp_probe_finding *f = &r->findings[i];
 
-		fprintf(fp, "  %c %s%s%s\n", tp_probe_verdict_serious(f->code) ? '!' : '-',
-			tp_probe_verdict_code(f->code), f->detail[0] ? ": " : "", f->detail);
-		wrap(fp, 6, tp_probe_verdict_text(f->code));
+		snprintf(lead, sizeof(lead), "  %c %s%s", tp_probe_verdict_serious(f->code)
+			 ? '!' : '-', tp_probe_verdict_code(f->code), f->detail[0] ? ": " : "");
+		wrap(fp, lead, 6, f->detail);
+		wrap(fp, "      ", 6, tp_probe_verdict_text(f->code));
 	}
 	fputc('\n', fp);
 }
@@ -391,7 +392,7 @@ jsteps(struct json_object *o, const struct tp_probe_result *r)
 	json_object_object_add(o, "connect", s);
 	s = json_object_new_object();
 	jstr(s, "result", mode_text[r->mode]);
-	if (r->banner.code)
+	if (r->banner.code || r->banner.text[0])
 		json_object_object_add(s, "banner", jreply(&r->banner));
 	json_object_object_add(o, "first_bytes", s);
 	if (r->ehlo.done) {

@@ -61,7 +61,7 @@
 #include "ctl/tp_probe.h"
 #include "util/tp_escape.h"
 
-#define BANNER_WAIT_MS	5000		/* then silence means "try TLS" */
+#define BANNER_WAIT_MS	3000		/* then silence means "try TLS" */
 #define QUIT_WAIT_MS	1000		/* we do not need QUIT's answer */
 #define REPLY_LINE_MAX	1024		/* RFC 5321 says 512 */
 #define REPLY_LINES_MAX	100
@@ -319,6 +319,7 @@ io_reply(struct tp_probe_io *io, long deadline, struct raw_reply *rr)
 	while (more) {
 		if (rr->nlines == REPLY_LINES_MAX)
 			return (IO_GARBAGE);
+		rr->lines[rr->nlines][0] = 0;
 		rc = io_line(io, rr->lines[rr->nlines], sizeof(rr->lines[0]), deadline);
 		if (rc != IO_OK)
 			return (rc);
@@ -329,6 +330,25 @@ io_reply(struct tp_probe_io *io, long deadline, struct raw_reply *rr)
 		rr->nlines++;
 	}
 	return (IO_OK);
+}
+
+/* keep_garbage - the start of what came instead of a reply, escaped */
+
+static void
+keep_garbage(const struct tp_probe_io *io, const struct raw_reply *rr,
+	     struct tp_probe_reply *dst)
+{
+	char	raw[81];
+	size_t	n = io->inlen < sizeof(raw) - 1 ? io->inlen : sizeof(raw) - 1;
+
+	if (rr->nlines < REPLY_LINES_MAX && rr->lines[rr->nlines][0] != 0) {
+		snprintf(raw, sizeof(raw), "%s", rr->lines[rr->nlines]);
+	} else {
+		memcpy(raw, io->in, n);		/* a NUL in it ends it early */
+		raw[n] = 0;
+	}
+	dst->code = 0;
+	tp_probe_store(dst->text, sizeof(dst->text), raw);
 }
 
 /* keep_reply - the code and first line of rr, escaped */
@@ -608,6 +628,8 @@ first_bytes(const struct tp_probe_opts *opts, struct tp_probe_tls_ctx *tls,
 		plain_session(opts, tls, io, r);
 		return;
 	}
+	if (rc == IO_GARBAGE)
+		keep_garbage(io, rr, &r->banner);
 	free(rr);
 	if (rc != IO_TIMEOUT || io->inlen != 0) {
 		r->mode = TP_MODE_NOT_SMTP;

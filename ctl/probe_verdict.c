@@ -301,8 +301,11 @@ tp_probe_verdicts(struct tp_probe_result *r)
 		    tp_probe_step_name(r->timeout_step));
 	switch (r->mode) {
 	case TP_MODE_NOT_SMTP:
-		add(r, TP_V_NOT_SMTP, "%s%s", r->tls.error[0] ? "TLS hello: " : "",
-		    r->tls.error[0] ? r->tls.error : "no SMTP banner");
+		if (r->banner.text[0])
+			add(r, TP_V_NOT_SMTP, "it said \"%s\"", r->banner.text);
+		else
+			add(r, TP_V_NOT_SMTP, "%s%s", r->tls.error[0] ? "TLS hello: " : "",
+			    r->tls.error[0] ? r->tls.error : "no SMTP banner");
 		return;
 	case TP_MODE_PLAIN:
 		plain_verdicts(r);

@@ -10,6 +10,9 @@ besides Postfix, on 127.0.0.1:PORT:
                   client sends STARTTLS anyway)
   tarpit          accepts connections and never says a word
   garbage         answers every connection with an HTTP error, then closes
+  hostile         an SMTP server whose replies carry terminal escapes, a
+                  byte that is not UTF-8 and a NUL-free but long line; it
+                  refuses STARTTLS
 
 It runs until killed (the test stops it by pid). Standard library only.
 """
@@ -99,6 +102,27 @@ def garbage(conn):
         pass
 
 
+def hostile(conn):
+    f = conn.makefile("rb")
+    replies = {
+        b"EHLO": b"250-evil\x1b]0;owned\x07 \xff\r\n250-" + b"A" * 600 + b"\r\n250 XXXXXXXA\r\n",
+        b"MAIL": b"250 2.1.0 \x1b[2Jok\r\n",
+        b"RSET": b"250 2.0.0 ok\r\n",
+        b"STARTTLS": b"454 4.7.0 \x1b[31mno TLS\x1b[0m\r\n",
+    }
+    try:
+        conn.sendall(b"220 evil.test \x1b[31mESMTP\x1b[0m \xc3\x28\r\n")
+        for line in f:
+            verb = line.split()[0].upper() if line.split() else b""
+            if verb == b"QUIT":
+                conn.sendall(b"221 bye\r\n")
+                break
+            conn.sendall(replies.get(verb, b"502 5.5.1 no\r\n"))
+        conn.close()
+    except OSError:
+        pass
+
+
 held = []
 
 if __name__ == "__main__":
@@ -110,5 +134,7 @@ if __name__ == "__main__":
         serve(port, tarpit)
     elif mode == "garbage":
         serve(port, garbage)
+    elif mode == "hostile":
+        serve(port, hostile)
     else:
-        sys.exit("usage: probe-helper.py mask|tarpit|garbage PORT [UPSTREAM]")
+        sys.exit("usage: probe-helper.py mask|tarpit|garbage|hostile PORT [UPSTREAM]")

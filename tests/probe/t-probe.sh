@@ -17,7 +17,8 @@
 # with the exact set expected, with its exit status; key text lines too.
 # Needs root and Postfix (tests/e2e/postfix-lib.sh); exit 77 (skip) without.
 # KEEP=1 keeps the work directory; PROBE_WRAPPER="valgrind -q
-# --error-exitcode=99 --leak-check=full" runs the --json probes under it.
+# --error-exitcode=99 --leak-check=full" runs the --json probes under it;
+# TEXT_DIR=DIR saves each probe's text output there too.
 set -u
 srcdir=${srcdir:-.}
 top_builddir=${top_builddir:-.}
@@ -179,9 +180,10 @@ inst_stop_here() {
 declare -A PORT IMPLICIT
 start_all() {
     local n pids="" pid rc=0 ports i=0
-    read -r -a ports <<<"$(free_ports 44)"
-    [ "${#ports[@]}" = 44 ] || return 1
+    read -r -a ports <<<"$(free_ports 45)"
+    [ "${#ports[@]}" = 45 ] || return 1
     MASK_PORT=${ports[40]} TARPIT_PORT=${ports[41]} GARBAGE_PORT=${ports[42]} NOTHING_PORT=${ports[43]}
+    HOSTILE_PORT=${ports[44]}
     for n in $INSTANCES; do
         (inst_run "$n" "${ports[*]:i:4}") &
         pids="$pids $!"
@@ -236,6 +238,7 @@ expect() {
         return 1
     fi
     say "ok $name: exit $rc [$got]"
+    [ -z "${TEXT_DIR:-}" ] || "$CTL" probe --timeout 5 "$@" >"$TEXT_DIR/$name.txt" 2>&1
 }
 
 # check NAME DESCRIPTION EXPR WANT FILE: a field of the first address
@@ -263,6 +266,7 @@ say "10 Postfix instances up in $(secs "$T0" "$T1") s"
 start_helper mask "$MASK_PORT" "${PORT[may]}" || exit 1
 start_helper tarpit "$TARPIT_PORT" || exit 1
 start_helper garbage "$GARBAGE_PORT" || exit 1
+start_helper hostile "$HOSTILE_PORT" || exit 1
 
 CA=$W/pki/ca.pem
 N=(--name mx.e2e.test)
@@ -341,7 +345,22 @@ expect masked 1 "plaintext-accepted starttls-masked starttls-port" --ca "$CA" "$
 check masked "masked as" 'a["ehlo"]["masked_as"]' XXXXXXXA "$W/masked.json"
 
 expect not-smtp 1 "not-smtp" --timeout 2 "$L:$GARBAGE_PORT"
+check not-smtp "what it said" 'a["first_bytes"]["banner"]["text"]' "HTTP/1.1 400 Bad Request" "$W/not-smtp.json"
 expect refused 3 "connect-refused" "$L:$NOTHING_PORT"
+
+# a hostile server: escapes, a byte that is not UTF-8, a long line; the
+# output has no control byte, and the JSON document is valid (python read it)
+expect hostile 1 "no-tls plaintext-accepted starttls-masked starttls-port" "$L:$HOSTILE_PORT"
+check hostile "banner escaped" 'a["first_bytes"]["banner"]["text"]' \
+    '220 evil.test \x1b[31mESMTP\x1b[0m \xc3(' "$W/hostile.json"
+"$CTL" probe --timeout 5 "$L:$HOSTILE_PORT" >"$W/hostile.txt" 2>&1
+CHECKS=$((CHECKS + 1))
+if LC_ALL=C grep -q "$(printf '[\001-\010\016-\037\177]')" "$W/hostile.txt" "$W/hostile.json"; then
+    fail "hostile: a control character reached the output"
+else
+    say "ok hostile: no control character in the output"
+fi
+text_has hostile-text '^  ! no-tls: STARTTLS got: 454 4\.7\.0 \\x1b\[31mno TLS' "$W/hostile.txt"
 
 # bad usage
 CHECKS=$((CHECKS + 1))
