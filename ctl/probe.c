@@ -168,9 +168,11 @@ probe_address(struct run *run, const char *host, const struct addrinfo *ai,
 	if (tp_probe_ms_left(run->opts) == 0) {
 		r->timeout_step = TP_STEP_RUN;
 		tp_probe_verdicts(r);
-	} else
+	} else {
 		tp_probe_smtp_run(run->opts, run->tls, (struct sockaddr *) &ss,
 				  ai->ai_addrlen, r);
+		tp_probe_verdicts(r);
+	}
 	emit(run, addrs, r);
 	free(r);
 }

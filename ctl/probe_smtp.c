@@ -10,10 +10,6 @@
  *				  struct tp_probe_tls_ctx *tls,
  *				  const struct sockaddr *sa, socklen_t salen,
  *				  struct tp_probe_result *r);
- *	long	tp_probe_ms_left(const struct tp_probe_opts *opts);
- *	long	tp_probe_now_ms(void);
- *	int	tp_probe_io_wait(int fd, short events, long deadline);
- *	void	tp_probe_store(char *dst, size_t size, const char *raw);
  * DESCRIPTION
  *	tp_probe_smtp_run() does steps 1-7 of tlspolicyctl(8) on one
  *	address and fills r (whose host, addr, family and port the caller
@@ -35,19 +31,12 @@
  *	fixed buffer, a line longer than REPLY_LINE_MAX or a reply longer
  *	than REPLY_LINES_MAX lines ends the conversation as "not SMTP",
  *	and what is kept is escaped at once (tp_probe_store()).
- *
- *	tp_probe_ms_left() is what is left of the run, in milliseconds;
- *	tp_probe_now_ms() the monotonic clock in milliseconds, the unit of
- *	every deadline; tp_probe_io_wait() polls fd for events until
- *	deadline: 1 when ready, -2 on timeout, -1 on error.
- *	tp_probe_store() copies raw server text into dst, escaped for a
- *	terminal (TP_ESCAPE_TERM), cut to fit.
+
  */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +48,6 @@
 #include <openssl/err.h>
 
 #include "ctl/tp_probe.h"
-#include "util/tp_escape.h"
 
 #define BANNER_WAIT_MS	3000		/* then silence means "try TLS" */
 #define QUIT_WAIT_MS	1000		/* we do not need QUIT's answer */
@@ -79,28 +67,6 @@ struct raw_reply {
 	char	lines[REPLY_LINES_MAX][REPLY_LINE_MAX];
 };
 
-/* tp_probe_now_ms - the monotonic clock in milliseconds */
-
-long
-tp_probe_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ts.tv_sec * 1000L + ts.tv_nsec / 1000000L);
-}
-
-/* tp_probe_ms_left - what is left of the whole run */
-
-long
-tp_probe_ms_left(const struct tp_probe_opts *opts)
-{
-	long	end = opts->deadline.tv_sec * 1000L + opts->deadline.tv_nsec / 1000000L;
-	long	left = end - tp_probe_now_ms();
-
-	return (left > 0 ? left : 0);
-}
-
 /* step_deadline - when a step that may take ms must end, as tp_probe_now_ms() */
 
 static long
@@ -111,38 +77,6 @@ step_deadline(const struct tp_probe_opts *opts, long ms)
 	if (ms <= 0 || ms > opts->timeout * 1000L)
 		ms = opts->timeout * 1000L;
 	return (tp_probe_now_ms() + (ms < left ? ms : left));
-}
-
-/* tp_probe_store - keep server text, escaped for a terminal */
-
-void
-tp_probe_store(char *dst, size_t size, const char *raw)
-{
-	bool	cut;
-
-	(void) tp_escape(TP_ESCAPE_TERM, raw, dst, size, &cut);
-}
-
-/* tp_probe_io_wait - poll fd until deadline: 1 ready, IO_TIMEOUT, IO_CLOSED */
-
-int
-tp_probe_io_wait(int fd, short events, long deadline)
-{
-	struct pollfd pfd = {.fd = fd,.events = events};
-	long	left;
-	int	n;
-
-	for (;;) {
-		if ((left = deadline - tp_probe_now_ms()) <= 0)
-			return (IO_TIMEOUT);
-		n = poll(&pfd, 1, (int) left);
-		if (n > 0)
-			return (1);
-		if (n == 0)
-			return (IO_TIMEOUT);
-		if (errno != EINTR)
-			return (IO_CLOSED);
-	}
 }
 
 /* io_connect - a non-blocking connection, or -1 with r->connect saying why */
@@ -721,5 +655,4 @@ tp_probe_smtp_run(const struct tp_probe_opts *opts, struct tp_probe_tls_ctx *tls
 		versions(opts, tls, sa, salen, r);
 out:
 	r->elapsed_ms = tp_probe_now_ms() - start;
-	tp_probe_verdicts(r);
 }

@@ -13,18 +13,28 @@
  *
  *	void	tp_probe_smtp_run(const struct tp_probe_opts *opts,
  *				  struct tp_probe_tls_ctx *tls,
+ *				  const struct sockaddr *sa, socklen_t salen,
  *				  struct tp_probe_result *r);	probe_smtp.c
- *	int	tp_probe_io_starttls(...);			probe_smtp.c
  *
  *	struct tp_probe_tls_ctx *tp_probe_tls_new(const char *ca,
  *				  char *why, size_t len);	probe_tls.c
- *	void	tp_probe_tls_free(struct tp_probe_tls_ctx *);
- *	int	tp_probe_tls_handshake(struct tp_probe_tls_ctx *,
+ *	void	tp_probe_tls_free(struct tp_probe_tls_ctx *tls);
+ *	int	tp_probe_tls_can_offer(struct tp_probe_tls_ctx *tls,
+ *				  int version, int *seclevel0);
+ *	int	tp_probe_tls_handshake(struct tp_probe_tls_ctx *tls,
  *				  struct tp_probe_io *io, int version,
- *				  const char *sni, char *why, size_t len);
- *	void	tp_probe_tls_describe(struct tp_probe_io *io,
- *				  const char *name,
+ *				  int seclevel0, const char *sni,
+ *				  long deadline, char *why, size_t len);
+ *	void	tp_probe_tls_describe(struct tp_probe_tls_ctx *tls,
+ *				  struct tp_probe_io *io, const char *name,
  *				  struct tp_probe_result *r);
+ *	int	tp_probe_tls_version(int i);
+ *	const char *tp_probe_tls_version_name(int i);
+ *
+ *	long	tp_probe_now_ms(void);				probe_util.c
+ *	long	tp_probe_ms_left(const struct tp_probe_opts *opts);
+ *	int	tp_probe_io_wait(int fd, short events, long deadline);
+ *	void	tp_probe_store(char *dst, size_t size, const char *raw);
  *
  *	void	tp_probe_verdicts(struct tp_probe_result *r);	probe_verdict.c
  *	const char *tp_probe_verdict_code(enum tp_probe_verdict v);
@@ -42,7 +52,10 @@
  *	then RSET, STARTTLS or implicit TLS, certificate, EHLO in TLS),
  *	calling probe_tls.c for everything OpenSSL. The steps fill one
  *	struct tp_probe_result; probe_verdict.c derives the verdicts from
- *	it, probe_print.c prints it as text or JSON.
+ *	it, probe_print.c prints it as text or JSON. probe_util.c has the
+ *	clock, the wait and the escaping store that the others share. The
+ *	modules call downwards only: util <- tls <- smtp, tls <- verdict
+ *	<- print, all <- probe.
  *
  *	Every string that came from the network is stored escaped for a
  *	terminal (TP_ESCAPE_TERM: valid UTF-8, no control character) at
