@@ -114,7 +114,7 @@ print_plain(FILE *fp, const struct tp_probe_result *r)
 	fprintf(fp, "  3 EHLO          ");
 	print_keywords(fp, &r->ehlo);
 	fprintf(fp, "                  STARTTLS %s", r->starttls == TP_STARTTLS_MASKED
-		? "masked as " : starttls_text[r->starttls]);
+		? "masked as " : r->starttls == TP_STARTTLS_OFFERED ? "offered" : "not offered");
 	fprintf(fp, "%s\n", r->starttls == TP_STARTTLS_MASKED ? r->masked_as : "");
 	if (r->enforce == TP_ENFORCE_NOT_TRIED)
 		return;
