@@ -12,8 +12,9 @@
  *	(client, sender, recipients, TLS) is decided by the same engine
  *	the milter runs, and every step is printed: the rules that
  *	matched, the level, each check and its reason, the result, what
- *	the milter does and the SMTP reply it sends. See usage() below,
- *	which is also its --help.
+ *	the milter does and the SMTP reply it sends. With --dest, the
+ *	dest: rule for mail this MTA sends to a domain and what it asks
+ *	of the MTA. See usage() below, which is also its --help.
  * DIAGNOSTICS
  *	Policy errors as tlspolicyctl check prints them; usage errors as
  *	"tlspolicyctl explain: what".
@@ -28,6 +29,7 @@
 #define EXIT_REFUSED	1		/* a recipient would be refused */
 #define EXIT_POLICY	2		/* the policy has errors */
 #define MAX_RCPTS	100
+#define RULE_TEXT_MAX	8192		/* a rule as text: a line and its quoting */
 
 /* usage - the manual in brief */
 
@@ -38,12 +40,18 @@ usage(FILE *fp)
 "Usage: tlspolicyctl explain [-f POLICY] --client IP [--client-name HOST]\n"
 "           --sender ADDR --rcpt ADDR [--rcpt ADDR ...] [TLS options] [--dry-run]\n"
 "           [--recipient-delimiter CHARS]\n"
+"       tlspolicyctl explain [-f POLICY] --dest DOMAIN [--dest DOMAIN ...]\n"
 "\n"
 "Decide one SMTP session with the milter's own engine and show the work.\n"
 "For each recipient: the rules that matched (FILE:LINE and the rule), the\n"
 "effective level, each check with its reason, the result, the rule that\n"
 "decided, what the milter does and the SMTP reply it would send. Without\n"
 "--tls-version the session is plaintext.\n"
+"\n"
+"With --dest: for mail this MTA sends to DOMAIN, the dest: rule that\n"
+"applies (dest:DOMAIN, else dest:.PARENT for the nearest parent; FILE:LINE\n"
+"and the rule) and what it demands, in words. The milter never enforces\n"
+"dest: rules; the MTA does once they are exported (tlspolicyctl export).\n"
 "\n"
 "Options:\n"
 "  -f, --policy POLICY     the policy file (default %s)\n"
@@ -52,6 +60,8 @@ usage(FILE *fp)
 "                          (omit it for an unverified or unknown name)\n"
 "      --sender ADDR       envelope sender; \"<>\" or \"\" for the null sender\n"
 "      --rcpt ADDR         envelope recipient; repeat for several (up to %d)\n"
+"      --dest DOMAIN       a domain this MTA sends mail to; repeat for several\n"
+"                          (alone: not with the session options)\n"
 "      --dry-run           as the milter's dry_run: every rule in testing mode\n"
 "      --recipient-delimiter CHARS  as the milter's recipient_delimiter\n"
 "                          (Postfix's; default +, \"\" for none)\n"
@@ -71,8 +81,9 @@ usage(FILE *fp)
 "  The other TLS options need --tls-version.\n"
 "\n"
 "Exit status:\n"
-"  0 every recipient accepted; 1 at least one refused (reject or tempfail);\n"
-"  2 the policy file has errors or cannot be read; 64 usage error.\n",
+"  0 every recipient accepted (with --dest: every domain explained);\n"
+"  1 at least one refused (reject or tempfail); 2 the policy file has errors\n"
+"  or cannot be read; 64 usage error (a --dest that is no domain name too).\n",
 		TP_DEFAULT_POLICY, MAX_RCPTS);
 }
 
@@ -84,6 +95,8 @@ struct explain_args {
 	const char *sender;
 	const char *rcpts[MAX_RCPTS];
 	size_t	nrcpts;
+	const char *dests[MAX_RCPTS];
+	size_t	ndests;
 	const char *verify;
 	int	implicit;
 	int	dry_run;
@@ -166,8 +179,8 @@ print_checks(const struct tp_query *q, const struct tp_decision *d)
 /* print_decision - one recipient, in full: 1 if refused */
 
 static int
-print_decision(const char *rcpt, const struct tp_query *q,
-	       const struct tp_decision *d)
+print_decision(const struct tp_policy *p, const char *rcpt,
+	       const struct tp_query *q, const struct tp_decision *d)
 {
 	char	text[TP_REASON_MAX + 128];
 	int	sent = d->result == TP_RESULT_FAIL
@@ -177,7 +190,13 @@ print_decision(const char *rcpt, const struct tp_query *q,
 	if (d->nrules == 0)
 		printf("    (none, and no default rule)\n");
 	for (size_t i = 0; i < d->nrules; i++) {
-		tp_rule_format(d->rules[i], text, sizeof(text));
+		const struct tp_outbound *ob = tp_policy_outbound(p, d->rules[i]);
+
+		/* A starttls=off client rule says so (skip for the milter). */
+		if (ob != NULL)
+			tp_outbound_format(ob, text, sizeof(text));
+		else
+			tp_rule_format(d->rules[i], text, sizeof(text));
 		printf("    %s:%u  %s\n", d->rules[i]->file, (unsigned)d->rules[i]->line, text);
 	}
 	printf("  level         %s\n", tp_level_name(d->level));
@@ -228,16 +247,96 @@ explain(struct explain_args *a)
 			refused = 1;
 			continue;
 		}
-		refused |= print_decision(a->rcpts[i], &q, &d);
+		refused |= print_decision(p, a->rcpts[i], &q, &d);
 	}
 	tp_policy_unref(p);
 	return (refused ? EXIT_REFUSED : 0);
 }
 
+/* demands - what a dest: rule asks of the MTA, one line each */
+
+static void
+demands(const struct tp_outbound *ob)
+{
+	const struct tp_rule *r = ob->rule;
+
+	if (r->level == TP_LEVEL_SKIP) {
+		printf("  demands       no TLS: the MTA sends in plaintext, even to a server that offers STARTTLS\n");
+		return;
+	}
+	if (r->level == TP_LEVEL_PREFER)
+		printf("  demands       TLS when the server offers it, else plaintext (opportunistic)\n");
+	else
+		printf("  demands       TLS on every connection: no TLS, no delivery (the mail waits in the queue)\n");
+	if (r->min_version)
+		printf("                TLS version %s or later\n", tp_tls_version_name(r->min_version));
+	if (r->min_bits)
+		printf("                a cipher of at least %u bits\n", r->min_bits);
+	if (ob->verify == TP_DEST_VERIFY_DANE)
+		printf("                DANE only (RFC 7672): the server's TLSA records, in DNSSEC-signed DNS,\n"
+		       "                must match its certificate; no DANE records, no delivery\n");
+	else if (ob->verify == TP_DEST_VERIFY_YES)
+		printf("                a server certificate that verifies against the MTA's trusted CAs\n");
+	for (size_t i = 0; i < ob->nnames; i++)
+		printf("                %s %s%s\n", i == 0 ? "naming" : "    or", ob->names[i],
+		       strncmp(ob->names[i], "*.", 2) == 0 ? " (any one label in place of *)" : "");
+	if (ob->verify == TP_DEST_VERIFY_YES && ob->nnames == 0)
+		printf("                naming what the MTA checks by default (no cert_subject=)\n");
+	if (r->testing)
+		printf("  mode          testing: not enforced; the MTA sends as if there were no such rule\n");
+}
+
+/* explain_dest - the dest: rule for one domain; -1 if it is no name */
+
+static int
+explain_dest(const struct tp_policy *p, const char *domain)
+{
+	const struct tp_outbound *ob;
+	const char *why;
+	char	text[RULE_TEXT_MAX];
+
+	printf("\nDestination %s\n", domain);
+	if (tp_policy_dest_lookup(p, domain, &ob, &why) < 0) {
+		printf("  error         not a domain name: %s\n", why);
+		return (-1);
+	}
+	if (ob == NULL) {
+		printf("  rule          none: the MTA's own default for outbound TLS applies\n");
+		return (0);
+	}
+	tp_outbound_format(ob, text, sizeof(text));
+	printf("  rule          %s:%u  %s\n", ob->rule->file, (unsigned)ob->rule->line, text);
+	if (ob->subdomains)
+		printf("  applies as    a subdomain of %s\n", ob->target);
+	demands(ob);
+	return (0);
+}
+
+/* explain_dests - every --dest: the exit status */
+
+static int
+explain_dests(const struct explain_args *a)
+{
+	struct tp_policy *p;
+	int	bad = 0;
+
+	if (a->client || a->client_name || a->sender || a->nrcpts || a->tls.version
+	    || a->tls_opts || a->dry_run || a->rcpt_delimiter)
+		return (tp_ctl_usage_error("explain", TP_CTL_EXIT_USAGE,
+			"--dest goes alone: not with the options of an SMTP session", NULL));
+	if ((p = tp_check_load(a->policy)) == NULL)
+		return (EXIT_POLICY);
+	printf("Policy          %s\n", a->policy);
+	for (size_t i = 0; i < a->ndests; i++)
+		bad |= explain_dest(p, a->dests[i]) < 0;
+	tp_policy_unref(p);
+	return (bad ? TP_CTL_EXIT_USAGE : 0);
+}
+
 enum {
 	OPT_CLIENT = 256, OPT_CLIENT_NAME, OPT_SENDER, OPT_RCPT, OPT_TLS_VERSION,
 	OPT_CIPHER, OPT_BITS, OPT_VERIFY, OPT_SUBJECT, OPT_ISSUER, OPT_IMPLICIT,
-	OPT_DRY_RUN, OPT_DELIMITER,
+	OPT_DRY_RUN, OPT_DELIMITER, OPT_DEST,
 };
 
 static const struct option explain_options[] = {
@@ -256,6 +355,7 @@ static const struct option explain_options[] = {
 	{"implicit", no_argument, NULL, OPT_IMPLICIT},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	{"recipient-delimiter", required_argument, NULL, OPT_DELIMITER},
+	{"dest", required_argument, NULL, OPT_DEST},
 	{NULL, 0, NULL, 0},
 };
 
@@ -301,6 +401,12 @@ option(int c, const char *arg, struct explain_args *a, char **argv)
 						   "too many --rcpt options", NULL));
 		a->rcpts[a->nrcpts++] = arg;
 		break;
+	case OPT_DEST:
+		if (a->ndests == MAX_RCPTS)
+			return (tp_ctl_usage_error("explain", TP_CTL_EXIT_USAGE,
+						   "too many --dest options", NULL));
+		a->dests[a->ndests++] = arg;
+		break;
 	case OPT_CIPHER: case OPT_BITS: case OPT_VERIFY: case OPT_SUBJECT:
 	case OPT_ISSUER: case OPT_IMPLICIT:
 		if (tls_option(c, arg, a) < 0)
@@ -337,6 +443,8 @@ tp_explain_main(int argc, char **argv)
 	if (optind < argc)
 		return (tp_ctl_usage_error("explain", TP_CTL_EXIT_USAGE,
 					   "unexpected argument", argv[optind]));
+	if (a.ndests > 0)
+		return (explain_dests(&a));
 	if (a.client == NULL || a.sender == NULL || a.nrcpts == 0)
 		return (tp_ctl_usage_error("explain", TP_CTL_EXIT_USAGE,
 			"explain needs --client, --sender and at least one --rcpt", NULL));

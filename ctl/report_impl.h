@@ -23,7 +23,8 @@
  *	void	tp_report_skipped(struct tp_report *rep, const char *file,
  *				  unsigned long lineno, const char *why);
  * DESCRIPTION
- *	Only the report*.c files include this. A record travels through
+ *	Only the report*.c files include this (and import_stle.c, for
+ *	tp_report_rfc3339). A record travels through
  *	them in this order:
  *
  *	report_read.c fills a struct batch with whole lines of a file

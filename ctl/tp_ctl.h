@@ -14,6 +14,7 @@
  *	int	tp_status_main(int argc, char **argv);		status.c
  *	int	tp_apply_main(int argc, char **argv);		apply.c
  *	int	tp_probe_main(int argc, char **argv);		probe.c
+ *	int	tp_import_main(int argc, char **argv);		import.c
  *
  *	struct tp_policy *tp_check_load(const char *path);	check.c
  *	void	tp_check_summary(const char *path,
@@ -72,6 +73,7 @@ extern int tp_explain_main(int, char **);
 extern int tp_status_main(int, char **);
 extern int tp_apply_main(int, char **);
 extern int tp_probe_main(int, char **);
+extern int tp_import_main(int, char **);
 
 extern struct tp_policy *tp_check_load(const char *);
 extern void tp_check_summary(const char *, const struct tp_policy *);

@@ -95,6 +95,39 @@ file_settled(const char *path)
 	return (-1);
 }
 
+/*
+ * included_settled - were the files that a fresh policy includes finished?
+ * They are known only once the main file is read, so each must be as it
+ * was when read SETTLE_MS later, and end with a newline. 0, or -1 with
+ * the reason logged. The holder calls this before it takes a policy.
+ */
+
+static int
+included_settled(const struct tp_policy *p)
+{
+	const struct timespec pause = {0, SETTLE_MS * 1000000L};
+	size_t	n = tp_policy_file_count(p);
+	struct stat st;
+	int	nl;
+
+	if (n > 1)
+		nanosleep(&pause, NULL);
+	for (size_t i = 1; i < n; i++) {
+		const char *path = tp_policy_file_at(p, i);
+
+		if (tp_policy_file_changed(p, i) != 0 || stat(path, &st) != 0) {
+			tp_log(LOG_ERR, "%s: changed while it was read: still being written?", path);
+			return (-1);
+		}
+		if ((nl = last_byte_is_newline(path, &st)) <= 0) {
+			tp_log(LOG_ERR, "%s: %s", path, nl < 0 ? strerror(errno)
+			       : "last line has no newline: still being written?");
+			return (-1);
+		}
+	}
+	return (0);
+}
+
 /* log_errors - every error of a refused file */
 
 static void
@@ -104,8 +137,11 @@ log_errors(const char *path, const struct tp_errors *errs)
 		tp_log(LOG_ERR, "%s", errs->msgs[i]);
 	if (errs->count > errs->kept)
 		tp_log(LOG_ERR, "%s: %zu more errors not shown", path, errs->count - errs->kept);
-	tp_log(LOG_ERR, "%s: %zu error%s; policy refused", path, errs->count,
-	       errs->count == 1 ? "" : "s");
+	if (errs->count == 0)		/* refused by included_settled() */
+		tp_log(LOG_ERR, "%s: policy refused", path);
+	else
+		tp_log(LOG_ERR, "%s: %zu error%s; policy refused", path, errs->count,
+		       errs->count == 1 ? "" : "s");
 }
 
 /* log_loaded - what a policy holds */
@@ -119,9 +155,11 @@ log_loaded(void)
 
 	tp_policy_summarize(p, &s);
 	tp_log(LOG_INFO, "policy %s loaded: %zu rules (sender %zu, rcpt %zu, "
-	       "client address %zu, client name %zu), default %s; generation %lu in force",
+	       "client address %zu, client name %zu, dest %zu: not for the milter), "
+	       "%zu files, default %s; generation %lu in force",
 	       holder.path, s.rules, s.by_kind[TP_KIND_SENDER], s.by_kind[TP_KIND_RCPT],
 	       s.by_kind[TP_KIND_CLIENT_ADDR], s.by_kind[TP_KIND_CLIENT_NAME],
+	       s.by_kind[TP_KIND_DEST], tp_policy_file_count(p),
 	       tp_level_name(s.default_level), gen);
 	tp_policy_unref(p);
 }
@@ -139,7 +177,7 @@ tp_policy_start(const char *path)
 		return (-1);
 	}
 	tp_errors_init(&errs);
-	if ((rc = tp_holder_init(&holder, path, &errs)) < 0)
+	if ((rc = tp_holder_init_vetted(&holder, path, included_settled, &errs)) < 0)
 		log_errors(path, &errs);
 	else
 		log_loaded();

@@ -14,18 +14,42 @@
 
 #include "policy/tp_holder.h"
 
+/* load_vetted - load the file; NULL if it has errors or the vet says no */
+
+static struct tp_policy *
+load_vetted(const struct tp_holder *h, struct tp_errors *errs)
+{
+	struct tp_policy *p = tp_policy_load(h->path, errs);
+
+	if (p != NULL && h->vet != NULL && h->vet(p) < 0) {
+		tp_policy_unref(p);
+		p = NULL;
+	}
+	return (p);
+}
+
 /* tp_holder_init - the first policy */
 
 int
 tp_holder_init(struct tp_holder *h, const char *path, struct tp_errors *errs)
 {
+	return (tp_holder_init_vetted(h, path, NULL, errs));
+}
+
+/* tp_holder_init_vetted - the first policy; vet must pass every one taken */
+
+int
+tp_holder_init_vetted(struct tp_holder *h, const char *path,
+		      int (*vet) (const struct tp_policy *), struct tp_errors *errs)
+{
 	memset(h, 0, sizeof(*h));
+	h->vet = vet;
 	pthread_mutex_init(&h->lock, NULL);
 	if ((h->path = strdup(path)) == NULL) {
 		tp_errors_add(errs, path, 0, "out of memory");
 		return (-1);
 	}
-	if ((h->current = tp_policy_load(path, errs)) == NULL)
+	if ((h->current = load_vetted(h, errs)) == NULL)
 		return (-1);
 	h->generation = 1;
 	return (0);
@@ -45,13 +69,13 @@ tp_holder_get(struct tp_holder *h, unsigned long *generation)
 	return (p);
 }
 
-/* tp_holder_reload - swap in a new policy if the file has no error */
+/* tp_holder_reload - swap in a new policy if the files have no error */
 
 int
 tp_holder_reload(struct tp_holder *h, struct tp_errors *errs,
 		 unsigned long *generation)
 {
-	struct tp_policy *fresh = tp_policy_load(h->path, errs);
+	struct tp_policy *fresh = load_vetted(h, errs);
 	struct tp_policy *old;
 
 	pthread_mutex_lock(&h->lock);

@@ -35,7 +35,8 @@ tp_policy_new(const char *file)
 	atomic_init(&p->refs, 1);
 	p->mask = 1023;
 	if ((p->file = strdup(file)) == NULL
-	    || (p->slots = calloc(p->mask + 1, sizeof(*p->slots))) == NULL) {
+	    || (p->slots = calloc(p->mask + 1, sizeof(*p->slots))) == NULL
+	    || tp_policy_add_file(p, p->file, 0) < 0) {
 		tp_policy_free(p);
 		return (NULL);
 	}
@@ -58,8 +59,50 @@ tp_policy_free(struct tp_policy *p)
 	}
 	free(p->slots);
 	free(p->entries);
+	free(p->files);
+	free(p->parents);
+	free(p->stamps);
+	free(p->shadows);
 	free(p->file);
 	free(p);
+}
+
+/* tp_policy_add_file - note a file read, included by file parent */
+
+int
+tp_policy_add_file(struct tp_policy *p, const char *name, size_t parent)
+{
+	const char **files = realloc(p->files, (p->nfiles + 1) * sizeof(*files));
+	struct tp_file_stamp *stamps;
+	uint16_t *parents;
+
+	if (files == NULL)
+		return (-1);
+	p->files = files;
+	if ((parents = realloc(p->parents, (p->nfiles + 1) * sizeof(*parents))) == NULL)
+		return (-1);
+	p->parents = parents;
+	if ((stamps = realloc(p->stamps, (p->nfiles + 1) * sizeof(*stamps))) == NULL)
+		return (-1);
+	p->stamps = stamps;
+	memset(&stamps[p->nfiles], 0, sizeof(*stamps));
+	/* The main file's name is p->file; an included one's is in the arena. */
+	if (p->nfiles > 0 && (name = tp_policy_strdup(p, name, strlen(name))) == NULL)
+		return (-1);
+	files[p->nfiles] = name;
+	parents[p->nfiles] = (uint16_t)parent;
+	p->nfiles++;
+	return (0);
+}
+
+/* tp_policy_finish - point outbound parts at their rules, which have settled */
+
+void
+tp_policy_finish(struct tp_policy *p)
+{
+	for (size_t i = 0; i < p->nentries; i++)
+		if (p->entries[i].ob != NULL)
+			p->entries[i].ob->rule = &p->entries[i].rule;
 }
 
 /* tp_policy_ref - take a reference */
@@ -79,6 +122,29 @@ tp_policy_unref(struct tp_policy *p)
 	if (p != NULL
 	    && atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1)
 		tp_policy_free(p);
+}
+
+/* tp_policy_alloc - size bytes from the arena, aligned for pointers */
+
+void   *
+tp_policy_alloc(struct tp_policy *p, size_t size)
+{
+	struct tp_arena_chunk *c = p->arena;
+	size_t	align = _Alignof(void *);
+	size_t	at = c ? (c->used + align - 1) & ~(align - 1) : 0;
+
+	if (c == NULL || at > c->size || c->size - at < size) {
+		size_t	want = size > ARENA_CHUNK ? size : ARENA_CHUNK;
+
+		if ((c = malloc(sizeof(*c) + want)) == NULL)
+			return (NULL);
+		c->next = p->arena;
+		c->size = want;
+		p->arena = c;
+		at = 0;
+	}
+	c->used = at + size;
+	return (c->data + at);
 }
 
 /* tp_policy_strdup - copy len bytes into the policy's arena, NUL-terminated */

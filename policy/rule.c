@@ -214,7 +214,9 @@ tp_rule_format(const struct tp_rule *r, char *buf, size_t len)
 		tp_buf_addf(&b, " min_version=%s", tp_tls_version_name(r->min_version));
 	if (r->min_bits)
 		tp_buf_addf(&b, " min_bits=%u", r->min_bits);
-	if (r->verify && !r->cert_subject && !r->cert_issuer)
+	if (r->kind == TP_KIND_DEST && r->verify == TP_DEST_VERIFY_DANE)
+		tp_buf_addf(&b, " verify=dane");
+	else if (r->verify && !r->cert_subject && !r->cert_issuer)
 		tp_buf_addf(&b, " verify=yes");
 	if (r->cert_subject)
 		add_quoted(&b, "cert_subject", r->cert_subject);

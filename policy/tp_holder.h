@@ -11,6 +11,9 @@
  *
  *	int	tp_holder_init(struct tp_holder *h, const char *path,
  *			       struct tp_errors *errs);
+ *	int	tp_holder_init_vetted(struct tp_holder *h, const char *path,
+ *				      int (*vet)(const struct tp_policy *),
+ *				      struct tp_errors *errs);
  *	struct tp_policy *tp_holder_get(struct tp_holder *h,
  *					unsigned long *generation);
  *	int	tp_holder_reload(struct tp_holder *h, struct tp_errors *errs,
@@ -29,6 +32,12 @@
  *	returns -1, errs holds every error, and the old policy stays.
  *	*generation is the generation in force afterwards. Any thread may
  *	call any of these at any time.
+ *
+ *	tp_holder_init_vetted() is tp_holder_init() for a caller that must
+ *	vet each freshly loaded policy before it is taken (the daemon: were
+ *	its files finished?): init and every reload take a policy only if
+ *	vet returns 0, and otherwise fail as on an error, which vet has
+ *	reported (errs holds nothing of it).
  */
 
 #include <pthread.h>
@@ -40,9 +49,12 @@ struct tp_holder {
 	struct tp_policy *current;
 	unsigned long generation;
 	char   *path;
+	int	(*vet) (const struct tp_policy *);	/* NULL, or 0: take it */
 };
 
 extern int tp_holder_init(struct tp_holder *, const char *, struct tp_errors *);
+extern int tp_holder_init_vetted(struct tp_holder *, const char *,
+				 int (*) (const struct tp_policy *), struct tp_errors *);
 extern struct tp_policy *tp_holder_get(struct tp_holder *, unsigned long *);
 extern int tp_holder_reload(struct tp_holder *, struct tp_errors *, unsigned long *);
 extern void tp_holder_free(struct tp_holder *);

@@ -33,6 +33,14 @@
  *	a reload can replace a policy while connections still use the
  *	old one; the last unref frees it. Both are thread-safe.
  *
+ *	A policy file may include others ("include PATH|GLOB"); the set
+ *	of files loads as one, and a rule's file is the file it is in.
+ *	dest: rules (mail this MTA sends) and the starttls=off client
+ *	rules are for the tools that hand the outbound half to the MTA:
+ *	tp_policy_dest_next(), tp_policy_starttls_off_next() and
+ *	tp_policy_dest_lookup() read them; tp_policy_decide() never uses
+ *	a dest: rule.
+ *
  *	tp_policy_decide() combines the rules that match one recipient
  *	with the session's TLS state. All strings in the decision point
  *	into the policy or into the decision itself: the decision is
@@ -77,6 +85,15 @@ enum tp_kind {
 	TP_KIND_RCPT,		/* rcpt:DOMAIN, rcpt:.DOMAIN, rcpt:LOCAL@DOMAIN */
 	TP_KIND_CLIENT_ADDR,	/* client:IP[/PREFIX] */
 	TP_KIND_CLIENT_NAME,	/* client:HOST, client:.DOMAIN */
+	TP_KIND_DEST,		/* dest:DOMAIN, dest:.DOMAIN: mail this MTA sends */
+};
+#define TP_KIND_COUNT	(TP_KIND_DEST + 1)
+
+/* verify= of a dest: rule (tp_rule.verify); inbound rules use 0 and 1. */
+enum tp_dest_verify {
+	TP_DEST_VERIFY_NONE,		/* any certificate will do */
+	TP_DEST_VERIFY_YES,		/* verify=yes, or implied by cert_subject= */
+	TP_DEST_VERIFY_DANE,		/* verify=dane: DANE only (RFC 7672) */
 };
 
 /* What a recipient's decision came to. */
@@ -159,13 +176,84 @@ extern int tp_policy_decide(const struct tp_policy *, const struct tp_query *,
 /* Summary for "tlspolicyctl check" and for the daemon's start-up log. */
 struct tp_policy_summary {
 	size_t rules;
-	size_t by_kind[TP_KIND_CLIENT_NAME + 1];
+	size_t by_kind[TP_KIND_COUNT];
 	enum tp_level default_level;
 	bool has_default;
 };
 extern void tp_policy_summarize(const struct tp_policy *,
 				struct tp_policy_summary *);
 extern const char *tp_policy_file(const struct tp_policy *);
+
+/*
+ * What a dest: rule, or a client rule with starttls=off, says beyond its
+ * struct tp_rule (which holds selector, file, line, kind, level,
+ * min_version, min_bits, testing; for dest: rules verify is an enum
+ * tp_dest_verify and cert_subject the names joined with ",").
+ */
+struct tp_outbound {
+	const struct tp_rule *rule;
+	const char *target;		/* canonical domain, host name or
+					 * ADDRESS[/PREFIX], without "dest:" or
+					 * "client:" and without the leading "." */
+	bool	subdomains;		/* dest:.DOMAIN, client:.DOMAIN */
+	bool	starttls_off;		/* client: ... skip starttls=off */
+	enum tp_dest_verify verify;	/* dest: rules */
+	size_t	nnames;			/* cert_subject names */
+	const char *const *names;	/* lower case A-labels, or "*." and one;
+					 * NULL when nnames is 0 */
+};
+
+/*
+ * Read-only walks over a loaded policy, in the order the rules were
+ * read (a rule of an including file takes the place of the included
+ * rule it shadows). *iter starts at 0; NULL at the end. dest: rules are
+ * for tools (check, explain --dest, export): tp_policy_decide() never
+ * uses them.
+ */
+extern const struct tp_rule *tp_policy_rule_next(const struct tp_policy *, size_t *);
+extern const struct tp_outbound *tp_policy_dest_next(const struct tp_policy *, size_t *);
+extern const struct tp_outbound *tp_policy_starttls_off_next(const struct tp_policy *,
+							     size_t *);
+/* The outbound part of a rule of this policy; NULL if it has none. */
+extern const struct tp_outbound *tp_policy_outbound(const struct tp_policy *,
+						    const struct tp_rule *);
+/* A dest: or starttls=off rule back as policy text. */
+extern void tp_outbound_format(const struct tp_outbound *, char *, size_t);
+
+/*
+ * The dest: rule for mail sent to a domain, as rcpt: rules are found:
+ * dest:DOMAIN, else dest:.PARENT for the nearest parent. 1 and *rule,
+ * 0 (no rule, *rule NULL), or -1 when domain is no valid name (*why).
+ * The domain may be written with U-labels and in any case.
+ */
+extern int tp_policy_dest_lookup(const struct tp_policy *, const char *,
+				 const struct tp_outbound **, const char **);
+extern const char *tp_dest_verify_name(enum tp_dest_verify);
+
+/*
+ * The require rules that would still apply to mail from the client of a
+ * starttls=off rule: their number; the first max of them in out[].
+ */
+extern size_t tp_policy_starttls_conflicts(const struct tp_policy *,
+					   const struct tp_outbound *,
+					   const struct tp_rule **, size_t);
+
+/* A rule of an included file that the including file overrides. */
+struct tp_shadowed {
+	const char *selector;		/* canonical, as in struct tp_rule */
+	const char *file;		/* the shadowed rule */
+	uint32_t line;
+	const char *by_file;		/* the rule in force */
+	uint32_t by_line;
+};
+extern size_t tp_policy_shadowed(const struct tp_policy *,
+				 const struct tp_shadowed **);
+
+/* Every file the policy was read from, the main one first. */
+extern size_t tp_policy_file_count(const struct tp_policy *);
+extern const char *tp_policy_file_at(const struct tp_policy *, size_t);
+/* Has file i another inode, size or time than when read? 1, 0, -1: error. */
+extern int tp_policy_file_changed(const struct tp_policy *, size_t);
 
 /* One rule on its own: what it did not get, why, what it says. */
 extern unsigned tp_rule_unmet(const struct tp_rule *,

@@ -9,7 +9,7 @@
  * SYNOPSIS
  *	#include "policy/tp_policy_impl.h"
  * DESCRIPTION
- *	Only policy.c, parse.c and decide.c include this. A policy is an
+ *	Only the engine's own modules include this (and tests). A policy is an
  *	array of entries (a rule plus its lookup key), an open-addressing
  *	hash table from key to entry index, and an arena that owns every
  *	string. Lookups never allocate, so their cost does not depend on
@@ -25,6 +25,8 @@
 
 #include <stdatomic.h>
 #include <stdio.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "policy/tp_ipaddr.h"
 #include "policy/tp_policy.h"
@@ -40,15 +42,22 @@
 #define TP_KEY_NAME_SUB		'h'	/* client:.DOMAIN */
 #define TP_KEY_IP		'I'	/* client:ADDRESS/PREFIX */
 #define TP_KEY_DEFAULT		'D'	/* default */
+#define TP_KEY_DEST		'T'	/* dest:DOMAIN */
+#define TP_KEY_DEST_SUB		't'	/* dest:.DOMAIN, key DOMAIN */
 
 #define TP_LINE_MAX		4096	/* bytes in one policy line */
+#define TP_RULES_MAX		10000000	/* rules in a policy, all files */
+#define TP_FILES_MAX		256	/* files in a policy, the main one too */
+#define TP_INCLUDE_DEPTH	8	/* includes within includes */
 #define TP_LABELS_CAP		31	/* label counts from here on share a bit */
 
 struct tp_entry {
-	struct tp_rule rule;		/* what the caller sees */
+	struct tp_rule rule;		/* what the caller sees; first member */
+	struct tp_outbound *ob;		/* dest: and starttls=off rules (arena) */
 	uint8_t	ktype;			/* TP_KEY_* */
 	uint8_t	plen;			/* TP_KEY_IP: prefix length */
 	uint16_t klen;			/* name keys: length of key.name */
+	uint16_t fidx;			/* index of rule.file in files[] */
 	union {
 		const char *name;	/* canonical name, inside selector */
 		struct tp_ip ip;	/* TP_KEY_IP: masked address */
@@ -56,6 +65,14 @@ struct tp_entry {
 };
 
 struct tp_arena_chunk;
+
+/* What a file looked like when it was read (tp_policy_file_changed). */
+struct tp_file_stamp {
+	dev_t	dev;
+	ino_t	ino;
+	off_t	size;
+	struct timespec mtime;
+};
 
 struct tp_policy {
 	atomic_uint refs;		/* tp_policy_ref/unref */
@@ -70,11 +87,19 @@ struct tp_policy {
 	uint32_t labels[128];		/* [key type]: bit N: a key of N labels */
 	size_t	default_index;		/* + 1; 0: no default rule */
 	struct tp_arena_chunk *arena;	/* owns every string */
+	const char **files;		/* every file read, main first (arena) */
+	uint16_t *parents;		/* [i]: index of the file including files[i] */
+	struct tp_file_stamp *stamps;	/* [i]: files[i] as it was read */
+	size_t	nfiles;
+	struct tp_shadowed *shadows;	/* included rules overridden */
+	size_t	nshadows;
+	size_t	shadow_cap;
 };
 
 extern struct tp_policy *tp_policy_new(const char *);
 extern void tp_policy_free(struct tp_policy *);
 extern char *tp_policy_strdup(struct tp_policy *, const char *, size_t);
+extern void *tp_policy_alloc(struct tp_policy *, size_t);
 extern int tp_policy_add(struct tp_policy *, const struct tp_entry *,
 			 const struct tp_entry **);
 
@@ -93,6 +118,20 @@ extern void tp_policy_probe(const struct tp_policy *, struct tp_probe *, size_t)
 extern void tp_probe_ip(struct tp_probe *, const struct tp_ip *, unsigned);
 extern int tp_policy_prefix_below(const struct tp_policy *, int, int);
 extern int tp_policy_parse(struct tp_policy *, FILE *, struct tp_errors *);
+extern void tp_policy_finish(struct tp_policy *);
+extern int tp_policy_add_file(struct tp_policy *, const char *, size_t);
+
+/*
+ * How the parser follows "include" (include.c for tp_policy_load); NULL:
+ * the text is one stream and an include line is an error.
+ */
+struct tp_includer {
+	int	(*include) (const struct tp_includer *, size_t, unsigned long,
+			    const char *, struct tp_errors *);
+	void   *ctx;
+};
+extern int tp_policy_parse_file(struct tp_policy *, FILE *, size_t,
+				const struct tp_includer *, struct tp_errors *);
 extern unsigned tp_label_count(const char *, size_t);
 
 /* tp_policy_has - is there any name key of this type (not TP_KEY_IP)? */

@@ -68,6 +68,8 @@ main(void)
 	srunner_add_suite(sr, holder_suite());
 	srunner_add_suite(sr, report_cmd_suite());
 	srunner_add_suite(sr, conn_suite());
+	srunner_add_suite(sr, dest_suite());
+	srunner_add_suite(sr, mta_sts_suite());
 	setvbuf(stdout, NULL, _IONBF, 0);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

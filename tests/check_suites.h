@@ -27,6 +27,8 @@ extern Suite *audit_suite(void);
 extern Suite *holder_suite(void);
 extern Suite *report_cmd_suite(void);
 extern Suite *conn_suite(void);
+extern Suite *dest_suite(void);
+extern Suite *mta_sts_suite(void);
 
 extern const char *test_data(const char *name);
 extern const char *test_tmpfile(const char *content, size_t len);

@@ -37,11 +37,13 @@ cd "$top"
 step "AddressSanitizer + UBSan: unit tests, tlspolicyctl, the milter against Postfix"
 rm -rf _build-asan && mkdir _build-asan && cd _build-asan
 ../configure --enable-werror --enable-tests --enable-sanitizers >/dev/null
-make -j"$jobs" tests/check_tlspolicy ctl/tlspolicyctl milter/tlspolicy-milter
+make -j"$jobs" tests/check_tlspolicy ctl/tlspolicyctl milter/tlspolicy-milter tests/dns/dns-tool
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 CK_FORK=no srcdir=.. ./tests/check_tlspolicy
 srcdir=.. top_builddir=. sh ../tests/test-tlspolicyctl.sh
+srcdir=.. top_builddir=. sh ../tests/test-import.sh
+srcdir=.. top_builddir=. bash ../tests/dns/t-dns.sh
 srcdir=.. top_builddir=. bash ../tests/e2e/t-postfix.sh
 srcdir=.. top_builddir=. bash ../tests/e2e/t-sendmail.sh
 unset ASAN_OPTIONS UBSAN_OPTIONS

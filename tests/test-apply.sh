@@ -59,7 +59,7 @@ cp "$other" "$D/new.policy"
 chmod 600 "$D/new.policy"
 check "apply a good policy: exit 0" apply_ 0 -f "$D/new.policy"
 check "it says the daemon loaded it" said "tlspolicy-milter (pid $pid) loaded it: policy generation $((gen0 + 1)) in force (was $gen0)"
-check "it printed the check's summary" said "new.policy: OK: 15 rules"
+check "it printed the check's summary" said "new.policy: OK: 16 rules"
 check "the status file shows the new generation" test "$(generation)" -eq $((gen0 + 1))
 check "the live file is the new policy" cmp "$D/new.policy" "$D/live/policy.conf"
 check "the live file kept its mode 644" test "$(stat -c %a "$D/live/policy.conf")" = 644

@@ -244,6 +244,27 @@ toucher=
 kill -USR1 "$pid"
 check "a finished file then reloads (generation 2)" \
 	wait_for grep -qx "policy_generation=2" "$D/st/status"
+# Included files are one policy with it: an error in one, or one still
+# being written, keeps the old policy.
+mkdir "$D/live.d"
+printf 'dest:bank.example require verify=yes\ndest:cut.example require min_version=TLSv1' >"$D/live.d/a.policy"
+chmod -R a+rX "$D/live.d"
+{ cat "$policy"; printf 'include live.d/*.policy\n'; } >"$D/live.policy"
+kill -USR1 "$pid"
+check "a reload refuses an included file whose last line has no newline" \
+	wait_for grep -q "live.d/a.policy: last line has no newline: still being written?" "$D/reload.log"
+check "and keeps the old policy (reloads_failed=3)" wait_for grep -qx "reloads_failed=3" "$D/st/status"
+printf 'dest:bank.example exempt\n' >"$D/live.d/a.policy"
+kill -USR1 "$pid"
+check "a reload refuses an error in an included file, at its FILE:LINE" \
+	wait_for grep -q "live.d/a.policy:1: dest:bank.example: exempt is not allowed" "$D/reload.log"
+check "and keeps the old policy (reloads_failed=4, generation 2)" \
+	wait_for grep -qx "reloads_failed=4" "$D/st/status"
+check "  generation 2 in force" grep -qx "policy_generation=2" "$D/st/status"
+printf 'dest:bank.example require verify=yes\n' >"$D/live.d/a.policy"
+kill -USR1 "$pid"
+check "the set of files then reloads (generation 3)" \
+	wait_for grep -qx "policy_generation=3" "$D/st/status"
 kill -TERM "$pid"
 wait "$pid"
 pid=

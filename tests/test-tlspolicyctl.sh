@@ -40,7 +40,7 @@ expect 2 "$bad:3: sender:bank.example: unknown level \"requir\"" \
 	"$bad:7: rcpt:legal.example.org: attributes are not allowed on skip rules" \
 	"$bad: 5 errors; policy refused" -- \
 	"$ctl" check -f "$bad"
-expect 0 "OK: 15 rules" -- "$ctl" check -f "$srcdir/contrib/policy.example"
+expect 0 "OK: 16 rules" ", dest 1)" -- "$ctl" check -f "$srcdir/contrib/policy.example"
 expect 2 "cannot open: No such file or directory" -- "$ctl" check -f /nonexistent/policy
 expect 1 "530 5.7.0 Must issue a STARTTLS command first: TLS required for mail from bank.example" \
 	"good.policy:5  sender:bank.example require min_version=TLSv1.2" \
@@ -91,6 +91,53 @@ printf 'sender:bank.example require\ndefault prefer\n' >"$out.policy"
 expect 0 "result        unmet-prefer" -- \
 	"$ctl" explain -f "$out.policy" --client 203.0.113.5 --sender a@x.example --rcpt '<b@c.example;>'
 rm -f "$out.policy"
+# The outbound half (dest:, starttls=off) and include: check's warnings
+# and notes, explain --dest.
+mkdir -p "$out.d/imported"
+cat >"$out.d/main.policy" <<'EOF'
+dest:bank.example     require  min_version=TLSv1.2 verify=yes
+dest:.bank.example    require  verify=yes cert_subject=*.bank.example
+dest:partner.example  require  verify=dane
+client:198.51.100.7   skip     starttls=off
+client:192.0.2.0/24   skip     starttls=off
+rcpt:legal.example    require
+default               require
+include imported/*.policy
+EOF
+printf '%s\n' 'dest:bank.example prefer' \
+	'dest:new.example require verify=yes cert_subject=mx1.new.example,*.MX.new.example mode=testing' \
+	>"$out.d/imported/sts.policy"
+expect 0 "$out.d/imported/sts.policy:1: note: dest:bank.example is shadowed by $out.d/main.policy:1" \
+	"$out.d/main.policy:4: warning: client:198.51.100.7 has starttls=off, but $out.d/main.policy:6 (rcpt:legal.example require) would still require TLS" \
+	"$out.d/main.policy:5: warning: client:192.0.2.0/24 has starttls=off, but $out.d/main.policy:6" \
+	"OK: 8 rules (sender 0, rcpt 1, client address 2, client name 0, dest 4); default level require; 2 files" -- \
+	"$ctl" check -f "$out.d/main.policy"
+# The default rule never applies where a client rule matched: no warning.
+if grep -q "main.policy:7" "$out"; then
+	echo "FAIL: check warns of the default rule"; failed=$((failed + 1)); sed 's/^/    | /' "$out"
+else
+	passed=$((passed + 1))
+fi
+expect 0 "Destination www.Bank.example" "main.policy:2  dest:.bank.example require cert_subject=\"*.bank.example\"" \
+	"applies as    a subdomain of bank.example" "a server certificate that verifies" \
+	"Destination bank.example" "main.policy:1  dest:bank.example require min_version=TLSv1.2 verify=yes" \
+	"TLS version TLSv1.2 or later" \
+	"sts.policy:2  dest:new.example require cert_subject=\"mx1.new.example,*.mx.new.example\" mode=testing" \
+	"naming mx1.new.example" "or *.mx.new.example (any one label in place of *)" "mode          testing: not enforced" \
+	"DANE only (RFC 7672)" "rule          none: the MTA's own default for outbound TLS applies" -- \
+	"$ctl" explain -f "$out.d/main.policy" --dest www.Bank.example --dest bank.example \
+	--dest new.example --dest partner.example --dest elsewhere.example
+# Inbound, a starttls=off client rule is a skip rule that says what it is;
+# the default rule does not apply where a client rule matched.
+expect 0 "main.policy:4  client:198.51.100.7 skip starttls=off" "result        skip" -- \
+	"$ctl" explain -f "$out.d/main.policy" --client 198.51.100.7 --sender a@x.example --rcpt b@bank.example
+expect 64 "not a domain name: empty label" -- "$ctl" explain -f "$out.d/main.policy" --dest a..example
+expect 64 "--dest goes alone" -- "$ctl" explain -f "$out.d/main.policy" --dest a.example --client 192.0.2.1
+# An error in an included file: its FILE:LINE, and the whole set is refused.
+printf 'dest:x.example exempt\n' >"$out.d/imported/bad.policy"
+expect 2 "$out.d/imported/bad.policy:1: dest:x.example: exempt is not allowed on dest: rules" \
+	"policy refused" -- "$ctl" check -f "$out.d/main.policy"
+rm -rf "$out.d"
 expect 0 "Usage: tlspolicyctl COMMAND" "Exit status:" \
 	"  check     validate a policy file" "  status    print the running daemon's counters" -- \
 	"$ctl" --help
@@ -98,7 +145,7 @@ expect 0 "Usage: tlspolicyctl COMMAND" "Exit status:" \
 for cmd in check explain report status apply; do
 	expect 0 "Usage: tlspolicyctl $cmd" "Options:" "-h, --help" "Exit status:" -- "$ctl" $cmd --help
 done
-expect 0 "--tls-version V" "--dry-run" "1 at least one refused" -- "$ctl" explain --help
+expect 0 "--tls-version V" "--dry-run" "1 at least one refused" "--dest DOMAIN" -- "$ctl" explain --help
 expect 0 "-f, --policy POLICY" "2 it has errors" -- "$ctl" check --help
 expect 0 "--status FILE" -- "$ctl" status --help
 expect 64 "missing command" -- "$ctl"

@@ -23,7 +23,11 @@
  *	rules, decider, SMTP codes, reply text that can go on the wire),
  *	a rule named exactly by its selector must take part in the
  *	decision aimed at it, and the rules, formatted back as text
- *	(tp_rule_format), must parse to the same rules.
+ *	(tp_rule_format, tp_outbound_format), must parse to the same rules.
+ *	No dest: rule may take part in a decision, and the dest: lookup of
+ *	a dest: rule's own domain must find it. An include line is an error
+ *	here (the policy is read from memory, tp_policy_parse), so no input
+ *	can make the target read a file.
  */
 
 #include "config.h"
@@ -158,6 +162,9 @@ decide(const struct tp_policy *p, const struct tp_query *q, const struct tp_rule
 	int	rc = tp_policy_decide(p, q, &d);
 
 	check_decision(&d, rc);
+	for (size_t i = 0; rc == 0 && i < d.nrules; i++)
+		FUZZ_ASSERT(d.rules[i]->kind != TP_KIND_DEST, "dest: rule %s in an inbound decision",
+			    d.rules[i]->selector);
 	if (aim == NULL || rc < 0)
 		return;
 	for (size_t i = 0; i < d.nrules; i++)
@@ -229,6 +236,43 @@ same_rule(const struct tp_rule *a, const struct tp_rule *b)
 		&& (!a->reply || strcmp(a->reply, b->reply) == 0));
 }
 
+/* same_outbound - two rules' outbound parts say the same */
+
+static int
+same_outbound(const struct tp_outbound *a, const struct tp_outbound *b)
+{
+	if (a == NULL || b == NULL)
+		return (a == b);
+	if (strcmp(a->target, b->target) != 0 || a->subdomains != b->subdomains
+	    || a->starttls_off != b->starttls_off || a->verify != b->verify
+	    || a->nnames != b->nnames)
+		return (0);
+	for (size_t i = 0; i < a->nnames; i++)
+		if (strcmp(a->names[i], b->names[i]) != 0)
+			return (0);
+	return (1);
+}
+
+/* aim_dest - the dest: lookup of a dest: rule's own domain finds it */
+
+static void
+aim_dest(const struct tp_policy *p, const struct tp_outbound *ob)
+{
+	char	name[TP_LINE_MAX + 8];
+	const struct tp_outbound *got;
+	const char *why;
+	int	rc;
+
+	/* dest:.D is found for x.D, unless a rule for x.D is nearer. */
+	snprintf(name, sizeof(name), "%s%s", ob->subdomains ? "x." : "", ob->target);
+	rc = tp_policy_dest_lookup(p, name, &got, &why);
+	if (rc < 0 && ob->subdomains)
+		return;			/* x.D may be one label too many */
+	FUZZ_ASSERT(rc == 1, "no dest: rule for %s (%s)", name, ob->rule->selector);
+	FUZZ_ASSERT(got == ob || ob->subdomains, "dest: lookup of %s found %s", name,
+		    got->rule->selector);
+}
+
 /* round_trip - the rules as text (tp_rule_format) parse back to the same rules */
 
 static void
@@ -243,7 +287,10 @@ round_trip(const struct tp_policy *p)
 	for (size_t i = 0; i < n; i++) {
 		char	line[RULE_TEXT_MAX];
 
-		tp_rule_format(&p->entries[i].rule, line, sizeof(line));
+		if (p->entries[i].ob != NULL)
+			tp_outbound_format(p->entries[i].ob, line, sizeof(line));
+		else
+			tp_rule_format(&p->entries[i].rule, line, sizeof(line));
 		tp_buf_adds(&b, line);
 		tp_buf_add(&b, "\n", 1);
 	}
@@ -252,7 +299,8 @@ round_trip(const struct tp_policy *p)
 	FUZZ_ASSERT(again != NULL && again->nentries == n, "rules do not parse back: %s\n%s",
 		    errs.kept ? errs.msgs[0] : "", text);
 	for (size_t i = 0; i < n; i++)
-		FUZZ_ASSERT(same_rule(&p->entries[i].rule, &again->entries[i].rule),
+		FUZZ_ASSERT(same_rule(&p->entries[i].rule, &again->entries[i].rule)
+			    && same_outbound(p->entries[i].ob, again->entries[i].ob),
 			    "line %zu parses to another rule:\n%s", i + 1, text);
 	tp_policy_free(again);
 	tp_errors_free(&errs);
@@ -279,6 +327,8 @@ aimed_queries(const struct tp_policy *p, const struct tp_tls_state *tls, size_t 
 		char	buf[TP_LINE_MAX + 16];
 		int	exact;
 
+		if (r->kind == TP_KIND_DEST)
+			aim_dest(p, p->entries[i].ob);
 		aim(r, &q, buf, sizeof(buf), &exact);
 		decide(p, &q, exact ? r : NULL);
 		q.tls = i & 2 ? &full : NULL;
