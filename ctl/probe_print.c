@@ -240,6 +240,26 @@ print_first(FILE *fp, const struct tp_probe_result *r)
 	}
 }
 
+/* print_dane - step 9 */
+
+static void
+print_dane(FILE *fp, const struct tp_probe_dane *d)
+{
+	const struct tp_dns_result *t = d->tlsa;
+
+	if (t == NULL)
+		return;
+	fprintf(fp, "  9 DANE          TLSA %s: %s, %zu record(s)%s%s\n", d->name,
+		tp_dns_status_name(t->status), t->count, t->why[0] ? ": " : "", t->why);
+	if (d->tried && d->matched == 1)
+		fprintf(fp, "                  the certificate matches (usage %u, selector %u, "
+			"type %u, depth %d)\n", d->usage, d->selector, d->mtype, d->depth);
+	else if (d->tried)
+		fprintf(fp, "                  the certificate does NOT match: %s\n", d->why);
+	else if (t->status == TP_DNS_SECURE && t->count > 0)
+		fprintf(fp, "                  not checked: no TLS session\n");
+}
+
 /* tp_probe_print_text - one address, steps and verdicts */
 
 void
@@ -252,6 +272,7 @@ tp_probe_print_text(FILE *fp, const struct tp_probe_result *r)
 	print_first(fp, r);
 	print_plain(fp, r);
 	print_tls(fp, r);
+	print_dane(fp, &r->dane);
 	fprintf(fp, "  verdicts:%s\n", r->nfindings ? "" : " none");
 	for (int i = 0; i < r->nfindings; i++) {
 		const struct tp_probe_finding *f = &r->findings[i];
@@ -417,6 +438,30 @@ jsteps(struct json_object *o, const struct tp_probe_result *r)
 	}
 }
 
+/* jdane - step 9 */
+
+static struct json_object *
+jdane(const struct tp_probe_dane *d)
+{
+	struct json_object *o = json_object_new_object();
+	const struct tp_dns_result *t = d->tlsa;
+
+	jstr(o, "name", d->name);
+	jstr(o, "dnssec", tp_dns_status_name(t->status));
+	jstr(o, "why", t->why);
+	jint(o, "records", (long) t->count);
+	jstr(o, "result", !d->tried ? "not-checked" : d->matched == 1 ? "match"
+	     : "mismatch");
+	if (d->matched == 1) {
+		jint(o, "usage", d->usage);
+		jint(o, "selector", d->selector);
+		jint(o, "mtype", d->mtype);
+		jint(o, "depth", d->depth);
+	} else
+		jstr(o, "error", d->why);
+	return (o);
+}
+
 /* tp_probe_json - one address as a JSON object */
 
 struct json_object *
@@ -432,6 +477,8 @@ tp_probe_json(const struct tp_probe_result *r)
 	if (r->timeout_step != TP_STEP_NONE)
 		jstr(o, "timeout_step", tp_probe_step_name(r->timeout_step));
 	jsteps(o, r);
+	if (r->dane.tlsa != NULL)
+		json_object_object_add(o, "dane", jdane(&r->dane));
 	for (int i = 0; i < r->nfindings; i++) {
 		struct json_object *v = json_object_new_object();
 

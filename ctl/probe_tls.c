@@ -61,6 +61,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "ctl/tp_dane.h"
 #include "ctl/tp_probe.h"
 
 struct tp_probe_tls_ctx {
@@ -452,6 +453,29 @@ key_exchange_group(SSL *ssl, char *out, size_t size)
 	EVP_PKEY_free(k);
 }
 
+/* describe_dane - step 9: the chain against a secure answer's TLSA records */
+
+static void
+describe_dane(SSL *ssl, const char *host, struct tp_probe_dane *d)
+{
+	const struct tp_dns_result *t = d->tlsa;
+	struct tp_dane_result res;
+	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
+
+	if (t == NULL || t->status != TP_DNS_SECURE || t->count == 0 || chain == NULL
+	    || d->tried)
+		return;
+	d->tried = 1;
+	d->matched = tp_dane_match(t->tlsa, t->count, chain, &host, 1, &res);
+	if (d->matched == 1) {
+		d->usage = res.usage;
+		d->selector = res.selector;
+		d->mtype = res.mtype;
+		d->depth = res.depth;
+	} else
+		tp_probe_store(d->why, sizeof(d->why), res.why);
+}
+
 /* tp_probe_tls_describe - steps 5 and 6 from the session on io */
 
 void
@@ -473,4 +497,5 @@ tp_probe_tls_describe(struct tp_probe_tls_ctx *tls, struct tp_probe_io *io,
 		dn_text(sk_X509_NAME_value(cas, i), r->tls.cas[r->tls.ncas++],
 			sizeof(r->tls.cas[0]));
 	describe_cert(io->ssl, name, &r->cert);
+	describe_dane(io->ssl, r->host, &r->dane);
 }

@@ -116,6 +116,18 @@ static const struct verdict {
 		"names (MTA-STS, \"verify\" policies) refuse it (\"hostname "
 		"mismatch\"). Put the MX name in the certificate's subject "
 		"alternative names, or ask for the name the certificate has."},
+	[TP_V_DANE_MISMATCH] = {"dane-mismatch", 1,
+		"The MX publishes DNSSEC-signed TLSA records, but none matches "
+		"the certificate the server sends. DANE senders (Postfix with "
+		"smtp_tls_security_level = dane, Exim, Microsoft 365) defer "
+		"all mail to it (\"TLSA ... did not match\"). Publish records for "
+		"the current certificate (and the next one, before a change)."},
+	[TP_V_DANE_UNVALIDATED] = {"dane-unvalidated", 1,
+		"TLSA records exist for the MX but their answer is not "
+		"DNSSEC-validated (an unsigned zone, or a broken signature), so "
+		"it is not DANE: senders ignore unsigned records and defer "
+		"mail when the signature is bogus. Sign the zone (and fix the "
+		"DS at the parent), or remove the records."},
 	[TP_V_CLIENT_CERT_REQUESTED] = {"client-cert-requested", 0,
 		"The server asks clients for a certificate (Postfix: "
 		"smtpd_tls_ask_ccert). Harmless for most senders, but some "
@@ -288,6 +300,24 @@ tls_verdicts(struct tp_probe_result *r)
 		    r->tls.ncas ? ", the first: " : "", r->tls.ncas ? r->tls.cas[0] : "");
 }
 
+/* dane_verdicts - step 9 */
+
+static void
+dane_verdicts(struct tp_probe_result *r)
+{
+	const struct tp_dns_result *t = r->dane.tlsa;
+
+	if (t == NULL)
+		return;
+	if (t->status == TP_DNS_BOGUS)
+		add(r, TP_V_DANE_UNVALIDATED, "%s: validation failed: %s", r->dane.name, t->why);
+	else if (t->status == TP_DNS_INSECURE && t->count > 0)
+		add(r, TP_V_DANE_UNVALIDATED, "%s: %zu record(s), not signed",
+		    r->dane.name, t->count);
+	else if (r->dane.tried && r->dane.matched != 1)
+		add(r, TP_V_DANE_MISMATCH, "%s: %s", r->dane.name, r->dane.why);
+}
+
 /* tp_probe_verdicts - every verdict the steps in r support */
 
 void
@@ -320,4 +350,5 @@ tp_probe_verdicts(struct tp_probe_result *r)
 	}
 	if (r->tls.peer_tls)
 		tls_verdicts(r);
+	dane_verdicts(r);
 }

@@ -71,6 +71,8 @@
 
 #include <openssl/ssl.h>
 
+#include "ctl/tp_dns.h"
+
 #define TP_PROBE_SCHEMA		1	/* the --json document's version */
 #define TP_PROBE_EXIT_OK	0	/* every target speaks TLS that verifies */
 #define TP_PROBE_EXIT_FINDING	1	/* something breaks or weakens TLS */
@@ -93,6 +95,9 @@ struct tp_probe_opts {
 	const char *name;		/* --name NAME or NULL: the host */
 	const char *helo;		/* our EHLO name */
 	int	versions;		/* try each TLS version: 1 */
+	int	mx_port;		/* --port: what --mx probes (25) */
+	const char *dns_server;		/* --dns ADDR[@PORT] or NULL */
+	const char *trust_anchor;	/* --trust-anchor FILE or NULL */
 };
 
 /* The network steps, for "timeout" naming the step. */
@@ -201,6 +206,7 @@ enum tp_probe_verdict {
 	TP_V_CERT_UNTRUSTED, TP_V_CERT_SELF_SIGNED, TP_V_CERT_EXPIRED,
 	TP_V_CERT_EXPIRING, TP_V_CERT_NAME_MISMATCH,
 	TP_V_CLIENT_CERT_REQUESTED,
+	TP_V_DANE_MISMATCH, TP_V_DANE_UNVALIDATED,
 	TP_V_COUNT,
 };
 
@@ -209,7 +215,18 @@ struct tp_probe_finding {
 	char	detail[TP_PROBE_TEXT_MAX];	/* escaped; may be "" */
 };
 
-/* One address and port, steps 1-7. */
+/* Step 9: the MX's TLSA records, and whether the certificate matches. */
+struct tp_probe_dane {
+	const struct tp_dns_result *tlsa;	/* in: NULL, no DANE check */
+	char	name[300];		/* _PORT._tcp.HOST, escaped */
+	int	matched;		/* 1 a record matched, 0 none, -1 error */
+	int	tried;			/* a secure answer met a handshake */
+	unsigned usage, selector, mtype;	/* the record that matched */
+	int	depth;			/* of the certificate it matched */
+	char	why[256];		/* no match: why */
+};
+
+/* One address and port, steps 1-7 (and 9 under --mx). */
 struct tp_probe_result {
 	char	host[256];		/* as given */
 	char	addr[64];		/* numeric */
@@ -230,6 +247,7 @@ struct tp_probe_result {
 	struct tp_probe_tls tls;
 	struct tp_probe_cert cert;
 	struct tp_probe_ehlo ehlo_tls;	/* after TLS */
+	struct tp_probe_dane dane;
 	int	requiretls;
 	long	elapsed_ms;
 	int	nfindings;
