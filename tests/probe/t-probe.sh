@@ -10,6 +10,9 @@
 #   expired    an expired certificate     selfsigned  a self-signed one
 #   wrongname  a certificate for another name
 #   ccert      asks for a client certificate (CA names sent)
+# --mx with DANE through tests/dns/dns-lib.sh's NSD (a zone signed at test
+# time, its DS as --trust-anchor; an unsigned one): TLSA that matches the
+# "may" instance's certificate, one that does not, one in the unsigned zone.
 # plus probe-helper.py: a proxy that masks STARTTLS (XXXXXXXA) in front of
 # "may", a tarpit (the probe ends within its timeouts), a server that is
 # not SMTP, and a port where nothing listens.
@@ -32,10 +35,13 @@ export PF_PYTHON=$PY
 command -v postfix >/dev/null 2>&1 || { echo "SKIP: no postfix"; exit 77; }
 # shellcheck source=../e2e/postfix-lib.sh
 . "$srcdir/tests/e2e/postfix-lib.sh"
+# shellcheck source=../dns/dns-lib.sh
+. "$srcdir/tests/dns/dns-lib.sh"
 
 T0=$(date +%s.%N)
 W=$(mktemp -d /var/tmp/tlspolicy-probe.XXXXXX) || exit 1
 chmod 755 "$W"
+DNS_DIR=$(mktemp -d /tmp/tlspolicy-probe-dns.XXXXXX) || exit 1
 INSTANCES="may encrypt notls tls12 tls13 tls10 expired selfsigned wrongname ccert"
 HELPER_PIDS=""
 FAILS=0 CHECKS=0
@@ -46,8 +52,9 @@ cleanup() {
         [ -f "$W/$n/env" ] && (. "$W/$n/env"; inst_stop_here) &
     done
     for pid in $HELPER_PIDS; do e2e__stop_pid "$pid" 10; done
+    dnst_stop >/dev/null 2>&1
     wait
-    if [ "${KEEP:-0}" = 1 ]; then echo "kept $W"; else rm -rf "$W"; fi
+    if [ "${KEEP:-0}" = 1 ]; then echo "kept $W $DNS_DIR"; else rm -rf "$W" "$DNS_DIR"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -198,6 +205,21 @@ start_all() {
     return $rc
 }
 
+# start_dns: NSD with d1 (TLSA of the "may" certificate), d2 (TLSA of
+# another) in the signed zone, d3 (TLSA of "may") in the unsigned one; every
+# MX host is 127.0.0.1, the MX port is that of "may".
+start_dns() {
+    local p=${PORT[may]} S=$DNST_SIGNED U=$DNST_UNSIGNED
+    dnst_setup "$DNS_DIR" >"$W/dns.log" 2>&1 || { cat "$W/dns.log"; return 1; }
+    dnst_add "$S" "d1 IN MX 10 mx1.$S." "mx1 IN A 127.0.0.1" \
+        "d2 IN MX 10 mx2.$S." "mx2 IN A 127.0.0.1" &&
+    dnst_tlsa "$S" "_$p._tcp.mx1" "$W/pki/server.pem" 3 1 1 &&
+    dnst_tlsa "$S" "_$p._tcp.mx2" "$W/pki/rogue.pem" 3 1 1 &&
+    dnst_add "$U" "d3 IN MX 10 mx3.$U." "mx3 IN A 127.0.0.1" &&
+    dnst_tlsa "$U" "_$p._tcp.mx3" "$W/pki/server.pem" 3 1 1 &&
+    dnst_start >>"$W/dns.log" 2>&1 || { cat "$W/dns.log"; return 1; }
+}
+
 start_helper() {  # start_helper MODE PORT [UPSTREAM]
     "$PY" "$HELPER" "$@" >>"$W/helper.log" 2>&1 &
     HELPER_PIDS="$HELPER_PIDS $!"
@@ -267,6 +289,7 @@ start_helper mask "$MASK_PORT" "${PORT[may]}" || exit 1
 start_helper tarpit "$TARPIT_PORT" || exit 1
 start_helper garbage "$GARBAGE_PORT" || exit 1
 start_helper hostile "$HOSTILE_PORT" || exit 1
+start_dns || { fail "the DNS server did not start"; dnst_diag; exit 1; }
 
 CA=$W/pki/ca.pem
 N=(--name mx.e2e.test)
@@ -377,6 +400,24 @@ else
     fail "tarpit: exit $rc, [$got], $ms ms; want exit 1, [timeout], < 7000 ms"; cat "$W/tarpit.json"
 fi
 check tarpit "timed out at the TLS hello" 'a["timeout_step"]' "TLS ClientHello (after no banner)" "$W/tarpit.json"
+
+# --mx and DANE: MX, A and TLSA records on NSD; the MX host is "may"
+DP=${PORT[may]}
+DNSARGS=(--port "$DP" --dns "$DNST_SERVER" --trust-anchor "$DNST_ANCHOR" --ca "$CA" "${N[@]}")
+expect dane-match 0 "plaintext-accepted starttls-port" --mx "d1.$DNST_SIGNED" "${DNSARGS[@]}"
+check dane-match "DANE-EE record matched" '(a["host"], a["dane"]["dnssec"], a["dane"]["result"], a["dane"]["usage"])' \
+    "('mx1.$DNST_SIGNED', 'secure', 'match', 3)" "$W/dane-match.json"
+expect dane-mismatch 1 "dane-mismatch plaintext-accepted starttls-port" --mx "d2.$DNST_SIGNED" "${DNSARGS[@]}"
+expect dane-unsigned 1 "dane-unvalidated plaintext-accepted starttls-port" --mx "d3.$DNST_UNSIGNED" "${DNSARGS[@]}"
+check dane-unsigned "insecure answer, not checked" '(a["dane"]["dnssec"], a["dane"]["result"])' \
+    "('insecure', 'not-checked')" "$W/dane-unsigned.json"
+# a trust anchor that did not sign the zone: the MX answer is bogus, nothing
+# is probed (never a fallback to an unvalidated answer)
+expect dane-bogus 3 "" --mx "d1.$DNST_SIGNED" --port "$DP" --dns "$DNST_SERVER" \
+    --trust-anchor "$DNST_WRONG_ANCHOR" --ca "$CA" "${N[@]}"
+CHECKS=$((CHECKS + 1))
+got=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["targets"][0]["mx_dnssec"])' "$W/dane-bogus.json")
+[ "$got" = bogus ] && say "ok dane-bogus: MX answer bogus" || fail "dane-bogus: mx_dnssec $got, want bogus"
 
 say "probe of one host (may, with versions): $(jfield "$W/may-ca.json" 'a["elapsed_ms"]') ms"
 say "$CHECKS checks, $FAILS failed, $(secs "$T0" "$(date +%s.%N)") s in all"
