@@ -30,6 +30,7 @@
 
 #include <json-c/json.h>
 
+#include "ctl/tp_dane.h"
 #include "ctl/tp_probe.h"
 
 #define WRAP_COLUMNS	78
@@ -252,8 +253,9 @@ print_dane(FILE *fp, const struct tp_probe_dane *d)
 	fprintf(fp, "  9 DANE          TLSA %s: %s, %zu record(s)%s%s\n", d->name,
 		tp_dns_status_name(t->status), t->count, t->why[0] ? ": " : "", t->why);
 	if (d->tried && d->matched == 1)
-		fprintf(fp, "                  the certificate matches (usage %u, selector %u, "
-			"type %u, depth %d)\n", d->usage, d->selector, d->mtype, d->depth);
+		fprintf(fp, "                  the certificate matches %s %s %s at depth %d\n",
+			tp_dane_usage_name(d->usage), tp_dane_selector_name(d->selector),
+			tp_dane_mtype_name(d->mtype), d->depth);
 	else if (d->tried)
 		fprintf(fp, "                  the certificate does NOT match: %s\n", d->why);
 	else if (t->status == TP_DNS_SECURE && t->count > 0)
