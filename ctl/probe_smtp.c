@@ -439,7 +439,8 @@ enforcement(const struct tp_probe_opts *opts, struct tp_probe_io *io,
 		return (rc);
 	if (r->mail.code == 250)
 		r->enforce = TP_ENFORCE_ACCEPTED;
-	else if (r->mail.code == 530 || strncmp(r->mail.text + 4, "5.7.0", 5) == 0)
+	else if (r->mail.code == 530 || (r->mail.code / 100 == 5
+			&& strlen(r->mail.text) > 4 && strncmp(r->mail.text + 4, "5.7.0", 5) == 0))
 		r->enforce = TP_ENFORCE_REQUIRED;
 	else
 		r->enforce = TP_ENFORCE_OTHER;
