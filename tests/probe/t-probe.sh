@@ -8,7 +8,7 @@
 #   tls12      TLS 1.2 only               tls13     TLS 1.3 only
 #   tls10      TLS 1.0 only (at OpenSSL security level 0)
 #   expired    an expired certificate     selfsigned  a self-signed one
-#   wrongname  a certificate for another name
+#   wrongname  a certificate for another name, valid 10 days (expiring)
 #   ccert      asks for a client certificate (CA names sent)
 # --mx with DANE through tests/dns/dns-lib.sh's NSD (a zone signed at test
 # time, its DS as --trust-anchor; an unsigned one): TLSA that matches the
@@ -65,7 +65,8 @@ fail() { printf 'FAIL: %s\n' "$*"; FAILS=$((FAILS + 1)); }
 
 # ---------------------------------------------------------------------------
 # PKI: the e2e test CA and server certificate, plus an expired certificate
-# and one for another name (both from the CA) and a self-signed one.
+# and one for another name that expires in 10 days (both from the CA) and a
+# self-signed one.
 
 make_pki() {
     local d=$W/pki
@@ -103,7 +104,7 @@ EOF
         openssl req -new $ec -subj "/O=tlspolicy e2e/CN=other.e2e.test" \
             -keyout "$d/other.key" -out "$d/other.csr" &&
         openssl ca -config "$d/ca.cnf" -batch -notext -cert "$d/ca.pem" \
-            -keyfile "$d/ca.key" -days 30 -extfile "$d/ca.cnf" -extensions other \
+            -keyfile "$d/ca.key" -days 10 -extfile "$d/ca.cnf" -extensions other \
             -in "$d/other.csr" -out "$d/other.pem" &&
         openssl req -x509 $ec -days 30 -subj "/O=self/CN=mx.e2e.test" \
             -config "$d/ca.cnf" -extensions self -keyout "$d/self.key" -out "$d/self.pem"
@@ -355,9 +356,10 @@ check expired "days left < 0" 'a["tls"]["certificate"]["days_left"] < 0' True "$
 expect selfsigned 1 "cert-self-signed plaintext-accepted starttls-port" \
     --ca "$CA" "${N[@]}" "$L:${PORT[selfsigned]}"
 
-expect wrongname 1 "cert-name-mismatch plaintext-accepted starttls-port" \
+expect wrongname 1 "cert-expiring cert-name-mismatch plaintext-accepted starttls-port" \
     --ca "$CA" "${N[@]}" "$L:${PORT[wrongname]}"
 check wrongname "names" 'a["tls"]["certificate"]["names"]' "['other.e2e.test']" "$W/wrongname.json"
+check wrongname "days left" 'a["tls"]["certificate"]["days_left"] in (9, 10)' True "$W/wrongname.json"
 
 expect ccert 0 "client-cert-requested plaintext-accepted starttls-port" \
     --ca "$CA" "${N[@]}" "$L:${PORT[ccert]}"
