@@ -39,6 +39,7 @@ static const struct command commands[] = {
 	{"status", tp_status_main, "print the running daemon's counters"},
 	{"apply", tp_apply_main, "put a new policy in force in the running daemon"},
 	{"export", tp_export_main, "write the outbound rules as Postfix or Sendmail tables"},
+	{"probe", tp_probe_main, "say in plain words why TLS with a mail server fails"},
 	{"import", tp_import_main, "write dest: rules from MTA-STS or STARTTLS Everywhere"},
 };
 

@@ -14,6 +14,7 @@
  *	int	tp_status_main(int argc, char **argv);		status.c
  *	int	tp_apply_main(int argc, char **argv);		apply.c
  *	int	tp_export_main(int argc, char **argv);		export.c
+ *	int	tp_probe_main(int argc, char **argv);		probe.c
  *	int	tp_import_main(int argc, char **argv);		import.c
  *
  *	struct tp_policy *tp_check_load(const char *path);	check.c
@@ -73,6 +74,7 @@ extern int tp_explain_main(int, char **);
 extern int tp_status_main(int, char **);
 extern int tp_apply_main(int, char **);
 extern int tp_export_main(int, char **);
+extern int tp_probe_main(int, char **);
 extern int tp_import_main(int, char **);
 
 extern struct tp_policy *tp_check_load(const char *);
