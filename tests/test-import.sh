@@ -141,6 +141,17 @@ expect 0 "stle.policy: OK: 926 rules (sender 0, rcpt 0, client address 0, client
 expect 0 "OK: 3 rules" -- "$ctl" check -f "$work/unexpired.policy"
 expect 0 "naming *.mx.hosted.example (any one label in place of *)" -- \
 	"$ctl" explain -f "$work/unexpired.policy" --dest aliased.example
+# ... and export: what import writes becomes the MTAs' tables.
+expect 0 "enforce.example	secure match=mx1.enforce.example:.mail.enforce.example" \
+	"aliased.example	secure match=.mx.hosted.example:mx.hosted.example" \
+	"dest:testing.example: mode=testing: not enforced, no entry" -- \
+	"$ctl" export --postfix --site-level may -f "$work/unexpired.policy"
+expect 1 "unexpired.policy:6: dest:enforce.example: Sendmail cannot express several or wildcard" -- \
+	"$ctl" export --sendmail -f "$work/unexpired.policy"
+expect 0 "dest:zumbi.xyz: mode=testing: not enforced, no entry" -- \
+	"$ctl" export --postfix --site-level may -f "$work/stle.policy"
+check_that "the expired list exports no entry" \
+	sh -c "! '$ctl' export --postfix --site-level may -f '$work/stle.policy' 2>/dev/null | grep -q '^[^#]'"
 # Included from a policy written by hand, whose rule for the same domain wins.
 printf 'dest:comcast.net require verify=dane\ninclude stle.policy\n' >"$work/hand.policy"
 expect 0 "hand.policy: OK: 926 rules" "note: dest:comcast.net is shadowed by $work/hand.policy:1" -- \
