@@ -560,15 +560,19 @@ scenario_milter_down() {
 # run_scenarios: for each NAME, scenario_NAME (the shared checks) if there is
 # one, then the test script's extra_NAME if it has one.
 run_scenarios() {
-	local s tail="metrics audit_status reload graceful_stop dry_run milter_down"
-	# Reload, stop, dry run and the milter down do not depend on the events.
-	[ "$EARLY_EVENTS" = yes ] || tail=metrics
-	for s in require_plain require_starttls require_implicit second_listener \
-		tls_version per_recipient noehlo \
-		cert_trusted cert_other cert_rogue cert_more \
-		exempt_client prefer_skip_testing tempfail quarantine \
-		abort_nomessage hostile_helo hostile_sender tag forged_header \
-		$tail; do
+	local s list="require_plain require_starttls require_implicit second_listener
+		tls_version per_recipient noehlo
+		cert_trusted cert_other cert_rogue cert_more
+		exempt_client prefer_skip_testing tempfail quarantine
+		abort_nomessage hostile_helo hostile_sender tag forged_header
+		metrics audit_status reload graceful_stop dry_run milter_down"
+	# Without the events: those that read what the events would have said
+	# (client, listener, HELO, sender, TLS and how it came, certificates);
+	# levels, actions, headers, reload and the rest decide as before.
+	[ "$EARLY_EVENTS" = yes ] || list="require_plain require_starttls require_implicit
+		second_listener per_recipient noehlo cert_trusted cert_rogue
+		exempt_client abort_nomessage hostile_helo hostile_sender metrics"
+	for s in $list; do
 		if declare -F "scenario_$s" >/dev/null; then "scenario_$s"; fi
 		if declare -F "extra_$s" >/dev/null; then "extra_$s"; fi
 	done
