@@ -568,10 +568,11 @@ run_scenarios() {
 		metrics audit_status reload graceful_stop dry_run milter_down"
 	# Without the events: those that read what the events would have said
 	# (client, listener, HELO, sender, TLS and how it came, certificates);
-	# levels, actions, headers, reload and the rest decide as before.
+	# levels, actions, headers, metrics, reload and the rest are as before
+	# (the metrics scenario counts what those left out send).
 	[ "$EARLY_EVENTS" = yes ] || list="require_plain require_starttls require_implicit
 		second_listener per_recipient noehlo cert_trusted cert_rogue
-		exempt_client abort_nomessage hostile_helo hostile_sender metrics"
+		exempt_client abort_nomessage hostile_helo hostile_sender"
 	for s in $list; do
 		if declare -F "scenario_$s" >/dev/null; then "scenario_$s"; fi
 		if declare -F "extra_$s" >/dev/null; then "extra_$s"; fi
