@@ -15,6 +15,10 @@
  *				  struct tp_probe_tls_ctx *tls,
  *				  const struct sockaddr *sa, socklen_t salen,
  *				  struct tp_probe_result *r);	probe_smtp.c
+ *	void	tp_probe_ehlo_keep(struct tp_probe_ehlo *e, int code,
+ *				  const char *const *lines, int nlines,
+ *				  struct tp_probe_result *r, int before_tls);
+ *	int	tp_probe_masked_keyword(const char *kw);
  *
  *	struct tp_probe_tls_ctx *tp_probe_tls_new(const char *ca,
  *				  char *why, size_t len);	probe_tls.c
@@ -353,6 +357,10 @@ extern void tp_probe_sts_print(FILE *, const struct tp_probe_sts *,
 			       const struct tp_dns_result *);
 extern struct json_object *tp_probe_sts_json(const struct tp_probe_sts *,
 					     const struct tp_dns_result *);
+
+extern void tp_probe_ehlo_keep(struct tp_probe_ehlo *, int, const char *const *,
+			       int, struct tp_probe_result *, int);
+extern int tp_probe_masked_keyword(const char *);
 
 extern void tp_probe_dest_check(struct tp_probe_result *);
 extern int tp_probe_name_covers(const char *, const char *);
