@@ -303,10 +303,10 @@ tp_probe_sts_print(FILE *fp, const struct tp_probe_sts *s,
 	fprintf(fp, "  8 MTA-STS       _mta-sts.%s TXT (%s): %s%s\n", s->domain,
 		tp_dns_status_name(s->txt_status), s->found == 1 ? "v=STSv1, id=" : "",
 		s->found == 1 ? s->id : s->why);
-	if (s->found != 1)
-		return;
-	if (p == NULL) {
+	if (s->found == 1 && p == NULL)
 		wrap(fp, "                  policy NOT usable: ", 18, s->error);
+	if (p == NULL) {
+		fputc('\n', fp);
 		return;
 	}
 	fprintf(fp, "                  %s: mode %s, max_age %ld s\n", s->url,
