@@ -75,13 +75,13 @@
  *	certificate is still checked against mta-sts.DOMAIN. It returns 0
  *	and a malloc'd, NUL-terminated body (len without the NUL), or -1
  *	and why: a sentence naming the URL and what failed.
- *	opts may be NULL.
+ *	opts may be NULL. The first call initializes libcurl: call it
+ *	first from one thread.
  *
  *	tp_sts_resolve_entry() writes "mta-sts.DOMAIN:443:ADDR,..." with
  *	the A and AAAA records dns finds (at most size bytes, e.g.
  *	TP_STS_RESOLVE_MAX), for opts->resolve, so that the resolver of
- *	--dns also finds the policy host: 1, or 0 when it has no address. The first call initializes libcurl: call it
- *	first from one thread.
+ *	--dns also finds the policy host: 1, or 0 when it has no address.
  * MEMORY
  *	tp_sts_policy_free() frees the policy (NULL is fine); the caller
  *	frees a fetched body with free() and owns errs.
