@@ -30,13 +30,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 /* Application-specific. */
 #include "ctl/import_impl.h"
 #include "policy/tp_names.h"
 
-#define RESOLVE_MAX	2048		/* "HOST:443:a,b,[c],..." */
 
 /* fail - one message for a domain; -1 */
 
@@ -79,39 +77,6 @@ policy_record(struct tp_import *imp, const char *domain, char *id)
 	return (tp_import_note(imp, domain, why) < 0 ? -1 : 0);
 }
 
-/* add_addrs - the A or AAAA records of host after "HOST:443:" */
-
-static void
-add_addrs(struct tp_dns *dns, const char *host, int family, char *buf,
-	  size_t size)
-{
-	struct tp_dns_result res;
-
-	tp_dns_addr(dns, host, family, &res);
-	for (size_t i = 0; i < res.count; i++) {
-		size_t	n = strlen(buf);
-
-		snprintf(buf + n, size - n, "%s%s%s%s", buf[n - 1] == ':' ? "" : ",",
-			 family == AF_INET6 ? "[" : "", res.addr[i].text,
-			 family == AF_INET6 ? "]" : "");
-	}
-	tp_dns_result_free(&res);
-}
-
-/* resolve_entry - "mta-sts.DOMAIN:443:ADDRS" from our resolver; 0 none */
-
-static int
-resolve_entry(struct tp_dns *dns, const char *domain, char *buf, size_t size)
-{
-	char	host[TP_DOMAIN_MAX + 16];
-
-	snprintf(host, sizeof(host), "mta-sts.%s", domain);
-	snprintf(buf, size, "%s:443:", host);
-	add_addrs(dns, host, AF_INET, buf, size);
-	add_addrs(dns, host, AF_INET6, buf, size);
-	return (buf[strlen(buf) - 1] != ':');
-}
-
 /* tp_import_fetch - one --fetch DOMAIN; 0, or -1 after a message */
 
 int
@@ -119,7 +84,7 @@ tp_import_fetch(struct tp_import *imp, const struct tp_import_args *a,
 		const char *arg)
 {
 	char	domain[TP_DOMAIN_MAX + 1], id[TP_STS_ID_MAX + 1], why[512];
-	char	resolve[RESOLVE_MAX], url[TP_DOMAIN_MAX + 64];
+	char	resolve[TP_STS_RESOLVE_MAX], url[TP_DOMAIN_MAX + 64];
 	const char *bad, *entries[1] = {resolve};
 	struct tp_sts_fetch_opts fo = a->fetch;
 	char   *body = NULL;
@@ -132,8 +97,8 @@ tp_import_fetch(struct tp_import *imp, const struct tp_import_args *a,
 		return (fail(domain, why));
 	if ((r = policy_record(imp, domain, id)) <= 0)
 		return (r);
-	if (a->dns.server != NULL && resolve_entry(imp->dns, domain, resolve,
-						  sizeof(resolve))) {
+	if (a->dns.server != NULL && tp_sts_resolve_entry(imp->dns, domain, resolve,
+							  sizeof(resolve))) {
 		fo.resolve = entries;
 		fo.nresolve = 1;
 	}

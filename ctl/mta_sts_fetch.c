@@ -10,6 +10,8 @@
  *			     const struct tp_sts_fetch_opts *opts,
  *			     char **body, size_t *len,
  *			     char *why, size_t whylen);
+ *	int	tp_sts_resolve_entry(struct tp_dns *dns, const char *domain,
+ *				     char *buf, size_t size);
  * DESCRIPTION
  *	One GET of https://mta-sts.DOMAIN/.well-known/mta-sts.txt, as the
  *	RFC asks a sender to make it: HTTPS only, a certificate that
@@ -31,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 /* Outside libraries. */
 #include <curl/curl.h>
@@ -259,4 +262,37 @@ out:
 	curl_easy_cleanup(curl);
 	free(s.buf);
 	return (ret);
+}
+
+/* add_addrs - the A or AAAA records of host after "HOST:443:" */
+
+static void
+add_addrs(struct tp_dns *dns, const char *host, int family, char *buf,
+	  size_t size)
+{
+	struct tp_dns_result res;
+
+	tp_dns_addr(dns, host, family, &res);
+	for (size_t i = 0; i < res.count; i++) {
+		size_t	n = strlen(buf);
+
+		snprintf(buf + n, size - n, "%s%s%s%s", buf[n - 1] == ':' ? "" : ",",
+			 family == AF_INET6 ? "[" : "", res.addr[i].text,
+			 family == AF_INET6 ? "]" : "");
+	}
+	tp_dns_result_free(&res);
+}
+
+/* tp_sts_resolve_entry - "mta-sts.DOMAIN:443:ADDRS" from dns; 0 none */
+
+int
+tp_sts_resolve_entry(struct tp_dns *dns, const char *domain, char *buf, size_t size)
+{
+	char	host[TP_DOMAIN_MAX + 16];
+
+	snprintf(host, sizeof(host), "mta-sts.%s", domain);
+	snprintf(buf, size, "%s:443:", host);
+	add_addrs(dns, host, AF_INET, buf, size);
+	add_addrs(dns, host, AF_INET6, buf, size);
+	return (buf[strlen(buf) - 1] != ':');
 }

@@ -12,7 +12,9 @@
  *	no port means 25, 465 and 587), their addresses (getaddrinfo(),
  *	IPv4 before IPv6, each reported on its own), the run's time bound,
  *	and the output: text as each address is done, or one JSON document
- *	at the end. The steps are probe_smtp.c's, the verdicts
+ *	at the end. With --mx, step 8 (probe_sts.c) once per domain and
+ *	the domain's dest: rule of --policy for each MX (probe_dest.c).
+ *	The steps are probe_smtp.c's, the verdicts
  *	probe_verdict.c's. See usage() below, which is also its --help,
  *	and tlspolicyctl(8).
  * DIAGNOSTICS
@@ -49,6 +51,7 @@ static const int default_ports[] = {25, 465, 587};
 /* What a run has seen so far, for the exit status. */
 struct run {
 	const struct tp_probe_opts *opts;
+	struct tp_policy *policy;	/* --policy FILE, or NULL */
 	struct tp_probe_tls_ctx *tls;
 	int	json;
 	struct json_object *targets;	/* --json: the document's array */
@@ -75,7 +78,9 @@ usage(FILE *fp)
 "STARTTLS, then RSET (never a message): is TLS required? 5 the TLS handshake,\n"
 "and one per TLS version 1.0-1.3, cipher, key exchange, client certificate\n"
 "request; 6 the certificate: chain, names, validity; 7 EHLO in TLS; with --mx\n"
-"also 9 the MX's TLSA records, DNSSEC-validated, against the certificate.\n"
+"also 8 the domain's MTA-STS policy (TXT record, policy fetched over HTTPS,\n"
+"each MX against its mx patterns) and 9 the MX's TLSA records,\n"
+"DNSSEC-validated, against the certificate.\n"
 "Then the verdicts: a stable code and a sentence each (see tlspolicyctl(8)).\n"
 "\n"
 "Options:\n"
@@ -91,6 +96,11 @@ usage(FILE *fp)
 "      --dns ADDR[@PORT] for --mx, ask this resolver, not the system's\n"
 "      --trust-anchor FILE  for --mx, the DNSSEC trust anchor (default the\n"
 "                       root key, %s)\n"
+"      --connect-to HOST:PORT:CHOST:CPORT  for --mx, fetch the MTA-STS policy\n"
+"                       of HOST:PORT from CHOST:CPORT (as curl's; the\n"
+"                       certificate must still name HOST); repeatable\n"
+"      --policy FILE    for --mx, say whether each MX satisfies the domain's\n"
+"                       dest: rule in the policy FILE\n"
 "  -4, -6               only IPv4, only IPv6 addresses\n"
 "      --json           one JSON document (schema_version %d) instead of text\n"
 "  -h, --help           this text\n"
@@ -151,11 +161,18 @@ emit(struct run *run, struct json_object *addrs, const struct tp_probe_result *r
 	}
 }
 
-/* probe_address - steps 1-7 (and 9 with tlsa), or "not probed" past the bound */
+/* What --mx adds to the probe of an MX's address. */
+struct mx_ctx {
+	const struct tp_dns_result *tlsa;	/* step 9 */
+	const struct tp_probe_sts *sts;		/* step 8 */
+	const struct tp_outbound *dest;		/* --policy: the dest: rule */
+};
+
+/* probe_address - steps 1-7 (8, 9 with --mx), or "not probed" past the bound */
 
 static void
 probe_address(struct run *run, const char *host, const struct sockaddr *sa,
-	      socklen_t salen, int port, const struct tp_dns_result *tlsa,
+	      socklen_t salen, int port, const struct mx_ctx *mx,
 	      struct json_object *addrs)
 {
 	struct tp_probe_result *r = calloc(1, sizeof(*r));
@@ -172,13 +189,18 @@ probe_address(struct run *run, const char *host, const struct sockaddr *sa,
 	getnameinfo(sa, salen, r->addr, sizeof(r->addr), NULL, 0, NI_NUMERICHOST);
 	r->family = sa->sa_family;
 	r->port = port;
-	r->dane.tlsa = tlsa;
-	if (tlsa != NULL)
+	if (mx != NULL) {
+		r->dane.tlsa = mx->tlsa;
 		snprintf(r->dane.name, sizeof(r->dane.name), "_%d._tcp.%s", port, r->host);
+		r->sts = mx->sts;
+		r->sts_match = mx->sts->policy && tp_sts_mx_match(mx->sts->policy, host);
+		r->dest.rule = mx->dest;
+	}
 	if (tp_probe_ms_left(run->opts) == 0)
 		r->timeout_step = TP_STEP_RUN;
 	else
 		tp_probe_smtp_run(run->opts, run->tls, (struct sockaddr *) &ss, salen, r);
+	tp_probe_dest_check(r);
 	tp_probe_verdicts(r);
 	emit(run, addrs, r);
 	free(r);
@@ -273,7 +295,7 @@ mx_json(struct json_object *target, const struct tp_dns_result *mx)
 
 static void
 mx_host(struct run *run, struct tp_dns *dns, const char *host, int family,
-	struct json_object *addrs)
+	struct mx_ctx *mx, struct json_object *addrs)
 {
 	static const int families[] = {AF_INET, AF_INET6};
 	struct tp_dns_result tlsa = {0}, a = {0};
@@ -281,6 +303,7 @@ mx_host(struct run *run, struct tp_dns *dns, const char *host, int family,
 	int	port = run->opts->mx_port;
 
 	(void) tp_dns_tlsa(dns, host, (unsigned) port, &tlsa);
+	mx->tlsa = &tlsa;
 	for (int f = 0; f < 2; f++) {
 		if (family != AF_UNSPEC && family != families[f])
 			continue;
@@ -297,11 +320,29 @@ mx_host(struct run *run, struct tp_dns *dns, const char *host, int family,
 				memcpy(&((struct sockaddr_in6 *) &ss)->sin6_addr, a.addr[i].addr, 16);
 			probe_address(run, host, (struct sockaddr *) &ss, a.addr[i].family == AF_INET
 				      ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6),
-				      port, &tlsa, addrs);
+				      port, mx, addrs);
 		}
 		tp_dns_result_free(&a);
 	}
 	tp_dns_result_free(&tlsa);
+}
+
+/* dest_rule - --policy: the domain's dest: rule, or NULL (said in text) */
+
+static const struct tp_outbound *
+dest_rule(struct run *run, const char *domain)
+{
+	const struct tp_outbound *ob = NULL;
+	const char *why;
+
+	if (run->policy == NULL)
+		return (NULL);
+	if (tp_policy_dest_lookup(run->policy, domain, &ob, &why) < 0)
+		ob = NULL;
+	if (ob == NULL && !run->json)
+		printf("    dest: rule    none for %s in %s\n\n", domain,
+		       tp_policy_file(run->policy));
+	return (ob);
 }
 
 /* probe_mx - --mx DOMAIN: every MX by preference (the domain if none) */
@@ -311,6 +352,8 @@ probe_mx(struct run *run, struct tp_dns *dns, const char *domain, int family)
 {
 	struct json_object *target = NULL, *addrs = NULL;
 	struct tp_dns_result mx = {0};
+	struct tp_probe_sts sts;
+	struct mx_ctx ctx = {.sts = &sts};
 	char	esc[300];
 
 	if (run->json) {
@@ -331,13 +374,20 @@ probe_mx(struct run *run, struct tp_dns *dns, const char *domain, int family)
 	} else if (!run->json)
 		printf("MX of %s (%s):%s\n\n", domain, tp_dns_status_name(mx.status),
 		       mx.count ? "" : " none: the domain itself");
+	tp_probe_sts_run(run->opts, dns, domain, &sts);
+	if (run->json)
+		json_object_object_add(target, "mta_sts", tp_probe_sts_json(&sts, &mx));
+	else
+		tp_probe_sts_print(stdout, &sts, &mx);
+	ctx.dest = dest_rule(run, domain);
 	for (size_t i = 0; i < mx.count; i++)
 		if (!mx.null_mx)
-			mx_host(run, dns, mx.mx[i].host, family, addrs);
+			mx_host(run, dns, mx.mx[i].host, family, &ctx, addrs);
 	if (mx.count == 0 && (mx.status == TP_DNS_SECURE || mx.status == TP_DNS_INSECURE))
-		mx_host(run, dns, domain, family, addrs);	/* RFC 5321 5.1 */
+		mx_host(run, dns, domain, family, &ctx, addrs);	/* RFC 5321 5.1 */
 	if (run->json)
 		json_object_object_add(target, "addresses", addrs);
+	tp_probe_sts_free(&sts);
 	tp_dns_result_free(&mx);
 }
 
@@ -363,15 +413,20 @@ helo_ok(const char *s)
 
 enum {
 	OPT_CA = 256, OPT_NAME, OPT_HELO, OPT_TIMEOUT, OPT_MAX_TIME, OPT_NO_VERSIONS,
-	OPT_JSON, OPT_MX, OPT_PORT, OPT_DNS, OPT_TRUST_ANCHOR,
+	OPT_JSON, OPT_MX, OPT_PORT, OPT_DNS, OPT_TRUST_ANCHOR, OPT_CONNECT_TO,
+	OPT_POLICY,
 };
 
 #define MAX_MX_TARGETS	32
+#define MAX_CONNECT_TO	16
 
-/* The --mx domains, in the order given. */
+/* The --mx domains, in the order given, and what else only --mx uses. */
 struct mx_targets {
 	int	n;
 	const char *domain[MAX_MX_TARGETS];
+	const char *connect_to[MAX_CONNECT_TO];
+	size_t	nconnect_to;
+	const char *policy;		/* --policy FILE */
 };
 
 /* parse - the command line into opts; -1 to go on, else the exit status */
@@ -392,6 +447,8 @@ parse(int argc, char **argv, struct tp_probe_opts *opts, int *family,
 		{"port", required_argument, NULL, OPT_PORT},
 		{"dns", required_argument, NULL, OPT_DNS},
 		{"trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR},
+		{"connect-to", required_argument, NULL, OPT_CONNECT_TO},
+		{"policy", required_argument, NULL, OPT_POLICY},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -450,6 +507,15 @@ parse(int argc, char **argv, struct tp_probe_opts *opts, int *family,
 		case OPT_TRUST_ANCHOR:
 			opts->trust_anchor = optarg;
 			break;
+		case OPT_CONNECT_TO:
+			if (mx->nconnect_to == MAX_CONNECT_TO)
+				return (tp_ctl_usage_error(CMD, TP_PROBE_EXIT_USAGE,
+				    "too many --connect-to", NULL));
+			mx->connect_to[mx->nconnect_to++] = optarg;
+			break;
+		case OPT_POLICY:
+			mx->policy = optarg;
+			break;
 		case '4':
 		case '6':
 			*family = c == '4' ? AF_INET : AF_INET6;
@@ -463,6 +529,11 @@ parse(int argc, char **argv, struct tp_probe_opts *opts, int *family,
 	}
 	if (optind == argc && mx->n == 0)
 		return (tp_ctl_usage_error(CMD, TP_PROBE_EXIT_USAGE, "no target", NULL));
+	if ((mx->policy != NULL || mx->nconnect_to > 0) && mx->n == 0)
+		return (tp_ctl_usage_error(CMD, TP_PROBE_EXIT_USAGE,
+		    "--policy and --connect-to go with --mx", NULL));
+	opts->connect_to = mx->connect_to;
+	opts->nconnect_to = mx->nconnect_to;
 	for (int i = optind; i < argc; i++)
 		if (split_target(argv[i], host, sizeof(host), &port) != 0)
 			return (tp_ctl_usage_error(CMD, TP_PROBE_EXIT_USAGE,
@@ -523,13 +594,18 @@ tp_probe_main(int argc, char **argv)
 
 	if ((status = parse(argc, argv, &opts, &family, &run.json, &max_time, &mx)) >= 0)
 		return (status);
-	if (mx.n > 0 && (dns = new_dns(&opts)) == NULL)
+	if (mx.policy != NULL && (run.policy = tp_check_load(mx.policy)) == NULL)
 		return (TP_PROBE_EXIT_USAGE);
+	if (mx.n > 0 && (dns = new_dns(&opts)) == NULL) {
+		tp_policy_unref(run.policy);
+		return (TP_PROBE_EXIT_USAGE);
+	}
 	if (opts.helo == NULL)
 		opts.helo = default_helo(helo, sizeof(helo));
 	if ((run.tls = tp_probe_tls_new(opts.ca, why, sizeof(why))) == NULL) {
 		fprintf(stderr, "tlspolicyctl probe: %s\n", why);
 		tp_dns_free(dns);
+		tp_policy_unref(run.policy);
 		return (TP_PROBE_EXIT_USAGE);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &opts.deadline);
@@ -551,5 +627,6 @@ tp_probe_main(int argc, char **argv)
 	json_object_put(run.targets);
 	tp_probe_tls_free(run.tls);
 	tp_dns_free(dns);
+	tp_policy_unref(run.policy);
 	return (status);
 }

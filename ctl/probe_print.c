@@ -262,6 +262,64 @@ print_dane(FILE *fp, const struct tp_probe_dane *d)
 		fprintf(fp, "                  not checked: no TLS session\n");
 }
 
+/* print_sts - step 8 for this MX: inside the policy's patterns or not */
+
+static void
+print_sts(FILE *fp, const struct tp_probe_result *r)
+{
+	const struct tp_probe_sts *s = r->sts;
+
+	if (s == NULL || s->policy == NULL)
+		return;
+	fprintf(fp, "  8 MTA-STS       mode %s: %s %s the policy's mx patterns\n",
+		tp_sts_mode_name(s->policy->mode), r->host,
+		r->sts_match ? "matches" : "is NOT among");
+}
+
+/* print_dest - --policy: the dest: rule, satisfied or not */
+
+static void
+print_dest(FILE *fp, const struct tp_probe_dest *d)
+{
+	char	text[TP_PROBE_TEXT_MAX];
+
+	if (d->rule == NULL)
+		return;
+	tp_outbound_format(d->rule, text, sizeof(text));
+	fprintf(fp, "    dest: rule    %s:%u  %s\n", d->rule->rule->file,
+		(unsigned) d->rule->rule->line, text);
+	fprintf(fp, "                  %s%s\n", !d->checked ? "not checked: no connection"
+		: d->unmet[0] ? "NOT satisfied: " : "satisfied", d->unmet);
+}
+
+/* tp_probe_sts_print - step 8 for a domain, before its MX are probed */
+
+void
+tp_probe_sts_print(FILE *fp, const struct tp_probe_sts *s,
+		   const struct tp_dns_result *mx)
+{
+	const struct tp_sts_policy *p = s->policy;
+
+	fprintf(fp, "  8 MTA-STS       _mta-sts.%s TXT (%s): %s%s\n", s->domain,
+		tp_dns_status_name(s->txt_status), s->found == 1 ? "v=STSv1, id=" : "",
+		s->found == 1 ? s->id : s->why);
+	if (s->found == 1 && p == NULL)
+		wrap(fp, "                  policy NOT usable: ", 18, s->error);
+	if (p == NULL) {
+		fputc('\n', fp);
+		return;
+	}
+	fprintf(fp, "                  %s: mode %s, max_age %ld s\n", s->url,
+		tp_sts_mode_name(p->mode), p->max_age);
+	for (size_t i = 0; i < p->nmx; i++)
+		fprintf(fp, "                  mx: %s\n", p->mx[i]);
+	for (size_t i = 0; i < mx->count && !mx->null_mx; i++)
+		fprintf(fp, "                  MX %s %s\n", mx->mx[i].host,
+			tp_sts_mx_match(p, mx->mx[i].host) ? "matches"
+			: "does NOT match: senders that apply the policy skip it");
+	fputc('\n', fp);
+}
+
 /* tp_probe_print_text - one address, steps and verdicts */
 
 void
@@ -274,7 +332,9 @@ tp_probe_print_text(FILE *fp, const struct tp_probe_result *r)
 	print_first(fp, r);
 	print_plain(fp, r);
 	print_tls(fp, r);
+	print_sts(fp, r);
 	print_dane(fp, &r->dane);
+	print_dest(fp, &r->dest);
 	fprintf(fp, "  verdicts:%s\n", r->nfindings ? "" : " none");
 	for (int i = 0; i < r->nfindings; i++) {
 		const struct tp_probe_finding *f = &r->findings[i];
@@ -464,6 +524,56 @@ jdane(const struct tp_probe_dane *d)
 	return (o);
 }
 
+/* jdest - --policy: the dest: rule against this MX */
+
+static struct json_object *
+jdest(const struct tp_probe_dest *d)
+{
+	struct json_object *o = json_object_new_object();
+	char	text[TP_PROBE_TEXT_MAX];
+
+	tp_outbound_format(d->rule, text, sizeof(text));
+	jstr(o, "file", d->rule->rule->file);
+	jint(o, "line", (long) d->rule->rule->line);
+	jstr(o, "rule", text);
+	jstr(o, "result", !d->checked ? "not-checked" : d->unmet[0] ? "unmet" : "satisfied");
+	jstr(o, "unmet", d->unmet);
+	return (o);
+}
+
+/* tp_probe_sts_json - step 8 for a domain: the "mta_sts" member of a target */
+
+struct json_object *
+tp_probe_sts_json(const struct tp_probe_sts *s, const struct tp_dns_result *mx)
+{
+	struct json_object *o = json_object_new_object(), *a, *m;
+	const struct tp_sts_policy *p = s->policy;
+
+	jstr(o, "txt_dnssec", tp_dns_status_name(s->txt_status));
+	jstr(o, "txt", s->found == 1 ? "valid" : s->found == 0 ? "none" : "invalid");
+	jstr(o, "id", s->id);
+	jstr(o, "why", s->why);
+	jstr(o, "url", s->url);
+	jstr(o, "error", s->error);
+	if (p == NULL)
+		return (o);
+	jstr(o, "mode", tp_sts_mode_name(p->mode));
+	jint(o, "max_age", p->max_age);
+	a = json_object_new_array();
+	for (size_t i = 0; i < p->nmx; i++)
+		json_object_array_add(a, json_object_new_string(p->mx[i]));
+	json_object_object_add(o, "mx_patterns", a);
+	a = json_object_new_array();
+	for (size_t i = 0; i < mx->count && !mx->null_mx; i++) {
+		m = json_object_new_object();
+		jstr(m, "host", mx->mx[i].host);
+		jbool(m, "match", tp_sts_mx_match(p, mx->mx[i].host));
+		json_object_array_add(a, m);
+	}
+	json_object_object_add(o, "mx_match", a);
+	return (o);
+}
+
 /* tp_probe_json - one address as a JSON object */
 
 struct json_object *
@@ -481,6 +591,10 @@ tp_probe_json(const struct tp_probe_result *r)
 	jsteps(o, r);
 	if (r->dane.tlsa != NULL)
 		json_object_object_add(o, "dane", jdane(&r->dane));
+	if (r->sts != NULL && r->sts->policy != NULL)
+		jbool(o, "mta_sts_match", r->sts_match);
+	if (r->dest.rule != NULL)
+		json_object_object_add(o, "dest_rule", jdest(&r->dest));
 	for (int i = 0; i < r->nfindings; i++) {
 		struct json_object *v = json_object_new_object();
 

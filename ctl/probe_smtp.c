@@ -10,6 +10,11 @@
  *				  struct tp_probe_tls_ctx *tls,
  *				  const struct sockaddr *sa, socklen_t salen,
  *				  struct tp_probe_result *r);
+ *
+ *	void	tp_probe_ehlo_keep(struct tp_probe_ehlo *e, int code,
+ *				   const char *const *lines, int nlines,
+ *				   struct tp_probe_result *r, int before_tls);
+ *	int	tp_probe_masked_keyword(const char *kw);
  * DESCRIPTION
  *	tp_probe_smtp_run() does steps 1-7 of tlspolicyctl(8) on one
  *	address and fills r (whose host, addr, family and port the caller
@@ -20,6 +25,13 @@
  *	handshake; EHLO in TLS; QUIT. Then, on a new connection each, a
  *	handshake limited to each TLS version that the first one did not
  *	already show.
+ *
+ *	tp_probe_ehlo_keep() reads an EHLO reply's lines (each checked as
+ *	an SMTP reply line, "250-KEYWORD ...") into e: the keywords, upper
+ *	case and escaped; before TLS whether STARTTLS is offered, not
+ *	offered, or masked (tp_probe_masked_keyword(): an unknown keyword
+ *	mostly of X, as a firewall's SMTP inspection writes it), after TLS
+ *	whether REQUIRETLS is. Both are apart for the unit tests.
  *
  *	Every network step waits at most opts->timeout seconds, and never
  *	past opts->deadline, the bound of the whole run; the banner wait
@@ -311,10 +323,10 @@ command(const struct tp_probe_opts *opts, struct tp_probe_io *io,
 	return (rc);
 }
 
-/* masked_keyword - an unknown keyword mostly of X: a firewall's mask */
+/* tp_probe_masked_keyword - an unknown keyword mostly of X: a firewall's mask */
 
-static int
-masked_keyword(const char *kw)
+int
+tp_probe_masked_keyword(const char *kw)
 {
 	size_t	n = strlen(kw), x = 0;
 
@@ -323,22 +335,22 @@ masked_keyword(const char *kw)
 	return (n >= 4 && x * 2 > n);
 }
 
-/* keep_ehlo - the keywords of an EHLO reply; STARTTLS offered or masked */
+/* tp_probe_ehlo_keep - the keywords of an EHLO reply; STARTTLS offered or masked */
 
-static void
-keep_ehlo(struct tp_probe_ehlo *e, const struct raw_reply *rr,
-	  struct tp_probe_result *r, int before_tls)
+void
+tp_probe_ehlo_keep(struct tp_probe_ehlo *e, int code, const char *const *lines,
+		   int nlines, struct tp_probe_result *r, int before_tls)
 {
 	char	kw[64];
 	size_t	n;
 
 	e->done = 1;
-	keep_reply(&e->reply, rr);
-	for (int i = 1; i < rr->nlines && e->ncaps < TP_PROBE_CAPS_MAX; i++) {
-		const char *s = rr->lines[i] + 4;
+	e->reply.code = code;
+	tp_probe_store(e->reply.text, sizeof(e->reply.text), nlines ? lines[0] : "");
+	for (int i = 1; i < nlines && e->ncaps < TP_PROBE_CAPS_MAX; i++) {
+		const char *s = lines[i] + 4;
 
-		n = strcspn(s, " =");
-		if (n == 0 || n >= sizeof(kw))
+		if (strlen(lines[i]) < 4 || (n = strcspn(s, " =")) == 0 || n >= sizeof(kw))
 			continue;
 		for (size_t j = 0; j < n; j++)
 			kw[j] = (char) (s[j] >= 'a' && s[j] <= 'z' ? s[j] - 32 : s[j]);
@@ -350,13 +362,26 @@ keep_ehlo(struct tp_probe_ehlo *e, const struct raw_reply *rr,
 			continue;
 		if (strcmp(kw, "STARTTLS") == 0)
 			r->starttls = TP_STARTTLS_OFFERED;
-		else if (masked_keyword(kw) && r->starttls != TP_STARTTLS_OFFERED) {
+		else if (tp_probe_masked_keyword(kw) && r->starttls != TP_STARTTLS_OFFERED) {
 			r->starttls = TP_STARTTLS_MASKED;
 			tp_probe_store(r->masked_as, sizeof(r->masked_as), kw);
 		}
 	}
 	if (before_tls && r->starttls == TP_STARTTLS_UNKNOWN)
 		r->starttls = TP_STARTTLS_NOT_OFFERED;
+}
+
+/* keep_ehlo - an EHLO reply as read, to tp_probe_ehlo_keep() */
+
+static void
+keep_ehlo(struct tp_probe_ehlo *e, const struct raw_reply *rr,
+	  struct tp_probe_result *r, int before_tls)
+{
+	const char *lines[REPLY_LINES_MAX];
+
+	for (int i = 0; i < rr->nlines; i++)
+		lines[i] = rr->lines[i];
+	tp_probe_ehlo_keep(e, rr->code, lines, rr->nlines, r, before_tls);
 }
 
 /* ehlo - EHLO NAME: 1 with a 250 reply kept in e, else an IO_* or 0 */

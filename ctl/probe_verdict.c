@@ -128,6 +128,29 @@ static const struct verdict {
 		"it is not DANE: senders ignore unsigned records and defer "
 		"mail when the signature is bogus. Sign the zone (and fix the "
 		"DS at the parent), or remove the records."},
+	[TP_V_MTA_STS_MISMATCH] = {"mta-sts-mismatch", 1,
+		"The domain publishes an MTA-STS policy that this MX fails: "
+		"its name is outside the policy's mx patterns, or the policy "
+		"is in enforce mode and the MX's TLS or certificate does not "
+		"verify. MTA-STS senders (Gmail, Microsoft 365, Postfix with "
+		"an MTA-STS resolver) refuse to deliver to it in enforce mode "
+		"and report it in TLSRPT in testing mode. Fix the policy's mx "
+		"lines (and its id in the TXT record) or the MX's certificate."},
+	[TP_V_MTA_STS_UNUSABLE] = {"mta-sts-unusable", 1,
+		"The domain's _mta-sts TXT record announces a policy (or is "
+		"malformed, or its lookup failed), but no valid policy could "
+		"be had from https://mta-sts.DOMAIN/.well-known/mta-sts.txt. "
+		"Senders then act as if there were none (TLSRPT "
+		"\"sts-policy-fetch-error\" or \"sts-policy-invalid\"), and "
+		"one that cached an enforce policy keeps it. Fix the web "
+		"server (certificate, text/plain, status 200) or the policy."},
+	[TP_V_DEST_RULE_UNMET] = {"dest-rule-unmet", 1,
+		"This MX does not do what the domain's dest: rule in --policy "
+		"asks of it (TLS, min_version, min_bits, verify, cert_subject, "
+		"DANE): once that rule is exported, this MTA defers mail to "
+		"the MX (Postfix: \"TLS is required, but ...\", \"Server "
+		"certificate not verified\"). Change the rule, or ask the "
+		"domain to change the server."},
 	[TP_V_CLIENT_CERT_REQUESTED] = {"client-cert-requested", 0,
 		"The server asks clients for a certificate (Postfix: "
 		"smtpd_tls_ask_ccert). Harmless for most senders, but some "
@@ -318,12 +341,53 @@ dane_verdicts(struct tp_probe_result *r)
 		add(r, TP_V_DANE_MISMATCH, "%s: %s", r->dane.name, r->dane.why);
 }
 
-/* tp_probe_verdicts - every verdict the steps in r support */
+/* sts_verdicts - step 8: the domain's policy against this MX */
 
-void
-tp_probe_verdicts(struct tp_probe_result *r)
+static void
+sts_verdicts(struct tp_probe_result *r)
 {
-	r->nfindings = 0;
+	const struct tp_probe_sts *s = r->sts;
+	const struct tp_probe_cert *c = &r->cert;
+	int	session = (r->mode == TP_MODE_PLAIN || r->mode == TP_MODE_IMPLICIT)
+	    && r->timeout_step == TP_STEP_NONE;
+
+	if (s == NULL)
+		return;
+	if (s->found < 0)
+		add(r, TP_V_MTA_STS_UNUSABLE, "%s", s->why);
+	else if (s->found == 1 && s->policy == NULL)
+		add(r, TP_V_MTA_STS_UNUSABLE, "%s", s->error);
+	if (s->policy == NULL || s->policy->mode == TP_STS_MODE_NONE)
+		return;
+	if (!r->sts_match)
+		add(r, TP_V_MTA_STS_MISMATCH, "%s is not among the policy's mx patterns "
+		    "(mode %s)", r->host, tp_sts_mode_name(s->policy->mode));
+	else if (s->policy->mode == TP_STS_MODE_ENFORCE && session
+		 && (!r->tls.ok || !c->verified || (c->name_checked && !c->name_match)))
+		add(r, TP_V_MTA_STS_MISMATCH, "mode enforce, but %s", !r->tls.ok ?
+		    "no TLS session" : !c->verified ? "the certificate does not verify"
+		    : "the certificate does not name the MX");
+}
+
+/* dest_verdicts - --policy: the domain's dest: rule against this MX */
+
+static void
+dest_verdicts(struct tp_probe_result *r)
+{
+	const struct tp_rule *rule;
+
+	if (r->dest.rule == NULL || r->dest.unmet[0] == 0)
+		return;
+	rule = r->dest.rule->rule;
+	add(r, TP_V_DEST_RULE_UNMET, "%s:%u: %s%s", rule->file, (unsigned) rule->line,
+	    r->dest.unmet, rule->testing ? " (the rule has mode=testing)" : "");
+}
+
+/* session_verdicts - steps 1-7 and 9 */
+
+static void
+session_verdicts(struct tp_probe_result *r)
+{
 	if (r->connect == TP_CONNECT_REFUSED || r->connect == TP_CONNECT_ERROR)
 		add(r, TP_V_CONNECT_REFUSED, "%s", r->connect_error);
 	if (r->timeout_step != TP_STEP_NONE)
@@ -351,4 +415,15 @@ tp_probe_verdicts(struct tp_probe_result *r)
 	if (r->tls.peer_tls)
 		tls_verdicts(r);
 	dane_verdicts(r);
+}
+
+/* tp_probe_verdicts - every verdict the steps in r support */
+
+void
+tp_probe_verdicts(struct tp_probe_result *r)
+{
+	r->nfindings = 0;
+	session_verdicts(r);
+	sts_verdicts(r);
+	dest_verdicts(r);
 }

@@ -31,6 +31,8 @@
  *			     const struct tp_sts_fetch_opts *opts,
  *			     char **body, size_t *len,
  *			     char *why, size_t whylen);
+ *	int	tp_sts_resolve_entry(struct tp_dns *dns, const char *domain,
+ *				     char *buf, size_t size);
  * DESCRIPTION
  *	tp_sts_txt_parse() reads one TXT record of _mta-sts.DOMAIN
  *	(RFC 8461 section 3.1, "v=STSv1; id=20260101;"): 1 and the id if
@@ -75,6 +77,11 @@
  *	and why: a sentence naming the URL and what failed.
  *	opts may be NULL. The first call initializes libcurl: call it
  *	first from one thread.
+ *
+ *	tp_sts_resolve_entry() writes "mta-sts.DOMAIN:443:ADDR,..." with
+ *	the A and AAAA records dns finds (at most size bytes, e.g.
+ *	TP_STS_RESOLVE_MAX), for opts->resolve, so that the resolver of
+ *	--dns also finds the policy host: 1, or 0 when it has no address.
  * MEMORY
  *	tp_sts_policy_free() frees the policy (NULL is fine); the caller
  *	frees a fetched body with free() and owns errs.
@@ -90,6 +97,7 @@
 #define TP_STS_MAX_AGE_MAX	31557600L	/* RFC 8461: about one year */
 #define TP_STS_ID_MAX		32		/* RFC 8461: 1*32(ALPHA/DIGIT) */
 #define TP_STS_FETCH_TIMEOUT_MS	10000
+#define TP_STS_RESOLVE_MAX	2048		/* "HOST:443:a,b,[c],..." */
 #define TP_STS_URL_FMT		"https://mta-sts.%s/.well-known/mta-sts.txt"
 
 enum tp_sts_mode {
@@ -125,5 +133,6 @@ extern int tp_sts_pattern_match(const char *, const char *);
 extern int tp_sts_mx_match(const struct tp_sts_policy *, const char *);
 extern int tp_sts_fetch(const char *, const struct tp_sts_fetch_opts *,
 			char **, size_t *, char *, size_t);
+extern int tp_sts_resolve_entry(struct tp_dns *, const char *, char *, size_t);
 
 #endif

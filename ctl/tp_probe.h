@@ -15,6 +15,10 @@
  *				  struct tp_probe_tls_ctx *tls,
  *				  const struct sockaddr *sa, socklen_t salen,
  *				  struct tp_probe_result *r);	probe_smtp.c
+ *	void	tp_probe_ehlo_keep(struct tp_probe_ehlo *e, int code,
+ *				  const char *const *lines, int nlines,
+ *				  struct tp_probe_result *r, int before_tls);
+ *	int	tp_probe_masked_keyword(const char *kw);
  *
  *	struct tp_probe_tls_ctx *tp_probe_tls_new(const char *ca,
  *				  char *why, size_t len);	probe_tls.c
@@ -41,10 +45,22 @@
  *	const char *tp_probe_verdict_text(enum tp_probe_verdict v);
  *	int	tp_probe_verdict_serious(enum tp_probe_verdict v);
  *
+ *	void	tp_probe_sts_run(const struct tp_probe_opts *opts,
+ *				 struct tp_dns *dns, const char *domain,
+ *				 struct tp_probe_sts *sts);	probe_sts.c
+ *	void	tp_probe_sts_free(struct tp_probe_sts *sts);
+ *
+ *	void	tp_probe_dest_check(struct tp_probe_result *r);	probe_dest.c
+ *	int	tp_probe_name_covers(const char *a, const char *b);
+ *
  *	void	tp_probe_print_text(FILE *fp,
  *				  const struct tp_probe_result *r);
  *	struct json_object *tp_probe_json(
  *				  const struct tp_probe_result *r); probe_print.c
+ *	void	tp_probe_sts_print(FILE *fp, const struct tp_probe_sts *sts,
+ *				   const struct tp_dns_result *mx);
+ *	struct json_object *tp_probe_sts_json(const struct tp_probe_sts *sts,
+ *				   const struct tp_dns_result *mx);
  * DESCRIPTION
  *	probe.c turns the command line into a list of addresses and ports
  *	and runs each through probe_smtp.c, which does the network steps
@@ -56,6 +72,11 @@
  *	clock, the wait and the escaping store that the others share. The
  *	modules call downwards only: util <- tls <- smtp, tls <- verdict
  *	<- print, all <- probe.
+ *
+ *	Under --mx, probe_sts.c does step 8 once per domain (the TXT
+ *	record, the policy fetched and parsed) and each address's result
+ *	points at it; with --policy, probe_dest.c compares each address's
+ *	steps with the domain's dest: rule (r->dest.rule, set by probe.c).
  *
  *	Every string that came from the network is stored escaped for a
  *	terminal (TP_ESCAPE_TERM: valid UTF-8, no control character) at
@@ -72,6 +93,8 @@
 #include <openssl/ssl.h>
 
 #include "ctl/tp_dns.h"
+#include "ctl/tp_mta_sts.h"
+#include "policy/tp_policy.h"
 
 #define TP_PROBE_SCHEMA		1	/* the --json document's version */
 #define TP_PROBE_EXIT_OK	0	/* every target speaks TLS that verifies */
@@ -98,6 +121,8 @@ struct tp_probe_opts {
 	int	mx_port;		/* --port: what --mx probes (25) */
 	const char *dns_server;		/* --dns ADDR[@PORT] or NULL */
 	const char *trust_anchor;	/* --trust-anchor FILE or NULL */
+	const char *const *connect_to;	/* --connect-to, for the MTA-STS fetch */
+	size_t	nconnect_to;
 };
 
 /* The network steps, for "timeout" naming the step. */
@@ -207,6 +232,8 @@ enum tp_probe_verdict {
 	TP_V_CERT_EXPIRING, TP_V_CERT_NAME_MISMATCH,
 	TP_V_CLIENT_CERT_REQUESTED,
 	TP_V_DANE_MISMATCH, TP_V_DANE_UNVALIDATED,
+	TP_V_MTA_STS_MISMATCH, TP_V_MTA_STS_UNUSABLE,
+	TP_V_DEST_RULE_UNMET,
 	TP_V_COUNT,
 };
 
@@ -226,7 +253,30 @@ struct tp_probe_dane {
 	char	why[256];		/* no match: why */
 };
 
-/* One address and port, steps 1-7 (and 9 under --mx). */
+/*
+ * Step 8: a --mx domain's MTA-STS policy, looked up once for all its MX.
+ * found: 1 a valid STSv1 TXT record, 0 none, -1 a broken one or a DNS
+ * failure (why); policy: NULL unless fetched and parsed (else error).
+ */
+struct tp_probe_sts {
+	char	domain[256];		/* escaped */
+	enum tp_dns_status txt_status;
+	int	found;
+	char	id[TP_STS_ID_MAX + 1];
+	char	why[TP_PROBE_TEXT_MAX];	/* found <= 0: why, escaped */
+	char	url[300];		/* escaped */
+	char	error[TP_PROBE_TEXT_MAX];	/* fetch or parse failure */
+	struct tp_sts_policy *policy;
+};
+
+/* With --policy: the domain's dest: rule, and what of it the probe saw unmet. */
+struct tp_probe_dest {
+	const struct tp_outbound *rule;	/* NULL: no dest: rule */
+	int	checked;		/* the rule was compared */
+	char	unmet[TP_PROBE_TEXT_MAX];	/* "" if satisfied */
+};
+
+/* One address and port, steps 1-7 (and 8, 9 under --mx). */
 struct tp_probe_result {
 	char	host[256];		/* as given */
 	char	addr[64];		/* numeric */
@@ -248,6 +298,9 @@ struct tp_probe_result {
 	struct tp_probe_cert cert;
 	struct tp_probe_ehlo ehlo_tls;	/* after TLS */
 	struct tp_probe_dane dane;
+	const struct tp_probe_sts *sts;	/* --mx: the domain's step 8, or NULL */
+	int	sts_match;		/* the host matches the policy's mx */
+	struct tp_probe_dest dest;	/* --policy */
 	int	requiretls;
 	long	elapsed_ms;
 	int	nfindings;
@@ -296,5 +349,21 @@ extern void tp_probe_print_text(FILE *, const struct tp_probe_result *);
 extern struct json_object *tp_probe_json(const struct tp_probe_result *);
 
 extern void tp_probe_store(char *, size_t, const char *);
+
+extern void tp_probe_sts_run(const struct tp_probe_opts *, struct tp_dns *,
+			     const char *, struct tp_probe_sts *);
+extern void tp_probe_sts_free(struct tp_probe_sts *);
+extern void tp_probe_sts_print(FILE *, const struct tp_probe_sts *,
+			       const struct tp_dns_result *);
+extern struct json_object *tp_probe_sts_json(const struct tp_probe_sts *,
+					     const struct tp_dns_result *);
+
+extern void tp_probe_ehlo_keep(struct tp_probe_ehlo *, int, const char *const *,
+			       int, struct tp_probe_result *, int);
+extern int tp_probe_masked_keyword(const char *);
+
+extern void tp_probe_dest_check(struct tp_probe_result *);
+extern int tp_probe_name_covers(const char *, const char *);
+
 
 #endif

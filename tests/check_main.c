@@ -73,6 +73,7 @@ main(void)
 	srunner_add_suite(sr, tlsrpt_suite());
 	srunner_add_suite(sr, dest_suite());
 	srunner_add_suite(sr, mta_sts_suite());
+	srunner_add_suite(sr, probe_suite());
 	setvbuf(stdout, NULL, _IONBF, 0);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -13,6 +13,11 @@
 # --mx with DANE through tests/dns/dns-lib.sh's NSD (a zone signed at test
 # time, its DS as --trust-anchor; an unsigned one): TLSA that matches the
 # "may" instance's certificate, one that does not, one in the unsigned zone.
+# MTA-STS (step 8) through NSD and dns-lib.sh's HTTPS server (--connect-to):
+# a policy whose mx patterns the MX matches, one it is outside of, an
+# enforce policy whose MX ("selfsigned") fails certificate checks, a fetch
+# refused (the server's CA not given with --ca); --policy with a dest: rule
+# the MX satisfies and one it does not.
 # plus probe-helper.py: a proxy that masks STARTTLS (XXXXXXXA) in front of
 # "may", a tarpit (the probe ends within its timeouts), a server that is
 # not SMTP, and a port where nothing listens.
@@ -218,7 +223,15 @@ start_dns() {
     dnst_tlsa "$S" "_$p._tcp.mx2" "$W/pki/rogue.pem" 3 1 1 &&
     dnst_add "$U" "d3 IN MX 10 mx3.$U." "mx3 IN A 127.0.0.1" &&
     dnst_tlsa "$U" "_$p._tcp.mx3" "$W/pki/server.pem" 3 1 1 &&
+    dnst_add "$S" "s1 IN MX 10 mx1.$S." "s2 IN MX 10 mx1.$S." "s3 IN MX 10 mx5.$S." \
+        "mx5 IN A 127.0.0.1" '_mta-sts.s1 IN TXT "v=STSv1; id=1;"' \
+        '_mta-sts.s2 IN TXT "v=STSv1; id=2;"' '_mta-sts.s3 IN TXT "v=STSv1; id=3;"' &&
     dnst_start >>"$W/dns.log" 2>&1 || { cat "$W/dns.log"; return 1; }
+    dnst_https_start "mta-sts.s1.$S" "mta-sts.s2.$S" "mta-sts.s3.$S" >>"$W/dns.log" 2>&1 ||
+        { cat "$W/dns.log"; return 1; }
+    dnst_sts_serve "mta-sts.s1.$S" "version: STSv1\nmode: enforce\nmx: *.$S\nmax_age: 86400\n" &&
+    dnst_sts_serve "mta-sts.s2.$S" "version: STSv1\nmode: testing\nmx: mail.other.example\nmax_age: 600\n" &&
+    dnst_sts_serve "mta-sts.s3.$S" "version: STSv1\nmode: enforce\nmx: *.$S\nmax_age: 86400\n"
 }
 
 start_helper() {  # start_helper MODE PORT [UPSTREAM]
@@ -239,12 +252,14 @@ assert d["schema_version"] == 1, "schema_version"
 print(" ".join(sorted({v["code"] for t in d["targets"] for a in t["addresses"] for v in a["verdicts"]})))' "$1"
 }
 
-# jfield FILE EXPR: a Python expression on the first address (a)
+# jfield FILE EXPR: a Python expression on the first address (a) and its
+# target (t)
 jfield() {
     "$PY" -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
-a = d["targets"][0]["addresses"][0]
+t = d["targets"][0]
+a = t["addresses"][0]
 print(eval(sys.argv[2]))' "$1" "$2"
 }
 
@@ -420,6 +435,49 @@ expect dane-bogus 3 "" --mx "d1.$DNST_SIGNED" --port "$DP" --dns "$DNST_SERVER" 
 CHECKS=$((CHECKS + 1))
 got=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["targets"][0]["mx_dnssec"])' "$W/dane-bogus.json")
 [ "$got" = bogus ] && say "ok dane-bogus: MX answer bogus" || fail "dane-bogus: mx_dnssec $got, want bogus"
+
+# MTA-STS: the policy server's certificate is of dns-lib.sh's CA, the MX's
+# of the e2e CA: --ca gets both, but in sts-untrusted
+S=$DNST_SIGNED
+cat "$CA" "$DNST_CA" >"$W/both-ca.pem"
+STSARGS=(--no-versions --dns "$DNST_SERVER" --trust-anchor "$DNST_ANCHOR" "${N[@]}")
+for d in s1 s2 s3; do STSARGS+=(--connect-to "$(dnst_connect_to "mta-sts.$d.$S")"); done
+expect sts-match 0 "plaintext-accepted starttls-port" --mx "s1.$S" --port "$DP" \
+    --ca "$W/both-ca.pem" "${STSARGS[@]}"
+check sts-match "policy read" '(t["mta_sts"]["txt"], t["mta_sts"]["id"], t["mta_sts"]["mode"], t["mta_sts"]["max_age"], t["mta_sts"]["mx_patterns"])' \
+    "('valid', '1', 'enforce', 86400, ['*.$S'])" "$W/sts-match.json"
+check sts-match "the MX matches" '(t["mta_sts"]["mx_match"], a["mta_sts_match"])' \
+    "([{'host': 'mx1.$S', 'match': True}], True)" "$W/sts-match.json"
+expect sts-outside 1 "mta-sts-mismatch plaintext-accepted starttls-port" --mx "s2.$S" \
+    --port "$DP" --ca "$W/both-ca.pem" "${STSARGS[@]}"
+"$CTL" probe --timeout 5 --mx "s2.$S" --port "$DP" --ca "$W/both-ca.pem" "${STSARGS[@]}" \
+    >"$W/sts-outside.txt" 2>&1
+text_has sts-outside "MX mx1.$S does NOT match" "$W/sts-outside.txt"
+text_has sts-outside "^  8 MTA-STS +mode testing: mx1.$S is NOT among the policy's mx patterns" \
+    "$W/sts-outside.txt"
+text_has sts-outside "^  ! mta-sts-mismatch: mx1.$S is not among the policy's mx" "$W/sts-outside.txt"
+expect sts-enforce-cert 1 "cert-self-signed mta-sts-mismatch plaintext-accepted starttls-port" \
+    --mx "s3.$S" --port "${PORT[selfsigned]}" --ca "$W/both-ca.pem" "${STSARGS[@]}"
+check sts-enforce-cert "enforce, certificate not verified" \
+    '[v["detail"] for v in a["verdicts"] if v["code"] == "mta-sts-mismatch"]' \
+    "['mode enforce, but the certificate does not verify']" "$W/sts-enforce-cert.json"
+expect sts-untrusted 1 "mta-sts-unusable plaintext-accepted starttls-port" --mx "s1.$S" \
+    --port "$DP" --ca "$CA" "${STSARGS[@]}"
+check sts-untrusted "fetch refused: certificate" \
+    '("mode" not in t["mta_sts"], "certificate" in t["mta_sts"]["error"])' "(True, True)" \
+    "$W/sts-untrusted.json"
+# --policy: line 2 is met by mx1 (TLS 1.2+, verified, *.e2e.test), line 3 not
+printf '# probe test\ndest:s1.%s require min_version=TLSv1.2 verify=yes cert_subject=*.e2e.test\ndest:s2.%s require verify=yes cert_subject=*.example.net\n' \
+    "$S" "$S" >"$W/dest.policy"
+expect dest-met 0 "plaintext-accepted starttls-port" --mx "s1.$S" --port "$DP" \
+    --ca "$W/both-ca.pem" --policy "$W/dest.policy" "${STSARGS[@]}"
+check dest-met "rule satisfied" '(a["dest_rule"]["line"], a["dest_rule"]["result"])' \
+    "(2, 'satisfied')" "$W/dest-met.json"
+expect dest-unmet 1 "dest-rule-unmet mta-sts-mismatch plaintext-accepted starttls-port" \
+    --mx "s2.$S" --port "$DP" --ca "$W/both-ca.pem" --policy "$W/dest.policy" "${STSARGS[@]}"
+check dest-unmet "FILE:LINE and what" \
+    "[v['detail'].startswith('$W/dest.policy:3: cert_subject=: none') for v in a['verdicts'] if v['code'] == 'dest-rule-unmet']" \
+    "[True]" "$W/dest-unmet.json"
 
 say "probe of one host (may, with versions): $(jfield "$W/may-ca.json" 'a["elapsed_ms"]') ms"
 say "$CHECKS checks, $FAILS failed, $(secs "$T0" "$(date +%s.%N)") s in all"
