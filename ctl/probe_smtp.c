@@ -150,16 +150,8 @@ io_fill(struct tp_probe_io *io, long deadline)
 			n = SSL_read(io->ssl, io->in + io->inlen, (int) room);
 			if (n > 0)
 				break;
-			switch (SSL_get_error(io->ssl, (int) n)) {
-			case SSL_ERROR_WANT_READ:
-				w = tp_probe_io_wait(io->fd, POLLIN, deadline);
-				break;
-			case SSL_ERROR_WANT_WRITE:
-				w = tp_probe_io_wait(io->fd, POLLOUT, deadline);
-				break;
-			default:
+			if ((w = tp_probe_tls_wait(io, (int) n, deadline)) == 0)
 				return (IO_CLOSED);
-			}
 		} else {
 			n = recv(io->fd, io->in + io->inlen, room, 0);
 			if (n > 0)
@@ -192,10 +184,8 @@ io_write(struct tp_probe_io *io, const char *s, long deadline)
 				off += (size_t) n;
 				continue;
 			}
-			w = SSL_get_error(io->ssl, (int) n);
-			if (w != SSL_ERROR_WANT_READ && w != SSL_ERROR_WANT_WRITE)
+			if ((w = tp_probe_tls_wait(io, (int) n, deadline)) == 0)
 				return (IO_CLOSED);
-			w = tp_probe_io_wait(io->fd, w == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline);
 		} else {
 			n = send(io->fd, s + off, len - off, MSG_NOSIGNAL);
 			if (n > 0) {

@@ -258,14 +258,7 @@ tp_probe_tls_handshake(struct tp_probe_tls_ctx *tls, struct tp_probe_io *io,
 		ERR_clear_error();
 		if ((rc = SSL_connect(io->ssl)) == 1)
 			return (1);
-		switch (SSL_get_error(io->ssl, rc)) {
-		case SSL_ERROR_WANT_READ:
-			w = tp_probe_io_wait(io->fd, POLLIN, deadline);
-			break;
-		case SSL_ERROR_WANT_WRITE:
-			w = tp_probe_io_wait(io->fd, POLLOUT, deadline);
-			break;
-		default:
+		if ((w = tp_probe_tls_wait(io, rc, deadline)) == 0) {
 			handshake_error(io->ssl, rc, why, len);
 			return (0);
 		}
@@ -277,6 +270,25 @@ tp_probe_tls_handshake(struct tp_probe_tls_ctx *tls, struct tp_probe_io *io,
 			snprintf(why, len, "the connection failed");
 			return (0);
 		}
+	}
+}
+
+/*
+ * tp_probe_tls_wait - after an OpenSSL call on io returned rc: wait until
+ * it may be called again (1), TP_PROBE_TIMEOUT, -1 (poll failed), or 0 if
+ * rc is an error, not a wish to read or write
+ */
+
+int
+tp_probe_tls_wait(const struct tp_probe_io *io, int rc, long deadline)
+{
+	switch (SSL_get_error(io->ssl, rc)) {
+	case SSL_ERROR_WANT_READ:
+		return (tp_probe_io_wait(io->fd, POLLIN, deadline));
+	case SSL_ERROR_WANT_WRITE:
+		return (tp_probe_io_wait(io->fd, POLLOUT, deadline));
+	default:
+		return (0);
 	}
 }
 

@@ -32,6 +32,8 @@
  *	void	tp_probe_tls_describe(struct tp_probe_tls_ctx *tls,
  *				  struct tp_probe_io *io, const char *name,
  *				  struct tp_probe_result *r);
+ *	int	tp_probe_tls_wait(const struct tp_probe_io *io, int rc,
+ *				  long deadline);
  *	int	tp_probe_tls_version(int i);
  *	const char *tp_probe_tls_version_name(int i);
  *
@@ -335,6 +337,7 @@ extern int tp_probe_tls_handshake(struct tp_probe_tls_ctx *, struct tp_probe_io 
 extern void tp_probe_tls_describe(struct tp_probe_tls_ctx *,
 				  struct tp_probe_io *, const char *,
 				  struct tp_probe_result *);
+extern int tp_probe_tls_wait(const struct tp_probe_io *, int, long);
 extern int tp_probe_tls_version(int);
 extern const char *tp_probe_tls_version_name(int);
 
