@@ -161,7 +161,7 @@ table_add(struct export *ex, struct table *t, const char *key, int rank,
 
 /* table_addf - append a formatted line */
 
-static void
+static void __attribute__((format(printf, 5, 6)))
 table_addf(struct export *ex, struct table *t, const char *key, int rank,
 	   const char *fmt,...)
 {

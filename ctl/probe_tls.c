@@ -240,6 +240,7 @@ tp_probe_tls_handshake(struct tp_probe_tls_ctx *tls, struct tp_probe_io *io,
 		       int version, int seclevel0, const char *sni,
 		       long deadline, char *why, size_t len)
 {
+	char	host[256];			/* SSL_set_tlsext_host_name takes char * */
 	int	rc, w;
 
 	io->ccert_requested = 0;
@@ -252,8 +253,9 @@ tp_probe_tls_handshake(struct tp_probe_tls_ctx *tls, struct tp_probe_io *io,
 	SSL_set_app_data(io->ssl, io);
 	SSL_set_msg_callback(io->ssl, msg_cb);
 	SSL_set_msg_callback_arg(io->ssl, io);
-	if (sni != NULL && *sni != 0 && !is_address(sni))
-		(void) SSL_set_tlsext_host_name(io->ssl, sni);
+	if (sni != NULL && *sni != 0 && !is_address(sni)
+	    && (size_t) snprintf(host, sizeof(host), "%s", sni) < sizeof(host))
+		(void) SSL_set_tlsext_host_name(io->ssl, host);
 	for (;;) {
 		ERR_clear_error();
 		if ((rc = SSL_connect(io->ssl)) == 1)
