@@ -18,30 +18,8 @@ out="$work/out"
 passed=0
 failed=0
 
-# expect WANT_STATUS PATTERN... -- COMMAND...: status and every pattern in
-# standard output and error together
-expect() {
-	want=$1; shift
-	patterns=
-	while [ "$1" != "--" ]; do patterns="$patterns
-$1"; shift; done
-	shift
-	"$@" >"$out" 2>&1
-	got=$?
-	ok=1
-	[ "$got" -eq "$want" ] || { echo "FAIL: exit $got, want $want: $*"; ok=0; }
-	printf '%s\n' "$patterns" | while IFS= read -r p; do
-		[ -z "$p" ] && continue
-		grep -qF -- "$p" "$out" || { echo "FAIL: no \"$p\" in output of: $*"; exit 1; }
-	done || ok=0
-	if [ $ok -eq 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); sed 's/^/    | /' "$out"; fi
-}
-
-# check_file WHAT COMMAND...: true, else a failure named WHAT
-check_that() {
-	what=$1; shift
-	if "$@"; then passed=$((passed + 1)); else echo "FAIL: $what"; failed=$((failed + 1)); fi
-}
+# expect, check_that
+. "$srcdir/tests/expect-lib.sh"
 
 # ---- MTA-STS bodies -------------------------------------------------------
 expect 0 "dest:good.loc require verify=yes cert_subject=mail.loc" \

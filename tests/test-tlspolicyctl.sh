@@ -13,23 +13,8 @@ trap 'rm -rf "$out" "$out.policy" "$out.d" "$out.d.status"' EXIT
 passed=0
 failed=0
 
-# expect WANT_STATUS PATTERN... -- COMMAND...: status and every pattern in output
-expect() {
-	want=$1; shift
-	patterns=
-	while [ "$1" != "--" ]; do patterns="$patterns
-$1"; shift; done
-	shift
-	"$@" >"$out" 2>&1
-	got=$?
-	ok=1
-	[ "$got" -eq "$want" ] || { echo "FAIL: exit $got, want $want: $*"; ok=0; }
-	printf '%s\n' "$patterns" | while IFS= read -r p; do
-		[ -z "$p" ] && continue
-		grep -qF -- "$p" "$out" || { echo "FAIL: no \"$p\" in output of: $*"; exit 1; }
-	done || ok=0
-	if [ $ok -eq 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); sed 's/^/    | /' "$out"; fi
-}
+# expect, check_that
+. "$srcdir/tests/expect-lib.sh"
 
 expect 0 "OK: 19 rules (sender 7, rcpt 4, client address 5, client name 2); default level prefer" -- \
 	"$ctl" check -f "$good"
