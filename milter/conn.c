@@ -28,6 +28,20 @@
 
 #define OUT_OF_MEMORY	"out of memory"
 
+/*
+ * The big buffers of a connection, allocated with it rather than on the
+ * stack: libmilter runs connections on short-lived threads, and when a
+ * thread ends glibc unmaps every page of its stack below the top 16 KB,
+ * so a deep stack is faulted in again by every connection, and each
+ * thread's end flushes the TLB of every CPU (see BENCHMARKS.md).
+ */
+struct tp_conn_work {
+	struct tp_record_text text;	/* the record being written */
+	char	line[4096];		/* one decision's log line */
+	char	record[8192];		/* an audit record, if it fits */
+	char	sender[2 * MACRO_MAX + 5];	/* {mail_addr} as it was written */
+};
+
 static unsigned long start;		/* when the first connection came */
 
 /* note_start - remember when this daemon started taking connections */
@@ -57,8 +71,10 @@ tp_conn_new(const struct tp_conn_env *env)
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct tp_conn *c = calloc(1, sizeof(*c));
 
-	if (c == NULL)
+	if (c == NULL || (c->work = malloc(sizeof(*c->work))) == NULL) {
+		free(c);
 		return (NULL);
+	}
 	pthread_once(&once, note_start);
 	/*
 	 * Unique per host: start time of this daemon and a counter, which
@@ -149,6 +165,7 @@ tp_conn_free(struct tp_conn *c)
 	for (size_t i = 0; i < TP_TLS_MACROS; i++)
 		free(c->tls_raw[i]);
 	tp_policy_unref(c->policy);
+	free(c->work);
 	free(c);
 }
 
@@ -307,12 +324,12 @@ tp_conn_queue_id(struct tp_conn *c, const struct tp_macro_source *m)
 static int
 message_open(struct tp_conn *c, const struct tp_macro_source *m, const char *sender)
 {
-	char	written[2 * MACRO_MAX + 5];
+	char   *written = c->work->sender;
 	const char *addr;
 
 	/* Quoted where the local part needs it: as the client wrote it. */
 	if (sender == NULL && (addr = macro(m, "{mail_addr}")) != NULL) {
-		if (tp_address_external(addr, written, sizeof(written)) == 0) {
+		if (tp_address_external(addr, written, sizeof(c->work->sender)) == 0) {
 			tp_conn_fail(c, "sender address too long");
 			return (-1);
 		}
@@ -425,24 +442,24 @@ tp_conn_record(const struct tp_conn *c, const char *outcome, struct tp_record *r
 	rec->nrcpts = c->nrcpts;
 }
 
-/* audit - a record into the audit log */
+/* audit - the record in c->work->text into the audit log */
 
 static void
-audit(struct tp_audit *log, const struct tp_record_text *rec)
+audit(struct tp_conn *c)
 {
-	char	small[8192];
-	char   *buf = small;
+	struct tp_conn_work *w = c->work;
+	char   *buf = w->record;
 	size_t	len;
 	struct timespec now;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	/* Most records fit the stack; a message with many recipients not. */
-	if ((len = tp_audit_format(rec, &now, small, sizeof(small))) == 0
+	/* Most records fit the buffer; a message with many recipients not. */
+	if ((len = tp_audit_format(&w->text, &now, buf, sizeof(w->record))) == 0
 	    && (buf = malloc(TP_AUDIT_RECORD_MAX)) != NULL)
-		len = tp_audit_format(rec, &now, buf, TP_AUDIT_RECORD_MAX);
+		len = tp_audit_format(&w->text, &now, buf, TP_AUDIT_RECORD_MAX);
 	/* A record that cannot be made is submitted empty: counted as lost. */
-	tp_audit_submit(log, buf ? buf : "", buf ? len : 0);
-	if (buf != small)
+	tp_audit_submit(c->env.audit, buf ? buf : "", buf ? len : 0);
+	if (buf != w->record)
 		free(buf);
 }
 
@@ -454,26 +471,25 @@ audit(struct tp_audit *log, const struct tp_record_text *rec)
 void
 tp_conn_message_end(struct tp_conn *c, const char *outcome, const char *reply)
 {
+	struct tp_conn_work *w = c->work;
 	struct tp_record rec;
-	struct tp_record_text text;
-	char	line[4096];
 
 	if (!c->message_open && c->nrcpts == 0)
 		return;
 	c->messages++;
 	tp_conn_record(c, outcome, &rec);
 	rec.reply = reply;
-	tp_record_prepare(&rec, &text);
+	tp_record_prepare(&rec, &w->text);
 	for (size_t i = 0; i < c->nrcpts; i++) {
-		size_t	len = tp_record_syslog(&text, i, line, sizeof(line));
+		size_t	len = tp_record_syslog(&w->text, i, w->line, sizeof(w->line));
 
 		c->env.log_text(c->rcpts[i].refused || c->rcpts[i].error ? LOG_NOTICE : LOG_INFO,
-				line, len);
+				w->line, len);
 		tp_stats_decision(c->env.stats, &c->rcpts[i]);
 	}
 	tp_stats_message(c->env.stats, outcome);
 	if (c->env.audit != NULL)
-		audit(c->env.audit, &text);
+		audit(c);
 	message_free(c);
 }
 
@@ -513,7 +529,6 @@ void
 tp_conn_session_end(struct tp_conn *c)
 {
 	struct tp_record rec;
-	struct tp_record_text text;
 
 	tp_conn_abort(c);
 	/* Without connect and HELO events, a session with no RCPT is unseen. */
@@ -523,6 +538,6 @@ tp_conn_session_end(struct tp_conn *c)
 	if (c->messages > 0 || c->env.audit == NULL)
 		return;
 	tp_conn_record(c, "no-message", &rec);
-	tp_record_prepare(&rec, &text);
-	audit(c->env.audit, &text);
+	tp_record_prepare(&rec, &c->work->text);
+	audit(c);
 }

@@ -2,14 +2,17 @@
  * NAME
  *	daemon 3
  * SUMMARY
- *	becoming a daemon: detach, pid file, privileges, descriptors
+ *	becoming a daemon: detach, pid file, privileges, descriptors, stacks
  * DESCRIPTION
  *	See tp_daemon.h.
  */
 
+#include "config.h"			/* _GNU_SOURCE: pthread_setattr_default_np */
+
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -171,3 +174,23 @@ tp_daemon_running(const char *path)
 	return (held);
 }
 
+
+/* tp_daemon_thread_stacks - stacks of TP_THREAD_STACK for new threads */
+
+int
+tp_daemon_thread_stacks(void)
+{
+	pthread_attr_t attr;
+	int	err;
+
+	if ((err = pthread_attr_init(&attr)) == 0) {
+		if ((err = pthread_attr_setstacksize(&attr, TP_THREAD_STACK)) == 0)
+			err = pthread_setattr_default_np(&attr);
+		pthread_attr_destroy(&attr);
+	}
+	if (err != 0) {
+		tp_log(LOG_ERR, "cannot set the threads' stack size: %s", strerror(err));
+		return (-1);
+	}
+	return (0);
+}

@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -95,17 +97,13 @@ tp_log_text(int pri, const char *line, size_t len)
 	if (to_syslog)
 		syslog(pri, "%s", line);
 	if (pri <= atomic_load_explicit(&stderr_upto, memory_order_relaxed)) {
-		char	small[TP_LOG_LINE_MAX + 1];
-		char   *copy = len < sizeof(small) ? small : malloc(len + 1);
+		/* One system call per line, so that the lines of threads never mix. */
+		struct iovec iov[2] = {
+			{.iov_base = (void *)(uintptr_t)line, .iov_len = len},
+			{.iov_base = (void *)(uintptr_t)"\n", .iov_len = 1},
+		};
 
-		/* One write per line, so that the lines of threads never mix. */
-		if (copy != NULL) {
-			memcpy(copy, line, len);
-			copy[len] = '\n';
-			(void)!write(STDERR_FILENO, copy, len + 1);
-			if (copy != small)
-				free(copy);
-		}
+		(void)!writev(STDERR_FILENO, iov, 2);
 	}
 }
 

@@ -11,8 +11,9 @@
  *	(config.c), the log (log.c), the signal mask (signals.c), the
  *	policy (reload.c, refusing to start on any error), the milter
  *	socket (socket.c, never taking over one that a running daemon
- *	listens on), then detach, pid file and privileges (daemon.c), the
- *	audit writer and the signal thread, and hands over to libmilter.
+ *	listens on), then detach, pid file, privileges and the threads'
+ *	stack size (daemon.c), the audit writer and the signal thread, and
+ *	hands over to libmilter.
  *	A detaching start returns only once the daemon runs, with its
  *	exit status if it did not get that far.
  *	See tlspolicy-milter(8) and --help for every option.
@@ -152,6 +153,7 @@ main(int argc, char **argv)
 	    || (!tp_config.foreground && (ready = tp_daemon_detach()) < 0)
 	    || (tp_config.pidfile && tp_daemon_write_pidfile(tp_config.pidfile) < 0)
 	    || tp_daemon_drop_privileges(pw) < 0
+	    || tp_daemon_thread_stacks() < 0
 	    || start_threads() < 0)
 		return (TP_EXIT_OS);
 	tp_daemon_started(ready);

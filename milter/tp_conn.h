@@ -160,6 +160,7 @@ struct tp_conn {
 	bool	message_open;		/* MAIL seen, not yet ended */
 	unsigned long messages;		/* MAIL commands seen in this session */
 	const char *broken;		/* a failure to report at the next reply */
+	struct tp_conn_work *work;	/* big buffers, owned: see conn.c */
 };
 
 extern struct tp_conn *tp_conn_new(const struct tp_conn_env *);

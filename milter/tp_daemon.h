@@ -5,7 +5,7 @@
  * NAME
  *	tp_daemon 3h
  * SUMMARY
- *	becoming a daemon: detach, pid file, privileges, descriptors
+ *	becoming a daemon: detach, pid file, privileges, descriptors, stacks
  * SYNOPSIS
  *	#include "milter/tp_daemon.h"
  *
@@ -15,6 +15,7 @@
  *	void	tp_daemon_started(int ready);
  *	int	tp_daemon_write_pidfile(const char *pidfile);
  *	int	tp_daemon_drop_privileges(const struct passwd *pw);
+ *	int	tp_daemon_thread_stacks(void);
  * DESCRIPTION
  *	tp_daemon_std_fds() makes sure descriptors 0-2 are open (on
  *	/dev/null), first thing: started without them, the milter socket
@@ -38,6 +39,14 @@
  *
  *	tp_daemon_drop_privileges() becomes pw (groups, gid, uid) for
  *	good; NULL is a no-op.
+ *
+ *	tp_daemon_thread_stacks() gives every thread started from then on
+ *	(libmilter's, one or more per connection) a stack of
+ *	TP_THREAD_STACK bytes instead of glibc's default, the stack
+ *	rlimit (8 MiB). glibc keeps the stacks of ended threads for reuse,
+ *	up to 40 MiB: five stacks of 8 MiB, so that with more connections
+ *	at once than that every new thread would map a fresh stack and
+ *	fault in every page it touches. The milter needs about 16 KiB.
  * DIAGNOSTICS
  *	tp_daemon_detach() returns the descriptor for tp_daemon_started()
  *	in the child, or -1. The int functions return 0, or -1 with the
@@ -57,5 +66,9 @@ extern int tp_daemon_detach(void);
 extern void tp_daemon_started(int);
 extern int tp_daemon_write_pidfile(const char *);
 extern int tp_daemon_drop_privileges(const struct passwd *);
+extern int tp_daemon_thread_stacks(void);
+
+/* A thread's stack: over ten times the deepest the milter goes. */
+#define TP_THREAD_STACK	(256 * 1024)
 
 #endif

@@ -31,11 +31,13 @@
  *	-1 when the client address is not an address, or the sender or
  *	the recipient cannot be read as one (tp_address_readings) while the
  *	policy has rules for such addresses: a lookup error is never taken
- *	for "no rule", the caller tempfails.
+ *	for "no rule", the caller tempfails. -1 also when memory runs out.
  */
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "policy/tp_names.h"
@@ -59,6 +61,50 @@ struct lookup {
 	char	name[TP_DOMAIN_MAX + 1];
 	char	rcpt_key[TP_READINGS_MAX][2][TP_LOCAL_MAX + 1 + TP_DOMAIN_MAX + 1];
 };
+
+/*
+ * A lookup is big (~80 KB: the worst case an address can ask for) and a
+ * decision needs one. Not on the stack: libmilter runs each connection on
+ * a short-lived thread, and when a thread ends glibc unmaps its stack
+ * below the top 16 KB, so each connection would fault the pages in again
+ * (and each thread's end flush the TLB of every CPU). Not freed after
+ * each decision: freeing a block that size makes glibc give the top of
+ * the heap back to the kernel, to the same effect. Spares are kept, as
+ * many as decisions ran at once, up to a cap (see BENCHMARKS.md).
+ */
+#define SPARE_LOOKUPS_MAX	64
+
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct lookup *spare[SPARE_LOOKUPS_MAX];
+static size_t nspare;
+
+/* lookup_get - a spare lookup, or a new one; NULL if out of memory */
+
+static struct lookup *
+lookup_get(void)
+{
+	struct lookup *l = NULL;
+
+	pthread_mutex_lock(&spare_lock);
+	if (nspare > 0)
+		l = spare[--nspare];
+	pthread_mutex_unlock(&spare_lock);
+	return (l != NULL ? l : malloc(sizeof(*l)));
+}
+
+/* lookup_put - keep a lookup for the next decision, or free it */
+
+static void
+lookup_put(struct lookup *l)
+{
+	pthread_mutex_lock(&spare_lock);
+	if (nspare < SPARE_LOOKUPS_MAX) {
+		spare[nspare++] = l;
+		l = NULL;
+	}
+	pthread_mutex_unlock(&spare_lock);
+	free(l);
+}
 
 /* add_probe - look for a name key of this type */
 
@@ -253,36 +299,35 @@ add_rcpt_rules(const struct tp_policy *p, const struct lookup *l,
  */
 
 static int
-collect(const struct tp_policy *p, const struct tp_query *q,
+collect(const struct tp_policy *p, const struct tp_query *q, struct lookup *l,
 	struct tp_decision *d, bool *rcpt_exempt)
 {
-	struct lookup l;
 	const struct tp_rule *r;
 
-	l.n = 0;
-	l.start[GROUP_ADDR] = 0;
-	if (add_client_addr(&l, p, q->client_addr) < 0) {
+	l->n = 0;
+	l->start[GROUP_ADDR] = 0;
+	if (add_client_addr(l, p, q->client_addr) < 0) {
 		strcpy(d->reason, "client address is not an IP address");
 		return (-1);
 	}
-	l.start[GROUP_NAME] = l.n;
-	add_client_name(&l, p, q->client_name);
-	l.start[GROUP_SENDER] = l.n;
-	if (add_sender(&l, p, q->sender) < 0) {
+	l->start[GROUP_NAME] = l->n;
+	add_client_name(l, p, q->client_name);
+	l->start[GROUP_SENDER] = l->n;
+	if (add_sender(l, p, q->sender) < 0) {
 		strcpy(d->reason, "sender address cannot be read");
 		return (-1);
 	}
-	l.start[GROUP_RCPT] = l.n;
-	if (add_rcpt(&l, p, q) < 0) {
+	l->start[GROUP_RCPT] = l->n;
+	if (add_rcpt(l, p, q) < 0) {
 		strcpy(d->reason, "recipient address cannot be read");
 		return (-1);
 	}
-	tp_policy_probe(p, l.probes, l.n);
+	tp_policy_probe(p, l->probes, l->n);
 	/* In each group the probes run from most to least specific. */
 	for (int g = GROUP_ADDR; g < GROUP_RCPT; g++)
-		if ((r = found(p, &l, l.start[g], l.start[g + 1])) != NULL)
+		if ((r = found(p, l, l->start[g], l->start[g + 1])) != NULL)
 			add_rule(d, r);
-	*rcpt_exempt = add_rcpt_rules(p, &l, d);
+	*rcpt_exempt = add_rcpt_rules(p, l, d);
 	return (0);
 }
 
@@ -366,11 +411,19 @@ tp_policy_decide(const struct tp_policy *p, const struct tp_query *q,
 		 struct tp_decision *d)
 {
 	bool	rcpt_exempt;
+	struct lookup *l;
+	int	rc;
 
 	/* The text buffers are last and are set as needed: skip clearing them. */
 	memset(d, 0, offsetof(struct tp_decision, reason));
 	d->reason[0] = d->reply_text[0] = 0;
-	if (collect(p, q, d, &rcpt_exempt) < 0)
+	if ((l = lookup_get()) == NULL) {
+		strcpy(d->reason, "out of memory");
+		return (-1);
+	}
+	rc = collect(p, q, l, d, &rcpt_exempt);
+	lookup_put(l);
+	if (rc < 0)
 		return (-1);
 	for (size_t i = 0; i < d->nrules; i++) {
 		if (d->rules[i]->level == TP_LEVEL_EXEMPT
