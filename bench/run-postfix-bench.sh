@@ -25,6 +25,11 @@
 #        none       no milter
 #        min_inet   bench/minimal-milter over inet: (the floor: 3 replies)
 #        min_unix   bench/minimal-milter over unix:
+#        mins_inet, mins_unix  the floor with tlspolicy-milter's thread
+#                   stacks (256 KiB, started under "ulimit -s 256"; glibc's
+#                   default is the stack rlimit, 8 MiB, and it keeps only
+#                   40 MiB of ended threads' stacks for reuse): the floor
+#                   without that handicap, for a fair ratio
 #        mind_inet  bench/minimal-milter -D over inet: (4 replies: also at
 #                   DATA, which avoids the stall on Postfix's side, below)
 #        tp_inet    tlspolicy-milter over inet:, default configuration
@@ -180,7 +185,7 @@ if [ -z "${CONFIGS:-}" ]; then
     CONFIGS="none"
     for s in $SOCKETS; do
         case $s in inet|unix) ;; *) die "SOCKETS: inet and/or unix" ;; esac
-        CONFIGS="$CONFIGS min_$s tp_$s tpm_$s tpe_$s tpl_$s"
+        CONFIGS="$CONFIGS min_$s mins_$s tp_$s tpm_$s tpe_$s tpl_$s"
         [ -n "$TPX_SRC" ] && CONFIGS="$CONFIGS tpx_$s"
     done
     case " $SOCKETS " in *" inet "*) [ "$DATA_FLOOR" = 1 ] && CONFIGS="$CONFIGS mind_inet" ;; esac
@@ -189,7 +194,8 @@ if [ -z "${CONFIGS:-}" ]; then
 fi
 for cfg in $CONFIGS; do
     case $cfg in
-        none|min_inet|min_unix|mind_inet|mind_unix|mindn_inet|mint_inet|mint_unix|tp_inet|tp_unix) ;;
+        none|min_inet|min_unix|mins_inet|mins_unix|mind_inet|mind_unix|mindn_inet) ;;
+        mint_inet|mint_unix|tp_inet|tp_unix) ;;
         tpm_inet|tpm_unix|tpe_inet|tpe_unix|tpl_inet|tpl_unix) ;;
         mintx_unix|mints_unix) ;;
         tpx_inet|tpx_unix) [ -n "$TPX_SRC" ] || die "$cfg needs TLSPOLICY_MILTER_X" ;;
@@ -261,14 +267,16 @@ EOF
 chmod 644 "$W/policy.conf"
 
 # start_milter NAME SPEC: start the milter of configuration NAME (min_*,
-# mind_*, mindn_*, tp_*, tpx_*, or rmin/rminT/rtp for the replay) on SPEC.
-# Started as a simple command, so that $! is the milter itself.
+# mins_*, mind_*, mindn_*, tp_*, tpx_*, or rmin/rminS/rminT/rtp for the
+# replay) on SPEC. Started as a simple command or exec'd, so that $! is the
+# milter itself.
 start_milter() {
     local cfg=$1 spec
     local -a argv
     spec=$(libmilter_spec "$2")
     case $cfg in
         min_*|rmin) argv=("$W/bin/minimal-milter" -p "$spec") ;;
+        mins_*|rminS) argv=(/bin/sh -c 'ulimit -s 256 && exec "$@"' sh "$W/bin/minimal-milter" -p "$spec") ;;
         mint_*|rminT) argv=("$W/bin/minimal-milter" -T -p "$spec") ;;
         mintx_*) argv=("$W/bin/minimal-milter" -T -X -p "$spec") ;;
         mints_*) argv=("$W/bin/minimal-milter" -T -S -p "$spec") ;;
@@ -471,15 +479,15 @@ if [ "$REPLAY_N" -gt 0 ]; then
     if [ -n "${SPEC[tp_unix]:-}" ]; then tgt=tpu; else tgt=tp; fi
     count_run "$tgt" plain "$HEADERS" 3 "$W/count/tp.stream"
     # The replay targets: unix sockets of their own (nothing else uses them).
-    for v in rmin rminT rtp; do start_milter "$v" "unix:$W/sock/$v.sock"; done
-    for v in rmin rminT rtp; do
+    for v in rmin rminS rminT rtp; do start_milter "$v" "unix:$W/sock/$v.sock"; done
+    for v in rmin rminS rminT rtp; do
         pf_wait_listen "unix:$W/sock/$v.sock" 10 || { say "ERROR: replay milter $v did not start"; FAILED=1; }
     done
     if [ -s "$W/count/min.stream" ] && [ -s "$W/count/tp.stream" ]; then
         for ((r = 1; r <= REPLAY_ROUNDS; r++)); do
-            for v in rmin rminT rtp; do
+            for v in rmin rminS rminT rtp; do
                 stream=$W/count/tp.stream
-                [ "$v" = rmin ] && stream=$W/count/min.stream
+                case $v in rmin|rminS) stream=$W/count/min.stream ;; esac
                 milter_alive "$v" || continue
                 "$W/bin/milter-replay" -s "unix:$W/sock/$v.sock" -f "$stream" -n 1000 -c 20 >/dev/null 2>&1
                 t0=$(cpu_ticks "${MPID[$v]}")
@@ -556,8 +564,21 @@ pairs = [('tp_inet', 'min_inet'), ('tp_unix', 'min_unix'), ('tp_inet', 'mind_ine
          ('tpx_inet', 'tp_inet'), ('tpx_unix', 'tp_unix'), ('tpx_inet', 'mind_inet'),
          ('tpx_inet', 'min_inet'), ('tpx_unix', 'min_unix'), ('mindn_inet', 'mind_inet'),
          ('mint_unix', 'min_unix'), ('tp_unix', 'mint_unix'), ('tpx_unix', 'mint_unix'),
-         ('mintx_unix', 'min_unix'), ('mints_unix', 'min_unix')]
+         ('mintx_unix', 'min_unix'), ('mints_unix', 'min_unix'),
+         ('mins_inet', 'min_inet'), ('mins_unix', 'min_unix'),
+         ('tp_inet', 'mins_inet'), ('tp_unix', 'mins_unix'),
+         ('tpm_inet', 'mins_inet'), ('tpm_unix', 'mins_unix'),
+         ('tpl_inet', 'mins_inet'), ('tpl_unix', 'mins_unix')]
 pairs = [(a, b) for a, b in pairs if a in configs and b in configs]
+ticks = {(r, m, c): row[4] for row in rows for (r, m, c) in [row[:3]]}
+
+def cpu_ratio(m, a, b):
+    return [ticks[(r, m, a)] / ticks[(r, m, b)] for r in rounds
+            if (r, m, a) in ticks and (r, m, b) in ticks and ticks[(r, m, b)] > 0]
+
+# Milter CPU against a floor of the same socket (the issue 10 targets).
+cpu_pairs = [(a, b) for a, b in pairs
+             if b.split('_')[0] in ('min', 'mins', 'mint') and a.split('_')[0] in ('tp', 'tpm', 'tpe', 'tpl', 'tpx', 'mint', 'mins')]
 print()
 print('### Postfix + milter throughput')
 print()
@@ -572,6 +593,14 @@ print('|---|' + '---|' * len(modes))
 for a, b in pairs:
     print('| %s / %s | %s |' % (a, b, ' | '.join(fmt(ratio(m, a, b)) for m in modes)))
 print()
+if cpu_pairs:
+    print('Milter CPU per message, medians over rounds of the per-round ratios (each round in brackets):')
+    print()
+    print('| CPU ratio | ' + ' | '.join(modes) + ' |')
+    print('|---|' + '---|' * len(modes))
+    for a, b in cpu_pairs:
+        print('| %s / %s | %s |' % (a, b, ' | '.join(fmt(cpu_ratio(m, a, b)) for m in modes)))
+    print()
 print('Median msg/s over rounds; median p50 session time (ms) at concurrency %s; milter CPU per message '
       '(utime+stime from /proc/PID/stat over all its runs of that mode, %d Hz ticks):' % (C, tck))
 print()
@@ -603,7 +632,7 @@ for m in modes:
         print('| %s | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %s |' % (
             m, c, med(st['postfix']), med(st['milter']), med(st['client']), med(st['sink']),
             med(st['total']), exp))
-for pre in ('tp_', 'tpm_', 'tpe_', 'tpl_', 'tpx_', 'min_'):
+for pre in ('tp_', 'tpm_', 'tpe_', 'tpl_', 'tpx_', 'min_', 'mins_'):
     t = sum(v for (m, c), v in cpu.items() if c.startswith(pre))
     n = sum(v for (m, c), v in msgs.items() if c.startswith(pre))
     if n:
@@ -657,6 +686,7 @@ if int(replay_n) > 0 and os.path.exists(rp):
             rr[v].append(float(us)); rt[v].append(float(ra or 0))
     if rr:
         names = {'rmin': 'minimal-milter (floor: no connect/HELO/MAIL/header events)',
+                 'rminS': 'minimal-milter with 256 KiB thread stacks (the floor, tlspolicy-milter\'s stacks)',
                  'rminT': 'minimal-milter -T (tlspolicy\'s negotiation and macro lists, no work)',
                  'rtp': 'tlspolicy-milter (default configuration)'}
         print()
@@ -665,7 +695,7 @@ if int(replay_n) > 0 and os.path.exists(rp):
         print()
         print('| milter | CPU us/message | replayed sessions/s |')
         print('|---|---|---|')
-        for v in ('rmin', 'rminT', 'rtp'):
+        for v in ('rmin', 'rminS', 'rminT', 'rtp'):
             if rr[v]:
                 print('| %s | **%.0f** (%s) | %.0f |' % (names[v], med(rr[v]), ' '.join('%.0f' % x for x in rr[v]), med(rt[v])))
 EOF

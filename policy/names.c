@@ -316,20 +316,23 @@ plain_mailbox(const char *in, const char **s, const char **e)
 }
 
 /*
- * mailbox - the mailbox in in, bounds in *s and *e (in box, TP_ADDRESS_MAX
- * + 1 bytes, unless written plainly); -1 if it cannot be read as one.
+ * mailbox - the mailbox in in, bounds in *s and *e: in in itself if it
+ * is written plainly, else in a cleaned copy in *box (the caller frees
+ * it; on the heap, as the milter's threads keep their stacks small);
+ * -1 if it cannot be read as one, or memory ran out.
  */
 static int
-mailbox(const char *in, char *box, const char **s, const char **e)
+mailbox(const char *in, char **box, const char **s, const char **e)
 {
 	ssize_t	len;
 
 	if (plain_mailbox(in, s, e) == 0)
 		return (0);
-	if ((len = clean_address(in, box, TP_ADDRESS_MAX + 1)) < 0)
+	if ((*box = malloc(TP_ADDRESS_MAX + 1)) == NULL
+	    || (len = clean_address(in, *box, TP_ADDRESS_MAX + 1)) < 0)
 		return (-1);
-	*s = box;
-	*e = box + len;
+	*s = *box;
+	*e = *box + len;
 	return (0);
 }
 
@@ -560,20 +563,24 @@ int
 tp_address_readings(const char *in, const char *delimiters,
 		    struct tp_readings *r)
 {
-	char	box[TP_ADDRESS_MAX + 1];
+	char   *box = NULL;
 	const char *s, *e;
+	int	rc;
 
 	r->n = 0;
 	r->null = false;
 	r->bad_domain = false;
 	r->delimiters = delimiters;
-	if (mailbox(in, box, &s, &e) < 0)
-		return (-1);
-	if (s == e) {
+	if (mailbox(in, &box, &s, &e) < 0) {
+		rc = -1;
+	} else if (s == e) {
 		r->null = true;
-		return (0);
+		rc = 0;
+	} else {
+		rc = read_local(r, s, e, 0);
 	}
-	return (read_local(r, s, e, 0));
+	free(box);
+	return (rc);
 }
 
 /* tp_address_parse - split an envelope address into local part and domain */
@@ -581,20 +588,22 @@ tp_address_readings(const char *in, const char *delimiters,
 int
 tp_address_parse(const char *in, struct tp_address *addr)
 {
-	struct tp_readings r;
+	struct tp_readings *r = malloc(sizeof(*r));	/* 3 KB: not on the stack */
+	int	rc = -1;
 
 	addr->null = addr->has_domain = false;
 	addr->local[0] = addr->domain[0] = 0;
-	if (tp_address_readings(in, "", &r) < 0)
-		return (-1);
-	addr->null = r.null;
-	if (r.n > 0) {
-		/* The first reading splits at the last '@', as most mail is. */
-		memcpy(addr->local, r.box[0].local, sizeof(addr->local));
-		memcpy(addr->domain, r.box[0].domain, sizeof(addr->domain));
-		addr->has_domain = addr->domain[0] != 0;
+	if (r != NULL && (rc = tp_address_readings(in, "", r)) == 0) {
+		addr->null = r->null;
+		if (r->n > 0) {
+			/* The first reading splits at the last '@', as most mail is. */
+			memcpy(addr->local, r->box[0].local, sizeof(addr->local));
+			memcpy(addr->domain, r->box[0].domain, sizeof(addr->domain));
+			addr->has_domain = addr->domain[0] != 0;
+		}
 	}
-	return (0);
+	free(r);
+	return (rc);
 }
 
 /* dot_atom - is local[0..len) a dot-atom (RFC 5322; UTF-8 as atext)? */

@@ -30,6 +30,7 @@
  */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -91,24 +92,27 @@ rcpt_whom(const struct tp_rule *r, const char *rcpt, char *buf, size_t len)
 	static const char prefix[] = "rcpt:";
 	const char *sel = r->selector + sizeof(prefix) - 1;
 	char	name[TP_LOCAL_MAX + 1 + TP_DOMAIN_MAX + 4];	/* no cap */
-	struct tp_readings rd;
+	struct tp_readings *rd;		/* 3 KB: not on the stack */
 	size_t	slen = strlen(sel);
 
 	if (*sel != '.') {
 		snprintf(buf, len, "mail to %s", tp_escape_reply(sel, name, sizeof(name)));
 		return;
 	}
-	if (rcpt != NULL && tp_address_readings(rcpt, "", &rd) == 0)
-		for (size_t i = 0; i < rd.n; i++) {
-			const char *d = rd.box[i].domain;
+	snprintf(buf, len, "this recipient");
+	if (rcpt == NULL || (rd = malloc(sizeof(*rd))) == NULL)
+		return;
+	if (tp_address_readings(rcpt, "", rd) == 0)
+		for (size_t i = 0; i < rd->n; i++) {
+			const char *d = rd->box[i].domain;
 			size_t	dlen = strlen(d);
 
 			if (dlen > slen && strcmp(d + dlen - slen, sel) == 0) {
 				snprintf(buf, len, "mail to %s", tp_escape_reply(d, name, sizeof(name)));
-				return;
+				break;
 			}
 		}
-	snprintf(buf, len, "this recipient");
+	free(rd);
 }
 
 /* whom - "mail from bank.example", "client 192.0.2.1", ... */

@@ -60,10 +60,12 @@
  *	group, a source route without its colon), out of which an MTA may
  *	still read some mailbox, for more than TP_READINGS_MAX readings, and
  *	for input longer than TP_ADDRESS_MAX, more than any SMTP command
- *	line: the caller must not take that for "no rule".
+ *	line, and when memory runs out (an address not written plainly is
+ *	cleaned in a copy on the heap: the milter's threads keep their
+ *	stacks small): the caller must not take that for "no rule".
  *
  *	tp_address_parse() is the first reading alone, for logs and
- *	replies: has_domain false if it has no domain.
+ *	replies: has_domain false if it has no domain; -1 as above.
  *
  *	tp_address_external() writes, as a client would, an address an MTA
  *	passes as a macro ({mail_addr}: Postfix's is quoted where needed,

@@ -74,6 +74,7 @@ main(void)
 	srunner_add_suite(sr, dest_suite());
 	srunner_add_suite(sr, mta_sts_suite());
 	srunner_add_suite(sr, probe_suite());
+	srunner_add_suite(sr, stack_suite());
 	setvbuf(stdout, NULL, _IONBF, 0);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -33,6 +33,7 @@ extern Suite *tlsrpt_suite(void);
 extern Suite *dest_suite(void);
 extern Suite *mta_sts_suite(void);
 extern Suite *probe_suite(void);
+extern Suite *stack_suite(void);
 
 extern const char *test_data(const char *name);
 extern const char *test_tmpfile(const char *content, size_t len);
