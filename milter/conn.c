@@ -31,7 +31,7 @@
 /*
  * The big buffers of a connection, allocated with it rather than on the
  * stack: libmilter runs connections on short-lived threads, and when a
- * thread ends glibc unmaps every page of its stack below the top 16 KB,
+ * thread ends glibc unmaps every page of its stack below the top 16 KiB,
  * so a deep stack is faulted in again by every connection, and each
  * thread's end flushes the TLB of every CPU (see BENCHMARKS.md).
  */

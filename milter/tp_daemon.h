@@ -46,7 +46,9 @@
  *	rlimit (8 MiB). glibc keeps the stacks of ended threads for reuse,
  *	up to 40 MiB: five stacks of 8 MiB, so that with more connections
  *	at once than that every new thread would map a fresh stack and
- *	fault in every page it touches. The milter needs about 16 KiB.
+ *	fault in every page it touches. A connection's thread needs about
+ *	16 KiB: under 8 KiB for the milter's work (tests/check_stack.c),
+ *	the rest libmilter's frames and the thread's TLS.
  * DIAGNOSTICS
  *	tp_daemon_detach() returns the descriptor for tp_daemon_started()
  *	in the child, or -1. The int functions return 0, or -1 with the

@@ -32,6 +32,10 @@
  *	the recipient cannot be read as one (tp_address_readings) while the
  *	policy has rules for such addresses: a lookup error is never taken
  *	for "no rule", the caller tempfails. -1 also when memory runs out.
+ * MEMORY
+ *	The lookup table of a decision (~80 KiB) is kept for the next one:
+ *	as many as decisions ran at once, at most SPARE_LOOKUPS_MAX (5 MiB),
+ *	for the life of the process.
  */
 
 #include <pthread.h>
@@ -63,10 +67,10 @@ struct lookup {
 };
 
 /*
- * A lookup is big (~80 KB: the worst case an address can ask for) and a
+ * A lookup is big (~80 KiB: the worst case an address can ask for) and a
  * decision needs one. Not on the stack: libmilter runs each connection on
  * a short-lived thread, and when a thread ends glibc unmaps its stack
- * below the top 16 KB, so each connection would fault the pages in again
+ * below the top 16 KiB, so each connection would fault the pages in again
  * (and each thread's end flush the TLB of every CPU). Not freed after
  * each decision: freeing a block that size makes glibc give the top of
  * the heap back to the kernel, to the same effect. Spares are kept, as

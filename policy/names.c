@@ -588,7 +588,7 @@ tp_address_readings(const char *in, const char *delimiters,
 int
 tp_address_parse(const char *in, struct tp_address *addr)
 {
-	struct tp_readings *r = malloc(sizeof(*r));	/* 3 KB: not on the stack */
+	struct tp_readings *r = malloc(sizeof(*r));	/* 3 KiB: not on the stack */
 	int	rc = -1;
 
 	addr->null = addr->has_domain = false;

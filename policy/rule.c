@@ -92,7 +92,7 @@ rcpt_whom(const struct tp_rule *r, const char *rcpt, char *buf, size_t len)
 	static const char prefix[] = "rcpt:";
 	const char *sel = r->selector + sizeof(prefix) - 1;
 	char	name[TP_LOCAL_MAX + 1 + TP_DOMAIN_MAX + 4];	/* no cap */
-	struct tp_readings *rd;		/* 3 KB: not on the stack */
+	struct tp_readings *rd;		/* 3 KiB: not on the stack */
 	size_t	slen = strlen(sel);
 
 	if (*sel != '.') {
