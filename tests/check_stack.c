@@ -21,7 +21,8 @@
  *	are what was used, less what an empty thread uses.
  *
  *	Sanitizer builds grow every frame: there the depth is printed,
- *	not judged.
+ *	not judged. Under valgrind, which marks a dead thread's stack
+ *	unreadable, the work runs but is not measured.
  */
 
 #include <pthread.h>
@@ -31,6 +32,15 @@
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND	0
+#endif
 
 #include "check_suites.h"
 #include "milter/tp_conn.h"
@@ -83,7 +93,7 @@ stack_used(void (*work) (void *), void *arg)
 	ck_assert_int_eq(pthread_join(t, NULL), 0);
 	pthread_attr_destroy(&attr);
 	/* The stack grows down: its lowest bytes are the last touched. */
-	while (untouched < TEST_STACK && stack[untouched] == FILL)
+	while (!RUNNING_ON_VALGRIND && untouched < TEST_STACK && stack[untouched] == FILL)
 		untouched++;
 	free(stack);
 	return (TEST_STACK - untouched);
@@ -105,6 +115,10 @@ assert_within_budget(const char *what, void (*work) (void *), void *arg)
 	size_t	base = stack_used(nothing, NULL);
 	size_t	used = stack_used(work, arg);
 
+	if (RUNNING_ON_VALGRIND) {
+		printf("stack: %s: not measured under valgrind\n", what);
+		return;
+	}
 	ck_assert_uint_ge(used, base);
 	printf("stack: %s: %zu bytes (budget %d)\n", what, used - base, STACK_BUDGET);
 #ifndef FRAMES_GROWN
