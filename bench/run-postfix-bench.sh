@@ -51,8 +51,9 @@
 #                   negotiation and macro lists, no work), if SHAPE_CONTROL=1
 #      CONFIGS="..." picks configurations explicitly (any of the above,
 #      also mind_unix, mint_inet, and the diagnostic mintx_unix = -T -X,
-#      tlspolicy's shape without header events, and mints_unix = -T -S,
-#      tlspolicy's shape with the MTA's default macro lists).
+#      tlspolicy's shape without header events, mints_unix = -T -S,
+#      tlspolicy's shape with the MTA's default macro lists, and
+#      mintk_unix = -T with 256 KiB stacks, as mins_* has them).
 #      tlspolicy-milter runs with -F -u postfix, a 5-rule policy whose
 #      "default prefer" decides every message, the default configuration
 #      (result header on, forged copies removed; if the binary has an
@@ -197,7 +198,7 @@ for cfg in $CONFIGS; do
         none|min_inet|min_unix|mins_inet|mins_unix|mind_inet|mind_unix|mindn_inet) ;;
         mint_inet|mint_unix|tp_inet|tp_unix) ;;
         tpm_inet|tpm_unix|tpe_inet|tpe_unix|tpl_inet|tpl_unix) ;;
-        mintx_unix|mints_unix) ;;
+        mintx_unix|mints_unix|mintk_unix) ;;
         tpx_inet|tpx_unix) [ -n "$TPX_SRC" ] || die "$cfg needs TLSPOLICY_MILTER_X" ;;
         *) die "unknown configuration $cfg" ;;
     esac
@@ -280,6 +281,7 @@ start_milter() {
         mint_*|rminT) argv=("$W/bin/minimal-milter" -T -p "$spec") ;;
         mintx_*) argv=("$W/bin/minimal-milter" -T -X -p "$spec") ;;
         mints_*) argv=("$W/bin/minimal-milter" -T -S -p "$spec") ;;
+        mintk_*) argv=(/bin/sh -c 'ulimit -s 256 && exec "$@"' sh "$W/bin/minimal-milter" -T -p "$spec") ;;
         mind_*) argv=("$W/bin/minimal-milter" -D -p "$spec") ;;
         mindn_*) argv=("$W/bin/minimal-milter" -D -N -p "$spec") ;;
         tp_*|rtp) argv=("$W/bin/tlspolicy-milter" -F -u postfix -c "$W/tlspolicy-milter.conf"
@@ -568,7 +570,8 @@ pairs = [('tp_inet', 'min_inet'), ('tp_unix', 'min_unix'), ('tp_inet', 'mind_ine
          ('mins_inet', 'min_inet'), ('mins_unix', 'min_unix'),
          ('tp_inet', 'mins_inet'), ('tp_unix', 'mins_unix'),
          ('tpm_inet', 'mins_inet'), ('tpm_unix', 'mins_unix'),
-         ('tpl_inet', 'mins_inet'), ('tpl_unix', 'mins_unix')]
+         ('tpl_inet', 'mins_inet'), ('tpl_unix', 'mins_unix'),
+         ('mintk_unix', 'mins_unix'), ('tp_unix', 'mintk_unix')]
 pairs = [(a, b) for a, b in pairs if a in configs and b in configs]
 ticks = {(r, m, c): row[4] for row in rows for (r, m, c) in [row[:3]]}
 
@@ -578,7 +581,8 @@ def cpu_ratio(m, a, b):
 
 # Milter CPU against a floor of the same socket (the issue 10 targets).
 cpu_pairs = [(a, b) for a, b in pairs
-             if b.split('_')[0] in ('min', 'mins', 'mint') and a.split('_')[0] in ('tp', 'tpm', 'tpe', 'tpl', 'tpx', 'mint', 'mins')]
+             if b.split('_')[0] in ('min', 'mins', 'mint', 'mintk')
+             and a.split('_')[0] in ('tp', 'tpm', 'tpe', 'tpl', 'tpx', 'mint', 'mins', 'mintk')]
 print()
 print('### Postfix + milter throughput')
 print()
