@@ -590,21 +590,19 @@ print('N=%s messages per run, concurrency %s, %d round(s), %s header lines per m
       'client bench/smtp-load for every mode (TLS 1.3, full handshake each, quickack=%s); runs took %ss; load average %s.'
       % (N, C, len(rounds), H, quickack, took, loadavg))
 print()
-print('Medians over rounds of the per-round ratios of msg/s (each round in brackets):')
-print()
-print('| ratio | ' + ' | '.join(modes) + ' |')
-print('|---|' + '---|' * len(modes))
-for a, b in pairs:
-    print('| %s / %s | %s |' % (a, b, ' | '.join(fmt(ratio(m, a, b)) for m in modes)))
-print()
-if cpu_pairs:
-    print('Milter CPU per message, medians over rounds of the per-round ratios (each round in brackets):')
+def ratio_table(what, head, pairs_of, of):
+    if not pairs_of:
+        return
+    print('%s, medians over rounds of the per-round ratios (each round in brackets):' % what)
     print()
-    print('| CPU ratio | ' + ' | '.join(modes) + ' |')
+    print('| %s | ' % head + ' | '.join(modes) + ' |')
     print('|---|' + '---|' * len(modes))
-    for a, b in cpu_pairs:
-        print('| %s / %s | %s |' % (a, b, ' | '.join(fmt(cpu_ratio(m, a, b)) for m in modes)))
+    for a, b in pairs_of:
+        print('| %s / %s | %s |' % (a, b, ' | '.join(fmt(of(m, a, b)) for m in modes)))
     print()
+
+ratio_table('Messages per second', 'ratio', pairs, ratio)
+ratio_table('Milter CPU per message', 'CPU ratio', cpu_pairs, cpu_ratio)
 print('Median msg/s over rounds; median p50 session time (ms) at concurrency %s; milter CPU per message '
       '(utime+stime from /proc/PID/stat over all its runs of that mode, %d Hz ticks):' % (C, tck))
 print()

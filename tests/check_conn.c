@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "check_suites.h"
 #include "milter/tp_conn.h"
@@ -516,6 +517,73 @@ START_TEST(test_no_copy_twice)
 }
 END_TEST
 
+/* ---- how deep a session goes into its thread's stack ------------------------ */
+
+/* hostile_macro - every macro a long hostile value, as an MTA may pass on */
+
+static const char *
+hostile_macro(void *ctx, const char *name)
+{
+	(void)ctx;
+	if (strcmp(name, "{mail_addr}") == 0)
+		return (TEST_HOSTILE_ADDR);
+	if (strcmp(name, "i") == 0)
+		return ("4ABCDEF");
+	return (strcmp(name, "{tls_version}") == 0 ? NULL : "\"quoted\\\"\n\x1b[31m" TEST_LABELS121);
+}
+
+/* session - a whole session with an audit log (arg), as callbacks.c plays it */
+
+static void
+session(void *arg)
+{
+	struct tp_conn_env with_audit = env;
+	struct tp_macro_source m = {hostile_macro, NULL};
+	struct tp_record_rcpt *r;
+	struct tp_conn *c;
+
+	with_audit.audit = arg;
+	ck_assert_ptr_nonnull(c = tp_conn_new(&with_audit));
+	ck_assert_int_eq(tp_conn_connect(c, &m, TEST_LABELS121, "192.0.2.1"), 0);
+	ck_assert_int_eq(tp_conn_helo(c, &m, TEST_LABELS121), 0);
+	ck_assert_int_eq(tp_conn_mail(c, &m, TEST_HOSTILE_ADDR), 0);
+	ck_assert_int_eq(tp_conn_rcpt(c, &m), 0);
+	ck_assert_ptr_nonnull(r = tp_conn_add_rcpt(c));
+	r->addr = strdup(TEST_HOSTILE_ADDR);
+	r->reason = strdup("TLS required for mail from " TEST_LABELS121);
+	r->reply = strdup("530 5.7.0 Must issue a STARTTLS command first: " TEST_LABELS121);
+	r->result = TP_RESULT_FAIL;
+	r->refused = true;
+	tp_conn_message_end(c, "rejected", NULL);
+	tp_conn_session_end(c);
+	tp_conn_free(c);
+}
+
+/* A session, its message's end, log line and audit record: check_stack.c */
+START_TEST(test_session_stack)
+{
+	char	path[] = "/tmp/tlspolicy-stack-XXXXXX";
+	int	fd = mkstemp(path);
+	struct tp_audit *audit;
+	struct tp_audit_counts counts;
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_ptr_nonnull(audit = tp_audit_open(path, 1 << 20, NULL));
+	memset(&stats, 0, sizeof(stats));
+	log_lines = 0;
+	fail_at = 0;
+	check_stack_budget("a session and its message's end", session, audit);
+	tp_audit_flush(audit);
+	tp_audit_stats(audit, &counts);
+	tp_audit_close(audit);
+	unlink(path);
+	/* The work measured is the whole work: a log line, a record written. */
+	ck_assert_uint_eq(log_lines, 1);
+	ck_assert_uint_eq(counts.written, 1);
+}
+END_TEST
+
 Suite  *
 conn_suite(void)
 {
@@ -529,6 +597,7 @@ conn_suite(void)
 	tcase_add_test(tc, test_message_reset);
 	tcase_add_test(tc, test_lost_copy);
 	tcase_add_test(tc, test_no_copy_twice);
+	tcase_add_test(tc, test_session_stack);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -35,7 +35,16 @@ extern Suite *mta_sts_suite(void);
 extern Suite *probe_suite(void);
 extern Suite *stack_suite(void);
 
+/* A name of 121 labels, and an address read several ways at once. */
+#define TEST_LABELS121 \
+	"a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a." \
+	"a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a." \
+	"a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a." \
+	"a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.example"
+#define TEST_HOSTILE_ADDR "<@relay.example:\"user+ext\"%x.example@" TEST_LABELS121 ">"
+
 extern const char *test_data(const char *name);
 extern const char *test_tmpfile(const char *content, size_t len);
+extern void check_stack_budget(const char *what, void (*work) (void *), void *arg);
 
 #endif
