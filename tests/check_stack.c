@@ -44,7 +44,7 @@
 #include "policy/tp_policy.h"
 
 #define STACK_BUDGET	(8 * 1024)	/* the milter's share of the 16 KiB */
-#define TEST_STACK	(512 * 1024)
+#define TEST_STACK	(2 * 1024 * 1024)	/* ThreadSanitizer wants 900 KiB */
 #define FILL		0xa5
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
