@@ -175,6 +175,15 @@ tp_daemon_running(const char *path)
 }
 
 
+/* ThreadSanitizer's runtime wants some 900 KiB of every thread's stack. */
+#if defined(__SANITIZE_THREAD__)
+#define STACKS_OF_GLIBC	1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define STACKS_OF_GLIBC	1
+#endif
+#endif
+
 /* tp_daemon_thread_stacks - stacks of TP_THREAD_STACK for new threads */
 
 int
@@ -183,6 +192,9 @@ tp_daemon_thread_stacks(void)
 	pthread_attr_t attr;
 	int	err;
 
+#ifdef STACKS_OF_GLIBC
+	return (0);
+#endif
 	if ((err = pthread_attr_init(&attr)) == 0) {
 		if ((err = pthread_attr_setstacksize(&attr, TP_THREAD_STACK)) == 0)
 			err = pthread_setattr_default_np(&attr);

@@ -48,7 +48,9 @@
  *	at once than that every new thread would map a fresh stack and
  *	fault in every page it touches. A connection's thread needs about
  *	16 KiB: under 8 KiB for the milter's work (tests/check_stack.c),
- *	the rest libmilter's frames and the thread's TLS.
+ *	the rest libmilter's frames and the thread's TLS. A
+ *	ThreadSanitizer build keeps glibc's default: its runtime needs
+ *	some 900 KiB of each thread's stack.
  * DIAGNOSTICS
  *	tp_daemon_detach() returns the descriptor for tp_daemon_started()
  *	in the child, or -1. The int functions return 0, or -1 with the
