@@ -189,12 +189,12 @@ tp_daemon_running(const char *path)
 int
 tp_daemon_thread_stacks(void)
 {
+#ifdef STACKS_OF_GLIBC
+	return (0);
+#else
 	pthread_attr_t attr;
 	int	err;
 
-#ifdef STACKS_OF_GLIBC
-	return (0);
-#endif
 	if ((err = pthread_attr_init(&attr)) == 0) {
 		if ((err = pthread_attr_setstacksize(&attr, TP_THREAD_STACK)) == 0)
 			err = pthread_setattr_default_np(&attr);
@@ -205,4 +205,5 @@ tp_daemon_thread_stacks(void)
 		return (-1);
 	}
 	return (0);
+#endif
 }
